@@ -1,0 +1,1 @@
+"""From what the project asks for to what will be installed."""

@@ -1,0 +1,112 @@
+"""Lock the project for its target interpreter into DIR/pylock.toml (PEP 751), with uv.
+
+The lock records what it was made from (an input hash over the input files, the target and the
+index settings) under [tool.bulletproof], so an unchanged project is never resolved twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from bulletproof import proc
+from bulletproof.errors import ResolutionError, ToolError
+from bulletproof.fsutil import atomic_write
+from bulletproof.host.pythons import stat_key
+from bulletproof.model import LockResult, Project, Target
+from bulletproof.tomlcompat import tomllib
+
+LOCK_NAME = "pylock.toml"
+LOCK_FORMAT = "1"  # bump when the way bulletproof makes locks changes: every lock is redone
+# uv settings that change what a resolution gives; part of the input hash.
+_UV_INDEX_VARS = (
+    "UV_INDEX", "UV_INDEX_URL", "UV_DEFAULT_INDEX", "UV_EXTRA_INDEX_URL", "UV_FIND_LINKS",
+    "UV_NO_INDEX", "UV_PRERELEASE", "UV_INDEX_STRATEGY", "UV_EXCLUDE_NEWER",
+)  # fmt: skip
+RESOLVE_TIMEOUT = 900.0
+
+
+def input_hash(project: Project, target: Target) -> str:
+    digest = hashlib.sha256()
+    interp = target.interpreter
+    parts = [LOCK_FORMAT, interp.implementation, interp.version, platform.machine()]
+    parts += [f"{name}={os.environ.get(name, '')}" for name in _UV_INDEX_VARS]
+    for path in project.input_files:
+        parts.append(str(path.relative_to(project.root)) if path.is_relative_to(project.root) else str(path))
+        parts.append(hashlib.sha256(path.read_bytes()).hexdigest())
+    digest.update("\0".join(parts).encode())
+    return "sha256:" + digest.hexdigest()
+
+
+def read_lock_meta(path: Path) -> dict[str, Any]:
+    """The [tool.bulletproof] table of an existing lock; {} when absent or unreadable."""
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+    meta = data.get("tool", {}).get("bulletproof", {})
+    return meta if isinstance(meta, dict) else {}
+
+
+def count_packages(path: Path) -> int:
+    with path.open("rb") as handle:
+        return len(tomllib.load(handle).get("packages", []))
+
+
+def lock(project: Project, target: Target) -> LockResult:
+    path = project.root / LOCK_NAME
+    wanted = input_hash(project, target)
+    start = time.monotonic()
+    if path.exists() and read_lock_meta(path).get("input-hash") == wanted:
+        return LockResult(path, wanted, True, count_packages(path), time.monotonic() - start)
+    inputs = [str(p.relative_to(project.root)) for p in project.input_files]
+    scratch = project.root / ".bulletproof"
+    scratch.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=scratch, prefix="lock-") as tmp:
+        out = Path(tmp) / LOCK_NAME  # uv insists on the PEP 751 file name
+        done = proc.run(
+            [proc.uv_bin(), "pip", "compile", *inputs, "--python", str(target.interpreter.path),
+             "--output-file", str(out), "--no-header", "--quiet"],
+            cwd=project.root,
+            timeout=RESOLVE_TIMEOUT,
+        )  # fmt: skip
+        if not done.ok:
+            raise _resolution_error(done.stderr)
+        meta = {
+            "input-hash": wanted,
+            "python": target.interpreter.version,
+            "python-path": str(target.interpreter.path),
+            "python-stat": stat_key(target.interpreter.path),
+            "python-headers": target.interpreter.has_headers,
+            "implementation": target.interpreter.implementation,
+            "machine": platform.machine(),
+        }
+        body = out.read_bytes().rstrip(b"\n")
+        atomic_write(path, body + b"\n\n" + tomli_w.dumps({"tool": {"bulletproof": meta}}).encode())
+    return LockResult(path, wanted, False, count_packages(path), time.monotonic() - start)
+
+
+def _resolution_error(stderr: str) -> Exception:
+    text = stderr.strip()
+    lowered = text.lower()
+    network = ("failed to fetch", "error sending request", "dns error", "connection refused")
+    if any(word in lowered for word in network) and "no solution found" not in lowered:
+        return ToolError(
+            "could not reach the package index while locking",
+            hint="check the network, or the index settings (UV_INDEX_URL, UV_FIND_LINKS)",
+            detail=text,
+        )
+    if "no solution found" in lowered or "unsatisfiable" in lowered:
+        return ResolutionError(
+            "the requirements cannot be satisfied together", detail=text,
+            hint="the resolver's explanation is above; move the pins it names",
+        )  # fmt: skip
+    return ResolutionError("uv could not lock these requirements", detail=text)

@@ -1,0 +1,1 @@
+"""Build environments in generations and switch DIR/.venv between them atomically."""

@@ -1,0 +1,175 @@
+"""Generation directories under DIR/.bulletproof/ and the DIR/.venv symlink that points at one.
+
+A generation is built through its real path, marked complete only after it is verified, and only
+then made current by renaming a fresh symlink over DIR/.venv (rename is atomic). A kill at any
+moment leaves DIR/.venv pointing at a complete generation; the next run clears what was half built.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bulletproof.errors import Busy, NothingToRollBack
+from bulletproof.fsutil import atomic_write, fsync_dir
+
+STATE_DIR = ".bulletproof"
+VENV_NAME = ".venv"
+MARKER = "bulletproof-generation.json"  # inside a generation: present only once it is verified
+_PREFIX = "gen-"
+
+
+@dataclass(frozen=True)
+class Generation:
+    path: Path
+
+    @property
+    def number(self) -> int:
+        return int(self.path.name.removeprefix(_PREFIX))
+
+    @property
+    def complete(self) -> bool:
+        return (self.path / MARKER).is_file()
+
+    def meta(self) -> dict[str, Any]:
+        try:
+            data = json.loads((self.path / MARKER).read_text())
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+
+class Store:
+    """The generations of one project folder."""
+
+    def __init__(self, project_dir: Path):
+        self.root = project_dir
+        self.state = project_dir / STATE_DIR
+        self.generations_dir = self.state / "generations"
+        self.trash = self.state / "trash"
+        self.venv = project_dir / VENV_NAME
+
+    def generations(self) -> list[Generation]:
+        if not self.generations_dir.is_dir():
+            return []
+        found = [
+            Generation(p)
+            for p in self.generations_dir.iterdir()
+            if p.name.startswith(_PREFIX) and p.name.removeprefix(_PREFIX).isdigit()
+        ]
+        return sorted(found, key=lambda g: g.number)
+
+    def current(self) -> Generation | None:
+        """The generation DIR/.venv points at, if it is one of ours."""
+        if not self.venv.is_symlink():
+            return None
+        target = (self.venv.parent / os.readlink(self.venv)).resolve()
+        if target.parent != self.generations_dir.resolve() or not target.name.startswith(_PREFIX):
+            return None
+        return Generation(self.generations_dir / target.name)
+
+    @contextmanager
+    def locked(self, wait: float, on_wait: Callable[[], None]) -> Iterator[None]:
+        """Hold the project's run lock; wait up to ``wait`` seconds for another run to finish."""
+        self.state.mkdir(exist_ok=True)
+        with (self.state / "run.lock").open("a") as handle:
+            deadline = time.monotonic() + wait
+            told = False
+            while True:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise Busy(
+                            f"another bulletproof run is working on {self.root}",
+                            hint="wait for it to finish, or raise --lock-timeout",
+                        ) from None
+                    if not told:
+                        on_wait()
+                        told = True
+                    time.sleep(0.2)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    def clear_unfinished(self) -> list[str]:
+        """Remove half-built generations and leftovers of interrupted removals; say what went."""
+        current = self.current()
+        removed = []
+        for gen in self.generations():
+            if not gen.complete and gen != current:
+                self.discard(gen)
+                removed.append(gen.path.name)
+        for leftover in self.root.glob(f"{VENV_NAME}.tmp-*"):
+            if leftover.is_symlink():
+                leftover.unlink()
+        if self.trash.is_dir():
+            shutil.rmtree(self.trash, ignore_errors=True)
+        return removed
+
+    def discard(self, gen: Generation) -> None:
+        """Move a generation out of the way in one rename, then delete it.
+
+        The rename makes removal atomic as seen by later runs: a half-deleted directory is never
+        taken for a generation.
+        """
+        self.trash.mkdir(parents=True, exist_ok=True)
+        doomed = self.trash / f"{gen.path.name}-{os.getpid()}-{time.monotonic_ns()}"
+        gen.path.rename(doomed)
+        shutil.rmtree(doomed, ignore_errors=True)
+
+    def new_generation(self) -> Generation:
+        self.generations_dir.mkdir(parents=True, exist_ok=True)
+        number = max((g.number for g in self.generations()), default=0) + 1
+        path = self.generations_dir / f"{_PREFIX}{number:04d}"
+        path.mkdir()
+        return Generation(path)
+
+    def mark_complete(self, gen: Generation, meta: dict[str, Any]) -> None:
+        atomic_write(gen.path / MARKER, json.dumps(meta, indent=2, sort_keys=True).encode())
+
+    def switch(self, gen: Generation) -> str | None:
+        """Make ``gen`` current. Returns a message when a foreign DIR/.venv was moved aside."""
+        moved = None
+        if self.venv.exists() or self.venv.is_symlink():
+            if self.current() is None:
+                aside = self.root / f"{VENV_NAME}.moved-{time.strftime('%Y%m%d-%H%M%S')}"
+                self.venv.rename(aside)
+                moved = f"{self.venv.name} was not made by bulletproof; moved it to {aside.name}"
+        tmp = self.root / f"{VENV_NAME}.tmp-{os.getpid()}"
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(gen.path.relative_to(self.root))
+        tmp.replace(self.venv)
+        fsync_dir(self.root)
+        return moved
+
+    def prune(self, keep: int = 2) -> None:
+        """Keep the current generation and the newest complete one before it (for rollback)."""
+        current = self.current()
+        complete = [g for g in self.generations() if g.complete and g != current]
+        for gen in complete[: max(0, len(complete) - (keep - 1))]:
+            self.discard(gen)
+
+    def rollback(self) -> Generation:
+        current = self.current()
+        earlier = [
+            g for g in self.generations()
+            if g.complete and g != current and (current is None or g.number < current.number)
+        ]  # fmt: skip
+        if not earlier:
+            raise NothingToRollBack(
+                f"no earlier verified environment to roll back to in {self.state}",
+                hint="bulletproof keeps the previous environment after each successful setup",
+            )
+        self.switch(earlier[-1])
+        return earlier[-1]

@@ -1,0 +1,47 @@
+"""Build one environment from the lock: a venv through its real path, then an exact sync."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bulletproof import proc
+from bulletproof.errors import BuildError
+from bulletproof.model import Project, Target
+
+INSTALL_TIMEOUT = 3600.0
+
+
+def _must(done: proc.Completed, what: str) -> None:
+    if not done.ok:
+        raise BuildError(what, detail=done.stderr.strip() or done.stdout.strip())
+
+
+def build_environment(path: Path, lock_file: Path, project: Project, target: Target) -> None:
+    """Create a venv at ``path`` (a real directory) and install exactly the lock into it."""
+    uv = proc.uv_bin()
+    real = path.resolve()  # shebangs and pyvenv.cfg must name the generation, never DIR/.venv
+    _must(
+        proc.run(
+            [uv, "venv", str(real), "--python", str(target.interpreter.path), "--prompt",
+             project.name, "--no-project", "--quiet", "--allow-existing"],
+            cwd=project.root, timeout=120,
+        ),
+        f"could not create a virtual environment with Python {target.interpreter.version}",
+    )  # fmt: skip
+    _must(
+        proc.run(
+            [uv, "pip", "sync", "--require-hashes", str(lock_file), "--python",
+             str(real / "bin" / "python"), "--quiet"],
+            cwd=project.root, venv=real, timeout=INSTALL_TIMEOUT,
+        ),
+        "could not install the locked packages",
+    )  # fmt: skip
+    if project.installable:
+        _must(
+            proc.run(
+                [uv, "pip", "install", "--no-deps", "--editable", str(project.root), "--python",
+                 str(real / "bin" / "python"), "--quiet"],
+                cwd=project.root, venv=real, timeout=INSTALL_TIMEOUT,
+            ),
+            f"could not install the project {project.name} itself (editable)",
+        )  # fmt: skip

@@ -1,0 +1,112 @@
+"""Command line: parse, call a flow, map the outcome or the error to an exit code.
+
+Exit codes: 0 success (for setup and verify: the environment is verified); 1 the environment did
+not verify, or a tool failed; 2 bad usage or input (nothing was changed); 3 another run holds the
+project's lock; 130 interrupted. ``doctor`` exits 1 when it finds something that blocks setup.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bulletproof import __version__
+from bulletproof.errors import BulletproofError
+from bulletproof.model import RunRecord
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+DESCRIPTION = """\
+Make a Python project's development environment work the first time, and prove it.
+
+  bulletproof setup DIR     lock, build DIR/.venv in a new generation, verify every import,
+                            then switch to it (the old one stays for rollback)
+  bulletproof verify DIR    verify the current DIR/.venv again
+  bulletproof doctor DIR    show what bulletproof knows about this machine and the project
+  bulletproof rollback DIR  switch DIR/.venv back to the previous verified environment
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        # argparse's own exit code is 2 as well; this keeps the message in our format
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"bulletproof: error: {message}\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="bulletproof", description=DESCRIPTION,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument("--version", action="version", version=f"bulletproof {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.add_argument("directory", nargs="?", default=".", type=Path, metavar="DIR",
+                       help="the project folder (default: the current folder)")  # fmt: skip
+        p.add_argument("-v", "--verbose", action="store_true", help="show every command run")
+        p.add_argument("-q", "--quiet", action="store_true", help="no progress, only the summary")
+        return p
+
+    setup = add("setup", "Lock, build, verify and switch to the project's environment.")
+    doctor = add("doctor", "Show host facts, the project's inputs and the target interpreter.")
+    verify = add("verify", "Verify the current DIR/.venv: imports, consistency, file integrity.")
+    rollback = add("rollback", "Switch DIR/.venv back to the previous verified environment.")
+    for p in (setup, doctor):
+        p.add_argument("--python", metavar="VER|PATH",
+                       help="target interpreter: a version (3.12), a specifier or a path; "
+                            "default: [tool.bulletproof] python, else the newest one that "
+                            "satisfies requires-python")  # fmt: skip
+    for p in (setup, doctor, verify):
+        p.add_argument("--json", type=Path, metavar="FILE",
+                       help="also write a JSON report (schema: docs/json-report.md)")
+    for p in (setup, verify):
+        p.add_argument("--full", action="store_true",
+                       help="verify everything again even if nothing changed since last time")
+        p.add_argument("--import-timeout", type=float, default=60.0, metavar="SECONDS",
+                       help="how long one module may take to import (default 60)")
+    for p in (setup, verify, rollback):
+        p.add_argument("--lock-timeout", type=float, default=300.0, metavar="SECONDS",
+                       help="how long to wait for another run on the same DIR (default 300)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(message)s", stream=sys.stderr,
+    )  # fmt: skip
+    from bulletproof import commands  # noqa: PLC0415  (keeps --help and usage errors fast)
+    from bulletproof.report.terminal import Ui  # noqa: PLC0415
+
+    record = RunRecord(command=args.command, project_dir=args.directory)
+    ui = Ui(record, verbose=args.verbose, quiet=args.quiet)
+    try:
+        return commands.run(args, ui)
+    except KeyboardInterrupt:
+        ui.err.print("[red]interrupted[/]: the current environment was left as it was")
+        return EXIT_INTERRUPTED
+    except BulletproofError as exc:
+        commands.report_error(args, ui, exc)
+        return exc.exit_code
+    except OSError as exc:  # a file we could not read or write: say which, without a traceback
+        ui.err.print(f"[bold red]error:[/] {exc.filename or ''}: {exc.strerror or exc}")
+        return EXIT_FAILED
+    except Exception as exc:  # a bug: say so plainly; -v shows the traceback
+        if args.verbose:
+            raise
+        ui.err.print(f"[bold red]internal error[/] (a bug in bulletproof): {type(exc).__name__}: "
+                     f"{exc}\nrun again with -v for the traceback and please report it")
+        return EXIT_FAILED
+
+
+def entry() -> None:
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""One function per command: run its flow, print the summary, write the JSON report, pick the code."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.markup import escape
+
+from bulletproof.errors import BulletproofError
+from bulletproof.flow import Outcome, choose_target, setup, verify_only
+from bulletproof.host.probe import probe_host
+from bulletproof.model import Host
+from bulletproof.project import discover
+from bulletproof.report import jsonreport
+from bulletproof.report.terminal import Ui, print_host, print_verification
+
+_OUTCOME = "outcome"  # the attribute of args where a command leaves what it learned so far
+
+
+def run(args: argparse.Namespace, ui: Ui) -> int:
+    handlers = {"setup": _setup, "verify": _verify, "doctor": _doctor, "rollback": _rollback}
+    out = Outcome()
+    setattr(args, _OUTCOME, out)
+    return handlers[args.command](args, ui, out)
+
+
+def _finish(args: argparse.Namespace, ui: Ui, out: Outcome, code: int, message: str,
+            host: Host | None = None) -> int:  # fmt: skip
+    colour = "green" if code == 0 else "red"
+    ui.out.print(f"[bold {colour}]{escape(message)}[/]")
+    json_path: Path | None = getattr(args, "json", None)
+    if json_path is not None:
+        report = jsonreport.build(
+            ui.record, exit_code=code, message=message, host=host, target=out.target,
+            lock=out.lock, environment=out.environment(), verification=out.verification,
+        )  # fmt: skip
+        jsonreport.write(json_path, report)
+    return code
+
+
+def _setup(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
+    setup(args.directory, args.python, ui, out, full=args.full,
+          import_timeout=args.import_timeout, lock_timeout=args.lock_timeout)  # fmt: skip
+    assert out.verification is not None
+    print_verification(ui.out, out.verification)
+    venv = args.directory / ".venv"
+    if out.ok:
+        what = "switched to" if out.changed else "unchanged:"
+        gen = out.generation.path.name if out.generation else "?"
+        return _finish(args, ui, out, 0, f"verified: {venv} {what} {gen}")
+    kept = "left as it was" if out.generation else "not created"
+    return _finish(args, ui, out, 1, f"not verified: {venv} {kept}; see the failures above")
+
+
+def _verify(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
+    verify_only(args.directory, ui, out, full=args.full, import_timeout=args.import_timeout,
+                lock_timeout=args.lock_timeout)  # fmt: skip
+    assert out.verification is not None
+    print_verification(ui.out, out.verification)
+    venv = args.directory / ".venv"
+    if out.verification.ok:
+        return _finish(args, ui, out, 0, f"verified: {venv}")
+    return _finish(args, ui, out, 1, f"not verified: {venv}")
+
+
+def _doctor(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
+    with ui.step("Probing this machine"):
+        host = probe_host()
+    print_host(ui.out, host)
+    out.project = project = discover(args.directory)
+    inputs = ", ".join(str(p.relative_to(project.root)) for p in project.input_files) or "none"
+    ui.out.print(f"project [bold]{escape(project.name)}[/]: inputs {escape(inputs)}")
+    out.target = target = choose_target(project, args.python, ui)
+    ui.out.print(f"target: Python {target.interpreter.version} at "
+                 f"{escape(str(target.interpreter.path))} ({escape(target.reason)})")  # fmt: skip
+    return _finish(args, ui, out, 0, "nothing blocking found", host=host)
+
+
+def _rollback(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
+    from bulletproof.apply.generations import Store  # noqa: PLC0415
+
+    project = discover(args.directory)
+    store = Store(project.root)
+    with store.locked(args.lock_timeout, lambda: ui.say("another run is working here; waiting")):
+        gen = store.rollback()
+    return _finish(args, ui, out, 0, f"{args.directory / '.venv'} now points at {gen.path.name}")
+
+
+def report_error(args: argparse.Namespace, ui: Ui, exc: BulletproofError) -> None:
+    ui.err.print(f"[bold red]error:[/] {escape(exc.message)}")
+    if exc.detail:
+        ui.err.print(escape(exc.detail.strip()[-4000:]))
+    if exc.hint:
+        ui.err.print(f"[cyan]hint:[/] {escape(exc.hint)}")
+    out: Outcome = getattr(args, _OUTCOME, Outcome())
+    json_path: Path | None = getattr(args, "json", None)
+    if json_path is not None:
+        report = jsonreport.build(
+            ui.record, exit_code=exc.exit_code, message=exc.message, target=out.target,
+            lock=out.lock, environment=out.environment(), verification=out.verification,
+        )  # fmt: skip
+        jsonreport.write(json_path, report)

@@ -1,0 +1,50 @@
+"""The exception tree. Only the CLI turns these into exit codes (see docs/cli.md)."""
+
+from __future__ import annotations
+
+
+class BulletproofError(Exception):
+    """Root of every error bulletproof reports to the user.
+
+    ``exit_code`` is what the CLI returns; ``hint`` says what the user can do about it.
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None, detail: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.detail = detail
+
+
+class InputError(BulletproofError):
+    """The user's input (a file, a flag, a folder) is wrong; nothing was changed."""
+
+    exit_code = 2
+
+
+class ResolutionError(InputError):
+    """The requirements cannot be satisfied together, or name something that does not exist."""
+
+
+class InterpreterNotFound(InputError):
+    """No interpreter matches what was asked for."""
+
+
+class ToolError(BulletproofError):
+    """An external tool (uv, an interpreter) failed in a way that is not the user's input."""
+
+
+class BuildError(BulletproofError):
+    """The new environment could not be built; the current one is untouched."""
+
+
+class Busy(BulletproofError):
+    """Another bulletproof run holds the project's lock."""
+
+    exit_code = 3
+
+
+class NothingToRollBack(InputError):
+    """``rollback`` found no previous verified generation."""

@@ -1,0 +1,142 @@
+"""The commands as compositions of the stages: discover -> target -> lock -> build -> verify -> switch.
+
+Kept apart from cli.py so that the CLI only parses arguments and maps errors to exit codes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bulletproof import __version__
+from bulletproof.analyze.lock import LOCK_NAME, lock, read_lock_meta
+from bulletproof.apply.generations import Generation, Store
+from bulletproof.apply.install import build_environment
+from bulletproof.errors import InputError
+from bulletproof.host.pythons import find_interpreters, select_target, target_from_lock
+from bulletproof.model import LockResult, Project, Target, Verification
+from bulletproof.project import discover
+from bulletproof.report.terminal import Ui
+from bulletproof.verify.run import verify
+
+
+@dataclass
+class Outcome:
+    project: Project | None = None
+    target: Target | None = None
+    lock: LockResult | None = None
+    generation: Generation | None = None
+    verification: Verification | None = None
+    changed: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.verification is not None and self.verification.ok
+
+    def environment(self) -> dict[str, Any] | None:
+        if self.generation is None:
+            return None
+        return {"path": str(self.generation.path), "generation": self.generation.path.name,
+                "changed": self.changed, **self.extra}  # fmt: skip
+
+
+def choose_target(project: Project, wanted: str | None, ui: Ui) -> Target:
+    recorded = target_from_lock(read_lock_meta(project.root / LOCK_NAME), project, wanted)
+    if recorded is not None:
+        return recorded
+    with ui.step("Finding interpreters") as detail:
+        found = find_interpreters()
+        detail.append(f"{len(found)} found")
+    return select_target(project, wanted, found)
+
+
+def _lock_digest(path: Path) -> str:
+    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def setup(
+    directory: Path,
+    wanted: str | None,
+    ui: Ui,
+    out: Outcome,
+    *,
+    full: bool = False,
+    import_timeout: float = 60.0,
+    lock_timeout: float = 300.0,
+) -> Outcome:
+    """Bring DIR/.venv to a verified environment of the current lock; fills ``out`` as it goes."""
+    out.project = project = discover(directory)
+    store = Store(project.root)
+    with store.locked(lock_timeout, lambda: ui.say("another bulletproof run is working here; waiting")):
+        removed = store.clear_unfinished()
+        if removed:
+            ui.say(f"removed unfinished environment(s) from an interrupted run: {', '.join(removed)}")
+        out.target = target = choose_target(project, wanted, ui)
+        with ui.step(f"Locking for Python {target.interpreter.version}") as detail:
+            out.lock = locked = lock(project, target)
+            detail.append(f"{locked.packages} packages" + (", unchanged" if locked.reused else ""))
+        digest = _lock_digest(locked.path)
+        current = store.current()
+        if current and current.complete and current.meta().get("lock-hash") == digest:
+            out.generation = current
+            with ui.step("Verifying the current environment", spinner=False), ui.import_progress() as progress:
+                out.verification = verify(
+                    current.path, project, full=full, timeout=import_timeout, on_imports=progress
+                )
+            if out.verification.ok:
+                return out
+            ui.say("the current environment no longer verifies; building a new one")
+        gen = store.new_generation()
+        try:
+            with ui.step(f"Building environment {gen.path.name}"):
+                build_environment(gen.path, locked.path, project, target)
+            with ui.step("Verifying the new environment", spinner=False), ui.import_progress() as progress:
+                out.verification = verify(
+                    gen.path, project, full=True, timeout=import_timeout, on_imports=progress
+                )
+        except BaseException:
+            store.discard(gen)  # the current environment stays as it was
+            raise
+        if not out.verification.ok:
+            store.discard(gen)
+            out.generation = current
+            return out
+        store.mark_complete(gen, {
+            "lock-hash": digest, "python": target.interpreter.version,
+            "python-path": str(target.interpreter.path), "bulletproof": __version__,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        })  # fmt: skip
+        moved = store.switch(gen)
+        if moved:
+            ui.say(moved)
+            out.extra["moved_aside"] = moved
+        store.prune()
+        out.generation, out.changed = gen, True
+        out.extra["previous"] = current.path.name if current else None
+        return out
+
+
+def verify_only(directory: Path, ui: Ui, out: Outcome, *, full: bool, import_timeout: float,
+                lock_timeout: float) -> Outcome:  # fmt: skip
+    out.project = project = discover(directory)
+    store = Store(project.root)
+    env = project.root / ".venv"
+    if not (env / "bin" / "python").exists():
+        raise InputError(
+            f"no environment at {env}", hint=f"run: bulletproof setup {directory}"
+        )
+    with store.locked(lock_timeout, lambda: ui.say("another bulletproof run is working here; waiting")):
+        current = store.current()
+        out.generation = current
+        with ui.step("Verifying the environment", spinner=False), ui.import_progress() as progress:
+            # someone else's venv is checked as it is and nothing is written into it
+            out.verification = verify(
+                env.resolve(), project, full=full or current is None, timeout=import_timeout,
+                on_imports=progress, cache_results=current is not None,
+            )  # fmt: skip
+    return out
+

@@ -1,0 +1,1 @@
+"""Facts about the machine: operating system, libc, interpreters, compilers, package manager."""

@@ -1,0 +1,1 @@
+"""Say what happened: on the terminal for people, as versioned JSON for tools."""

@@ -1,0 +1,68 @@
+"""The --json report. Its schema is documented in docs/json-report.md; bump SCHEMA_VERSION on
+any change that is not a pure addition."""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from bulletproof import __version__
+from bulletproof.fsutil import atomic_write
+from bulletproof.model import Host, Interpreter, LockResult, RunRecord, Target, Verification
+from bulletproof.verify.cache import to_dict
+
+SCHEMA_VERSION = 1
+
+
+def _interp(i: Interpreter) -> dict[str, Any]:
+    return {"path": str(i.path), "version": i.version, "implementation": i.implementation,
+            "has_headers": i.has_headers, "source": i.source}  # fmt: skip
+
+
+def host_dict(host: Host) -> dict[str, Any]:
+    return {
+        "os": asdict(host.os),
+        "arch": host.arch,
+        "libc": asdict(host.libc),
+        "interpreters": [_interp(i) for i in host.interpreters],
+        "compilers": {c: v for c, v in host.compilers},
+        "package_manager": host.package_manager,
+    }
+
+
+def build(
+    record: RunRecord,
+    *,
+    exit_code: int,
+    message: str,
+    host: Host | None = None,
+    target: Target | None = None,
+    lock: LockResult | None = None,
+    environment: dict[str, Any] | None = None,
+    verification: Verification | None = None,
+) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "bulletproof", "version": __version__,
+                 "python": sys.version.split()[0], "platform": platform.platform()},
+        "command": record.command,
+        "project_dir": str(record.project_dir),
+        "host": host_dict(host) if host else None,
+        "target": {**_interp(target.interpreter), "reason": target.reason} if target else None,
+        "lock": {"path": str(lock.path), "input_hash": lock.input_hash, "reused": lock.reused,
+                 "packages": lock.packages, "seconds": round(lock.seconds, 3)} if lock else None,
+        "environment": environment,
+        "steps": [{"name": s.name, "seconds": round(s.seconds, 3), "detail": s.detail}
+                  for s in record.steps],
+        "messages": list(record.messages),
+        "verification": to_dict(verification) if verification else None,
+        "result": {"ok": exit_code == 0, "exit_code": exit_code, "message": message},
+    }  # fmt: skip
+
+
+def write(path: Path, report: dict[str, Any]) -> None:
+    atomic_write(path, (json.dumps(report, indent=2) + "\n").encode())

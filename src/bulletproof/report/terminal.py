@@ -1,0 +1,102 @@
+"""Progress on long steps (stderr) and the closing summary (stdout)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bulletproof.model import Host, ImportStatus, RunRecord, Step, Verification
+
+
+class Ui:
+    def __init__(self, record: RunRecord, *, verbose: bool = False, quiet: bool = False):
+        self.record = record
+        self.err = Console(stderr=True, highlight=False, quiet=quiet)
+        self.out = Console(highlight=False)
+        self.verbose = verbose
+
+    @contextmanager
+    def step(self, name: str, *, spinner: bool = True) -> Iterator[list[str]]:
+        """Time a step; the caller may append a detail to the yielded list.
+
+        ``spinner=False`` for steps that show a progress bar of their own (one live display only).
+        """
+        detail: list[str] = []
+        start = time.monotonic()
+        if spinner:
+            with self.err.status(f"{name}…", spinner="dots"):
+                yield detail
+        else:
+            yield detail
+        seconds = time.monotonic() - start
+        self.record.steps.append(Step(name, seconds, "; ".join(detail)))
+        extra = f" — {escape('; '.join(detail))}" if detail else ""
+        self.err.print(f"[green]✓[/] {escape(name)}{extra} [dim]({seconds:.1f}s)[/]")
+
+    def say(self, text: str) -> None:
+        self.record.messages.append(text)
+        self.err.print(f"[yellow]![/] {escape(text)}")
+
+    @contextmanager
+    def import_progress(self) -> Iterator[Callable[[int], Callable[[int], None]]]:
+        progress = Progress(
+            TextColumn("importing modules"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=self.err, transient=True,
+        )  # fmt: skip
+
+        def start(total: int) -> Callable[[int], None]:
+            task = progress.add_task("imports", total=total)
+            return lambda done: progress.update(task, completed=done)
+
+        with progress:
+            yield start
+
+
+def print_host(console: Console, host: Host) -> None:
+    table = Table(title="This machine", show_header=False, title_justify="left")
+    os_text = host.os.pretty_name or host.os.id
+    base = f" (Ubuntu base: {host.os.ubuntu_codename})" if host.os.ubuntu_codename else ""
+    table.add_row("system", escape(os_text + base))
+    table.add_row("os-release", escape(f"ID={host.os.id} ID_LIKE={' '.join(host.os.id_like) or '-'} "
+                                     f"VERSION_ID={host.os.version_id or '-'} "
+                                     f"CODENAME={host.os.version_codename or '-'}"))  # fmt: skip
+    table.add_row("arch / libc", escape(f"{host.arch} / {host.libc.name} {host.libc.version}"))
+    table.add_row("package manager", host.package_manager or "none found")
+    for command, version in host.compilers:
+        table.add_row(command, escape(version))
+    console.print(table)
+    pys = Table(title="Interpreters", title_justify="left")
+    for column in ("version", "path", "found via", "C headers"):
+        pys.add_column(column)
+    for i in host.interpreters:
+        pys.add_row(i.version, escape(str(i.path)), i.source, "yes" if i.has_headers else "[red]no[/]")
+    console.print(pys)
+
+
+def print_verification(console: Console, v: Verification) -> None:
+    counts = {s: sum(1 for m in v.modules if m.status is s) for s in ImportStatus}
+    cached = " [dim](unchanged since last verified)[/]" if v.cached else ""
+    console.print(
+        f"imports: [bold]{counts[ImportStatus.OK]}/{len(v.modules)}[/] modules from "
+        f"{v.distributions} distributions{cached}"
+    )
+    failed = v.failed_modules
+    for m in failed:
+        console.print(f"  [red]✗ {escape(m.module)}[/] ({escape(m.distribution)}, {m.status.value}): "
+                      f"{escape(m.error[:500])}", soft_wrap=True)  # fmt: skip
+    mark = "[green]ok[/]" if v.consistency_ok else "[red]conflicts[/]"
+    console.print(f"consistency (uv pip check): {mark}")
+    if not v.consistency_ok:
+        console.print(escape(v.consistency_output))
+    console.print(f"file integrity (RECORD): {v.files_checked} files, "
+                  f"{len(v.integrity_problems)} problems")  # fmt: skip
+    for p in v.integrity_problems[:20]:
+        console.print(f"  [red]{escape(p.problem)}[/]: {escape(p.distribution)} {escape(p.path)}")
+    if len(v.integrity_problems) > 20:
+        console.print(f"  … and {len(v.integrity_problems) - 20} more (see --json)")

@@ -1,0 +1,111 @@
+"""Read requirements files the way pip does, and say exactly where a line is wrong.
+
+uv reads these files itself for the lock; this pass exists so that a bad line gets an error naming
+the file, line and column before any tool runs, and so that files they include are known (they are
+part of the lock's input hash).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from bulletproof.errors import InputError
+
+# Options pip accepts in a requirements file; those taking a value are followed by True.
+_OPTIONS = {
+    "-r": True, "--requirement": True, "-c": True, "--constraint": True,
+    "-e": True, "--editable": True, "-i": True, "--index-url": True,
+    "--extra-index-url": True, "-f": True, "--find-links": True, "--no-binary": True,
+    "--only-binary": True, "--trusted-host": True, "--no-index": False, "--pre": False,
+    "--prefer-binary": False, "--require-hashes": False,
+}  # fmt: skip
+_INCLUDES = {"-r", "--requirement", "-c", "--constraint"}
+
+
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """(first physical line number, text) with comments stripped and continuations joined."""
+    out: list[tuple[int, str]] = []
+    pending, start = "", 0
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = "" if raw.lstrip().startswith("#") else raw
+        for marker in (" #", "\t#"):
+            line = line.split(marker, 1)[0]
+        if not pending:
+            start = number
+        if line.endswith("\\"):
+            pending += line[:-1]
+            continue
+        pending += line
+        if pending.strip():
+            out.append((start, pending))
+        pending = ""
+    if pending.strip():
+        out.append((start, pending))
+    return out
+
+
+def _is_path_or_url(text: str) -> bool:
+    return text.startswith((".", "/", "~")) or ("://" in text and "@" not in text.split("://")[0])
+
+
+def parse_file(path: Path, root: Path, seen: set[Path] | None = None) -> list[Path]:
+    """Validate one requirements file; return it and every file it includes, in order."""
+    seen = set() if seen is None else seen
+    resolved = path.resolve()
+    if resolved in seen:
+        return []
+    seen.add(resolved)
+    shown = _shown(path, root)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{shown}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{shown}: cannot be read ({exc})") from None
+    files = [path]
+    for number, line in _logical_lines(text):
+        stripped = line.strip()
+        column = len(line) - len(line.lstrip()) + 1
+        if stripped.startswith("-"):
+            files += _option(stripped, path, root, f"{shown}:{number}:{column}", seen)
+            continue
+        requirement = stripped.split(" --", 1)[0].strip()  # drop per-line options (--hash=...)
+        if _is_path_or_url(requirement):
+            continue
+        try:
+            Requirement(requirement)
+        except InvalidRequirement as exc:
+            message, _, pointer = str(exc).rpartition("\n")
+            caret = pointer.find("^")
+            col = column + (caret - 4 if caret >= 4 else 0)
+            first = message.splitlines()[0] if message else str(exc)
+            raise InputError(
+                f"{shown}:{number}:{col}: invalid requirement {requirement!r}: {first}",
+                hint="each line is a requirement such as 'requests==2.32.3' (PEP 508)",
+            ) from None
+    return files
+
+
+def _option(text: str, path: Path, root: Path, where: str, seen: set[Path]) -> list[Path]:
+    name, _, value = text.partition(" ")
+    if "=" in name:  # --index-url=URL
+        name, _, value = text.partition("=")
+    if name.startswith("--hash"):
+        raise InputError(f"{where}: --hash must follow a requirement on the same line")
+    if name not in _OPTIONS:
+        raise InputError(f"{where}: unknown option {name!r} in a requirements file")
+    value = value.strip()
+    if _OPTIONS[name] and not value:
+        raise InputError(f"{where}: option {name} needs a value")
+    if name in _INCLUDES:
+        return parse_file((path.parent / value).expanduser(), root, seen)
+    return []
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,1 @@
+"""Prove an environment works: every module imports, files are intact, requirements consistent."""

@@ -1,0 +1,156 @@
+"""Import every module in worker processes of the environment's own interpreter, in parallel.
+
+Each worker is a long-lived ``python -I`` that imports the names it is sent, one at a time, and
+answers on a private pipe (a module that prints cannot corrupt the answers). A worker that crashes
+or hangs past the per-import timeout is killed and replaced: that module is reported, the rest go
+on. A failure seen in a shared worker is retried alone in a fresh one, so no module is blamed for
+what another module imported before it did to the process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import select
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bulletproof.model import ImportStatus, ModuleCheck
+from bulletproof.proc import child_env
+
+_WORKER = r"""
+import importlib, json, os, sys, time, traceback
+answers = os.fdopen(os.dup(1), "w")
+requests = os.fdopen(os.dup(0), "r")
+os.dup2(2, 1)  # what imported modules print goes to stderr, not into the answers
+null = os.open(os.devnull, os.O_RDONLY); os.dup2(null, 0)
+sys.path[:0] = json.loads(sys.argv[1])
+for line in requests:
+    name = line.strip()
+    start = time.perf_counter()
+    try:
+        importlib.import_module(name)
+        error = ""
+    except BaseException as exc:
+        tb = traceback.extract_tb(exc.__traceback__)
+        where = " (%s:%s)" % (tb[-1].filename, tb[-1].lineno) if tb else ""
+        error = "%s: %s%s" % (type(exc).__name__, exc, where)
+    answers.write(json.dumps({"error": error, "seconds": time.perf_counter() - start}) + "\n")
+    answers.flush()
+"""
+
+
+@dataclass(frozen=True)
+class ImportJob:
+    module: str
+    distribution: str
+
+
+class _Worker:
+    def __init__(self, python: Path, extra_path: Sequence[str], cwd: Path):
+        self.log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(
+            [str(python), "-I", "-c", _WORKER, json.dumps(list(extra_path))],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
+            cwd=cwd, env=child_env(python.parent.parent), text=True, start_new_session=True,
+        )  # fmt: skip
+
+    def ask(self, module: str, timeout: float) -> tuple[ImportStatus, str, float]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        start = time.monotonic()
+        try:
+            self.process.stdin.write(module + "\n")
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            return ImportStatus.CRASHED, self._death(), 0.0
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        if not ready:
+            self.stop()
+            return ImportStatus.TIMEOUT, f"import did not finish within {timeout:.0f} s", timeout
+        line = self.process.stdout.readline()
+        if not line:
+            return ImportStatus.CRASHED, self._death(), time.monotonic() - start
+        answer = json.loads(line)
+        status = ImportStatus.FAILED if answer["error"] else ImportStatus.OK
+        return status, answer["error"], float(answer["seconds"])
+
+    def _death(self) -> str:
+        code = self.process.wait(timeout=10)
+        how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exited with {code}"
+        self.log.seek(0)
+        tail = self.log.read()[-600:].decode(errors="replace").strip()
+        return f"the interpreter {how} while importing" + (f": {tail}" if tail else "")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout):
+            if pipe is not None:
+                try:
+                    pipe.close()
+                except BrokenPipeError:
+                    pass
+        self.log.close()
+
+
+def import_all(
+    python: Path,
+    jobs: Sequence[ImportJob],
+    *,
+    extra_path: Sequence[str] = (),
+    timeout: float = 60.0,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[ModuleCheck]:
+    """Import every job's module; one result per job, in the order given."""
+    results: dict[int, ModuleCheck] = {}
+    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for index in range(len(jobs)):
+        todo.put(index)
+    lock = threading.Lock()
+    with tempfile.TemporaryDirectory(prefix="bulletproof-imports-") as cwd:
+
+        def record(index: int, status: ImportStatus, error: str, seconds: float) -> None:
+            job = jobs[index]
+            with lock:
+                results[index] = ModuleCheck(job.module, job.distribution, status, seconds, error)
+                if progress:
+                    progress(len(results))
+
+        def run_queue() -> None:
+            worker: _Worker | None = None
+            try:
+                while True:
+                    try:
+                        index = todo.get_nowait()
+                    except queue.Empty:
+                        return
+                    worker = worker or _Worker(python, extra_path, Path(cwd))
+                    status, error, seconds = worker.ask(jobs[index].module, timeout)
+                    if status is not ImportStatus.OK:
+                        worker.stop()
+                        worker = None
+                    if status is ImportStatus.FAILED:  # confirm alone, in a fresh interpreter
+                        alone = _Worker(python, extra_path, Path(cwd))
+                        status, error, seconds = alone.ask(jobs[index].module, timeout)
+                        alone.stop()
+                    record(index, status, error, seconds)
+            finally:
+                if worker is not None:
+                    worker.stop()
+
+        count = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+        threads = [threading.Thread(target=run_queue, daemon=True) for _ in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    return [results[i] for i in range(len(jobs))]

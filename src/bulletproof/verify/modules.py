@@ -1,0 +1,91 @@
+"""Which modules a distribution makes importable, read from what it actually installed (RECORD).
+
+top_level.txt is not used: it lists names that are not importable (google-auth lists ``scripts`` and
+``testing``, google-api-python-client lists ``googleapiclient/discovery_cache``) and misses the real
+packages inside namespace packages. RECORD says what files are there; from them:
+- ``name.py`` or an extension module ``name.<suffix>`` at the top is a module;
+- a folder with ``__init__`` is a package: importing it is the check;
+- a folder without one is a namespace package: importing it proves nothing, so the modules and
+  packages inside it are checked instead (``google.auth``, ``opentelemetry.sdk``);
+- ``.pth`` files, data folders and names that are not identifiers are not modules.
+"""
+
+from __future__ import annotations
+
+import keyword
+from collections.abc import Iterable
+from importlib.machinery import EXTENSION_SUFFIXES
+from pathlib import Path, PurePosixPath
+
+_SOURCE = (".py",)
+
+
+def _module_name(filename: str) -> str | None:
+    """'x.py' -> 'x'; 'x.cpython-312-x86_64-linux-gnu.so' -> 'x'; anything else -> None."""
+    for suffix in (*_SOURCE, *EXTENSION_SUFFIXES, ".so", ".pyd"):
+        if filename.endswith(suffix):
+            stem = filename[: -len(suffix)]
+            if suffix in (".so", ".pyd"):
+                stem = stem.split(".", 1)[0]  # an ABI tag this interpreter does not know
+            return stem if _is_identifier(stem) else None
+    return None
+
+
+def _is_identifier(name: str) -> bool:
+    return name.isidentifier() and not keyword.iskeyword(name)
+
+
+def _walk(prefix: tuple[str, ...], files: list[tuple[str, ...]], depth: int = 0) -> list[str]:
+    """Importable names at or under ``prefix``, given the paths (relative to it) of its files."""
+    direct = {parts[0] for parts in files if len(parts) == 1}
+    if any(_module_name(f) == "__init__" for f in direct):
+        return [".".join(prefix)]
+    if depth > 4:  # namespace folders this deep hold data, not packages
+        return []
+    names = [
+        ".".join((*prefix, name))
+        for f in sorted(direct)
+        if (name := _module_name(f)) is not None and name != "__main__"
+    ]
+    children: dict[str, list[tuple[str, ...]]] = {}
+    for parts in files:
+        if len(parts) > 1 and _is_identifier(parts[0]) and parts[0] != "__pycache__":
+            children.setdefault(parts[0], []).append(parts[1:])
+    for child in sorted(children):
+        names += _walk((*prefix, child), children[child], depth + 1)
+    return names
+
+
+def importable_modules(record_paths: Iterable[str]) -> list[str]:
+    """Top-level importable names (or, under namespace packages, the first real ones)."""
+    tops: dict[str, list[tuple[str, ...]]] = {}
+    singles: list[str] = []
+    for raw in record_paths:
+        parts = PurePosixPath(raw).parts
+        if not parts or parts[0] in ("..", "/") or "__pycache__" in parts:
+            continue
+        if parts[0].endswith((".dist-info", ".data", ".egg-info")):
+            continue
+        if len(parts) == 1:
+            singles.append(parts[0])
+        elif _is_identifier(parts[0]):
+            tops.setdefault(parts[0], []).append(parts[1:])
+    names = {n for f in singles if (n := _module_name(f)) is not None and n != "__main__"}
+    for top, files in tops.items():
+        names.update(_walk((top,), files))
+    return sorted(names)
+
+
+def package_modules(source_root: Path, package: str) -> list[str]:
+    """A project's own package and every submodule in it, from its source tree."""
+    base = source_root / package
+    names = []
+    for path in sorted(base.rglob("*.py")):
+        rel = path.relative_to(source_root).with_suffix("")
+        parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+        if rel.name == "__main__" or not all(_is_identifier(p) for p in parts):
+            continue
+        # only folders that are packages: a loose script folder inside is not importable as one
+        if all((source_root.joinpath(*parts[:i]) / "__init__.py").exists() for i in range(1, len(parts))):
+            names.append(".".join(parts))
+    return names
