@@ -119,6 +119,12 @@ def discover(directory: Path) -> Project:
     name, deps, requires = _project_table(data)
     if config.requirements is not None:
         named = [root / f for f in config.requirements]
+        for name_, path in zip(config.requirements, named):
+            if not path.is_file():
+                raise InputError(
+                    f"pyproject.toml: [tool.bulletproof] requirements names {name_!r}, "
+                    f"which is not a file in {directory}"
+                )
     else:
         named = sorted(root.glob("requirements*.txt"))
     files: list[Path] = []

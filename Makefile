@@ -1,0 +1,33 @@
+# The project's own commands. A fresh machine needs only python3 (>= 3.10) and make.
+PYTHON ?= python3
+DEV := .dev
+BIN := $(DEV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: dev test lint demo bench clean
+
+$(BIN)/bulletproof: pyproject.toml
+	$(PYTHON) -m venv $(DEV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+dev: $(BIN)/bulletproof
+
+test: dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: dev
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+# Installs the tool in its own venv and sets up the example project, printing the verification.
+demo: dev
+	$(BIN)/bulletproof setup examples/code-engine
+
+bench: dev
+	$(BIN)/python benchmarks/setup_vs_manual.py
+
+clean:
+	rm -rf $(DEV) examples/*/.venv examples/*/.bulletproof examples/*/pylock.toml

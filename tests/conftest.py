@@ -1,0 +1,112 @@
+"""Hermetic defaults: no stray index or uv settings, a local wheelhouse, real interpreters."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.wheels import make_c_extension_wheel, make_wheel
+
+# uv and pip settings from the developer's shell must not leak into tests
+_LEAKY = ("UV_INDEX", "UV_INDEX_URL", "UV_DEFAULT_INDEX", "UV_EXTRA_INDEX_URL", "UV_FIND_LINKS",
+          "UV_NO_INDEX", "UV_PYTHON", "UV_OFFLINE", "UV_CONSTRAINT", "UV_BUILD_CONSTRAINT",
+          "VIRTUAL_ENV", "PYTHONPATH")  # fmt: skip
+
+
+def pyenv_python(minor: str) -> Path | None:
+    root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    found = sorted(root.glob(f"versions/{minor}.*/bin/python3"))
+    if found:
+        return found[-1]
+    which = shutil.which(f"python{minor}")
+    return Path(which) if which else None
+
+
+@pytest.fixture(scope="session")
+def python312() -> Path:
+    found = pyenv_python("3.12")
+    if found is None:
+        pytest.skip("no Python 3.12 on this machine")
+    return found
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory, python312: Path) -> Path:
+    """A find-links folder with small wheels that exercise every verification path."""
+    house = tmp_path_factory.mktemp("wheelhouse")
+    for version in ("1.0", "2.0"):
+        make_wheel(house, "good", version, {"good/__init__.py": f"VERSION = {version!r}\n"})
+        for name in ("pkga", "pkgb", "pkgc"):
+            make_wheel(house, name, version, {
+                f"{name}/__init__.py": f"VERSION = {version!r}\n",
+                # some bulk so an install takes long enough to be interrupted part-way
+                **{f"{name}/data/blob{i}.py": f"# {version}\n" + "x = 1\n" * 4000 for i in range(40)},
+            })  # fmt: skip
+    make_wheel(house, "nsa", "1.0", {"nsone/alpha/__init__.py": "", "nsone/loose.py": ""})
+    make_wheel(house, "nsb", "1.0", {"nsone/beta/__init__.py": ""})
+    make_wheel(house, "broken", "1.0", {"broken/__init__.py": "import not_installed_anywhere\n"})
+    make_wheel(house, "crasher", "1.0",
+               {"crasher.py": "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n"})
+    make_wheel(house, "hanger", "1.0", {"hanger.py": "import time\ntime.sleep(600)\n"})
+    make_wheel(house, "printer", "1.0", {"printer.py": "print('{not json')\nprint('x' * 100000)\n"})
+    make_wheel(house, "needs-good-two", "1.0", {"needs_good_two.py": ""}, requires=("good>=2",))
+    make_wheel(house, "odd", "1.0", {"odd/__init__.py": "", "odd-1.0.data/scripts/tool": "#!x\n"},
+               top_level=("odd", "scripts", "testing", "odd/discovery_cache"))  # fmt: skip
+    make_c_extension_wheel(house, python312)
+    return house
+
+
+@pytest.fixture(autouse=True)
+def hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    for name in _LEAKY:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("UV_PYTHON_DOWNLOADS", "never")
+    monkeypatch.setenv("COLUMNS", "200")  # rich wraps at 80 otherwise, splitting asserted text
+
+
+@pytest.fixture
+def local_index(monkeypatch: pytest.MonkeyPatch, wheelhouse: Path,
+                tmp_path_factory: pytest.TempPathFactory) -> Path:  # fmt: skip
+    """Resolve and install only from the test wheelhouse, with a cache of the session's own."""
+    monkeypatch.setenv("UV_NO_INDEX", "1")
+    monkeypatch.setenv("UV_FIND_LINKS", str(wheelhouse))
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "uv-cache"))
+    return wheelhouse
+
+
+def write_project(root: Path, requirements: str, *, pyproject: str | None = None) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "requirements.txt").write_text(requirements)
+    if pyproject is not None:
+        (root / "pyproject.toml").write_text(pyproject)
+    return root
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """Every path under root with what it is (a file's bytes digest, a link's target)."""
+    import hashlib
+
+    state = {}
+    for path in sorted(root.rglob("*")):
+        rel = str(path.relative_to(root))
+        if path.is_symlink():
+            state[rel] = "-> " + os.readlink(path)
+        elif path.is_file():
+            state[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+        else:
+            state[rel] = "dir"
+    return state
+
+
+@pytest.fixture
+def uv_venv(tmp_path: Path, python312: Path) -> Iterator[Path]:
+    from bulletproof.proc import uv_bin
+
+    env = tmp_path / "venv"
+    subprocess.run([uv_bin(), "venv", str(env), "--python", str(python312), "-q"], check=True)
+    yield env

@@ -1,0 +1,80 @@
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from bulletproof.apply.generations import Store
+from bulletproof.errors import Busy, NothingToRollBack
+
+
+def _complete(store: Store) -> Path:
+    gen = store.new_generation()
+    (gen.path / "pyvenv.cfg").write_text("")
+    store.mark_complete(gen, {"n": gen.number})
+    return gen.path
+
+
+def test_switch_prune_and_rollback(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    paths = [_complete(store) for _ in range(3)]
+    for path in paths:
+        store.switch(type(store.generations()[0])(path))
+    assert os.readlink(tmp_path / ".venv") == ".bulletproof/generations/gen-0003"
+    store.prune()
+    assert [g.path.name for g in store.generations()] == ["gen-0002", "gen-0003"]
+    assert store.rollback().path.name == "gen-0002"
+    assert store.current() is not None and store.current().path.name == "gen-0002"  # type: ignore[union-attr]
+    with pytest.raises(NothingToRollBack):
+        store.rollback()
+
+
+def test_unfinished_generations_and_leftovers_are_cleared(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    done = _complete(store)
+    store.switch(store.generations()[0])
+    half = store.new_generation()
+    (half.path / "bin").mkdir()
+    (tmp_path / ".venv.tmp-123").symlink_to(done)
+    (store.trash / "gen-0000-x").mkdir(parents=True)
+    assert store.clear_unfinished() == [half.path.name]
+    assert [g.path for g in store.generations()] == [done]
+    assert not (tmp_path / ".venv.tmp-123").exists() and not store.trash.exists()
+
+
+def test_foreign_venv_is_moved_aside_never_deleted(tmp_path: Path) -> None:
+    (tmp_path / ".venv").mkdir()
+    (tmp_path / ".venv" / "mine.txt").write_text("keep me")
+    store = Store(tmp_path)
+    _complete(store)
+    message = store.switch(store.generations()[0])
+    assert message is not None and "moved it to .venv.moved-" in message
+    moved = next(tmp_path.glob(".venv.moved-*"))
+    assert (moved / "mine.txt").read_text() == "keep me"
+    assert (tmp_path / ".venv").is_symlink()
+
+
+def test_second_holder_waits_then_refuses(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with store.locked(1, lambda: None):
+            held.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    held.wait(5)
+    waited: list[bool] = []
+    start = time.monotonic()
+    with pytest.raises(Busy, match="another bulletproof run"):
+        with Store(tmp_path).locked(0.5, lambda: waited.append(True)):
+            pass
+    assert waited == [True] and time.monotonic() - start >= 0.5
+    release.set()
+    thread.join()
+    with Store(tmp_path).locked(0, lambda: None):
+        pass

@@ -1,0 +1,106 @@
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bulletproof.errors import InputError
+from bulletproof.project import discover
+
+
+def test_requirements_files_are_found_by_default(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("six\n")
+    (tmp_path / "requirements-dev.txt").write_text("-r requirements.txt\npytest\n")
+    project = discover(tmp_path)
+    assert [p.name for p in project.input_files] == ["requirements-dev.txt", "requirements.txt"]
+    assert project.pyproject is None
+
+
+def test_config_names_the_files_and_python(tmp_path: Path) -> None:
+    (tmp_path / "requirements-fixed.txt").write_text("six\n")
+    (tmp_path / "requirements.txt").write_text("this is not used\n")
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.bulletproof]\nrequirements = ["requirements-fixed.txt"]\npython = "3.12"\n'
+    )
+    project = discover(tmp_path)
+    assert [p.name for p in project.input_files] == ["requirements-fixed.txt"]
+    assert project.config.python == "3.12"
+
+
+def test_project_table_and_own_packages(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\nversion = "1"\ndependencies = ["six"]\n'
+        'requires-python = ">=3.10"\n[build-system]\nrequires = ["hatchling"]\n'
+        'build-backend = "hatchling.build"\n'
+    )
+    for pkg in ("src/demo", "src/tests"):
+        (tmp_path / pkg).mkdir(parents=True)
+        (tmp_path / pkg / "__init__.py").write_text("")
+    project = discover(tmp_path)
+    assert project.installable and project.own_packages == ("demo",)
+    assert project.requires_python == ">=3.10"
+    assert project.input_files == (tmp_path / "pyproject.toml",)
+
+
+@pytest.mark.parametrize(("pyproject", "expected"), [
+    ("[project\n", "not valid TOML"),
+    ("[tool.bulletproof]\nrequirement = []\n", "unknown key 'requirement'"),
+    ("[tool.bulletproof]\nrequirements = 'r.txt'\n", "must be a list of file names"),
+    ("[tool.bulletproof]\npython = 3.12\n", "python must be a string"),
+    ('[project]\nname = "x"\ndependencies = ["requests=="]\n', r"dependencies\[0\]"),
+    ('[project]\nname = "x"\nrequires-python = "3.x"\n', "not a version specifier"),
+    ("[project]\nversion = '1'\n", "name is missing"),
+    ("tool = 3\n", r"\[tool\] must be a table"),
+])  # fmt: skip
+def test_bad_pyproject_is_named(tmp_path: Path, pyproject: str, expected: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(pyproject)
+    (tmp_path / "requirements.txt").write_text("six\n")
+    with pytest.raises(InputError, match=expected):
+        discover(tmp_path)
+
+
+def test_empty_folder_says_what_was_looked_for(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as err:
+        discover(tmp_path)
+    assert "nothing to set up" in err.value.message
+    assert err.value.hint is not None and "requirements*.txt" in err.value.hint
+
+
+def test_missing_and_non_folder(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such folder"):
+        discover(tmp_path / "nope")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(InputError, match="not a folder"):
+        discover(tmp_path / "file")
+
+
+def test_unreadable_pyproject(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").mkdir()  # reading a folder fails like an unreadable file
+    with pytest.raises(InputError, match="cannot be read"):
+        discover(tmp_path)
+
+
+_toml_values = st.recursive(
+    st.none().map(lambda _: "1") | st.text(max_size=10).map(repr) | st.booleans().map(str).map(str.lower),
+    lambda inner: st.lists(inner, max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]"),
+    max_leaves=5,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    key=st.sampled_from(["requirements", "python", "other", "name", "dependencies",
+                         "requires-python"]),
+    table=st.sampled_from(["tool.bulletproof", "project"]),
+    value=_toml_values,
+)  # fmt: skip
+def test_any_config_gives_a_project_or_an_input_error(
+    tmp_path_factory: pytest.TempPathFactory, key: str, table: str, value: str
+) -> None:
+    root = tmp_path_factory.mktemp("cfg")
+    (root / "requirements.txt").write_text("six\n")
+    (root / "pyproject.toml").write_text(f"[{table}]\n{key} = {value}\n")
+    try:
+        discover(root)
+    except InputError as exc:
+        assert exc.message.startswith(("pyproject.toml", "requirements", str(root)))

@@ -1,0 +1,74 @@
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bulletproof.errors import InputError
+from bulletproof.requirements import parse_file
+
+
+def _write(tmp_path: Path, text: str, name: str = "requirements.txt") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_malformed_line_names_file_line_and_column(tmp_path: Path) -> None:
+    path = _write(tmp_path, "requests==2.32.3\n# fine\n  flask >=2 ,,3\n")
+    with pytest.raises(InputError) as err:
+        parse_file(path, tmp_path)
+    assert err.value.message.startswith("requirements.txt:3:")
+    column = int(err.value.message.split(":")[2])
+    assert column == len("  flask >=2 ,") + 1  # the second comma, 1-based
+    assert "'flask >=2 ,,3'" in err.value.message
+
+
+def test_includes_comments_options_and_continuations(tmp_path: Path) -> None:
+    _write(tmp_path, "six==1.16.0\n", "base.txt")
+    path = _write(tmp_path, (
+        "-r base.txt\n--index-url=https://example.invalid/simple\n"
+        "requests \\\n  ==2.32.3  # pinned\n"
+        "attrs==23.1 --hash=sha256:abc\n./local/pkg\nname @ https://example.invalid/x.whl\n"
+    ))  # fmt: skip
+    files = parse_file(path, tmp_path)
+    assert [f.name for f in files] == ["requirements.txt", "base.txt"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("--frobnicate\n", "unknown option '--frobnicate'"),
+    ("-r\n", "needs a value"),
+    ("-r missing.txt\n", "missing.txt: file not found"),
+    ("--hash=sha256:abc\n", "--hash must follow a requirement"),
+])  # fmt: skip
+def test_bad_options_are_named(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(InputError, match=expected):
+        parse_file(_write(tmp_path, text), tmp_path)
+
+
+def test_include_cycle_terminates(tmp_path: Path) -> None:
+    _write(tmp_path, "-r b.txt\n", "a.txt")
+    _write(tmp_path, "-r a.txt\nsix\n", "b.txt")
+    assert [f.name for f in parse_file(tmp_path / "a.txt", tmp_path)] == ["a.txt", "b.txt"]
+
+
+def test_undecodable_file_is_an_input_error(tmp_path: Path) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_bytes(b"\xff\xfe\x00bad")
+    with pytest.raises(InputError, match="cannot be read"):
+        parse_file(path, tmp_path)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200))
+def test_any_text_gives_files_or_an_input_error(tmp_path_factory: pytest.TempPathFactory,
+                                                text: str) -> None:  # fmt: skip
+    root = tmp_path_factory.mktemp("fuzz")
+    path = root / "requirements.txt"
+    path.write_text(text, encoding="utf-8")
+    try:
+        files = parse_file(path, root)
+    except InputError as exc:
+        assert exc.message.startswith("requirements.txt") or "not found" in exc.message
+    else:
+        assert files[0] == path
