@@ -7,6 +7,7 @@ moment leaves DIR/.venv pointing at a complete generation; the next run clears w
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -127,6 +128,8 @@ class Store:
         doomed = self.trash / f"{gen.path.name}-{os.getpid()}-{time.monotonic_ns()}"
         gen.path.rename(doomed)
         shutil.rmtree(doomed, ignore_errors=True)
+        with contextlib.suppress(OSError):  # another removal may still be under way in it
+            self.trash.rmdir()
 
     def new_generation(self) -> Generation:
         self.generations_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,3 @@
+from bulletproof.cli import entry
+
+entry()

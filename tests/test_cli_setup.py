@@ -1,0 +1,128 @@
+"""bulletproof setup / verify / rollback end to end, through main(), against the local wheelhouse."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from bulletproof.cli import main
+from bulletproof.tomlcompat import tomllib
+from tests.conftest import snapshot, write_project
+
+
+def _venv_version(project: Path, module: str = "good") -> str:
+    init = next((project / ".venv").glob(f"lib/python*/site-packages/{module}/__init__.py"))
+    return init.read_text().split("'")[1]
+
+
+@pytest.mark.usefixtures("local_index")
+def test_setup_verifies_switches_and_is_a_no_op_when_nothing_changed(
+    tmp_path: Path, python312: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = write_project(tmp_path / "proj", "good==1.0\nnsa\nnsb\nodd\ncext\n")
+    report = tmp_path / "report.json"
+    assert main(["setup", str(project), "--python", "3.12", "--json", str(report)]) == 0
+    venv = project / ".venv"
+    assert venv.is_symlink() and os.readlink(venv) == ".bulletproof/generations/gen-0001"
+    data = json.loads(report.read_text())
+    assert data["schema_version"] == 1 and data["result"] == {
+        "ok": True, "exit_code": 0, "message": f"verified: {project / '.venv'} switched to gen-0001"}
+    modules = {m["module"]: m["status"] for m in data["verification"]["modules"]}
+    assert modules == {"good": "ok", "nsone.alpha": "ok", "nsone.beta": "ok", "nsone.loose": "ok",
+                       "odd": "ok", "cext": "ok"}  # no 'scripts', 'testing', 'nsone' or data dirs
+    assert data["target"]["version"].startswith("3.12")
+    lock = tomllib.loads((project / "pylock.toml").read_text())
+    assert {p["name"] for p in lock["packages"]} == {"good", "nsa", "nsb", "odd", "cext"}
+    assert all(w["hashes"]["sha256"] for p in lock["packages"] for w in p["wheels"])
+    assert lock["tool"]["bulletproof"]["input-hash"] == data["lock"]["input_hash"]
+    assert (project / "requirements.txt").read_text() == "good==1.0\nnsa\nnsb\nodd\ncext\n"
+
+    capsys.readouterr()
+    assert main(["setup", str(project), "--json", str(report)]) == 0
+    again = json.loads(report.read_text())
+    assert again["lock"]["reused"] and again["verification"]["cached"]
+    assert again["environment"]["changed"] is False
+    assert "unchanged" in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("local_index")
+def test_upgrade_keeps_previous_for_rollback_and_verify_catches_damage(
+    tmp_path: Path, python312: Path
+) -> None:
+    project = write_project(tmp_path / "proj", "good==1.0\n")
+    assert main(["setup", str(project), "--python", "3.12"]) == 0
+    (project / "requirements.txt").write_text("good==2.0\n")
+    assert main(["setup", str(project)]) == 0
+    assert _venv_version(project) == "2.0"
+    assert main(["rollback", str(project)]) == 0
+    assert _venv_version(project) == "1.0"
+    assert main(["rollback", str(project)]) == 2  # nothing older is kept
+
+    assert main(["verify", str(project)]) == 0
+    init = next((project / ".venv").glob("lib/python*/site-packages/good/__init__.py"))
+    init.unlink()
+    report = tmp_path / "v.json"
+    assert main(["verify", str(project), "--json", str(report)]) == 1
+    problems = json.loads(report.read_text())["verification"]["integrity"]["problems"]
+    assert problems == [{"distribution": "good", "path": "good/__init__.py", "problem": "missing"}]
+    # setup converges to the lock (good==2.0) in a new generation
+    assert main(["setup", str(project)]) == 0
+    assert _venv_version(project) == "2.0"
+    assert os.readlink(project / ".venv").endswith("gen-0003")
+    # a damaged current generation of the same lock is replaced, not trusted
+    next((project / ".venv").glob("lib/python*/site-packages/good/__init__.py")).unlink()
+    assert main(["setup", str(project)]) == 0
+    assert os.readlink(project / ".venv").endswith("gen-0004")
+    assert main(["verify", str(project), "--full"]) == 0
+
+
+@pytest.mark.usefixtures("local_index")
+def test_a_module_that_fails_to_import_leaves_the_env_as_it_was(
+    tmp_path: Path, python312: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = write_project(tmp_path / "proj", "good==1.0\n")
+    assert main(["setup", str(project), "--python", "3.12"]) == 0
+    before = snapshot(project / ".bulletproof" / "generations")
+    link = os.readlink(project / ".venv")
+    (project / "requirements.txt").write_text("good==2.0\nbroken\ncrasher\n")
+    capsys.readouterr()
+    assert main(["setup", str(project)]) == 1
+    out = capsys.readouterr().out
+    assert "broken" in out and "crasher" in out and "SIGSEGV" in out
+    assert os.readlink(project / ".venv") == link
+    assert snapshot(project / ".bulletproof" / "generations") == before
+
+
+@pytest.mark.usefixtures("local_index")
+@pytest.mark.parametrize(("requirements", "expected"), [
+    ("good==\n", "requirements.txt:1:5: invalid requirement 'good=='"),
+    ("no-such-package-anywhere==1.0\n", "cannot be satisfied"),
+    ("good==1.0\nneeds-good-two\n", "cannot be satisfied"),
+])  # fmt: skip
+def test_bad_requirements_exit_2_with_an_explanation_and_change_nothing(
+    tmp_path: Path, python312: Path, capsys: pytest.CaptureFixture[str], requirements: str,
+    expected: str,
+) -> None:
+    project = write_project(tmp_path / "proj", requirements)
+    before = snapshot(project)
+    assert main(["setup", str(project), "--python", "3.12"]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err
+    if "needs-good-two" in requirements:
+        assert "good>=2" in err.replace("good>=2.0", "good>=2")  # uv's own explanation is shown
+    leftover = {k: v for k, v in snapshot(project).items() if not k.startswith(".bulletproof")}
+    assert leftover == before and not (project / ".venv").exists()
+
+
+def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_project(tmp_path, "good\n")
+    assert main(["setup", str(tmp_path), "--python", "3.99"]) == 2
+    assert "no interpreter of that version" in capsys.readouterr().err
+    assert main(["setup", str(tmp_path / "missing")]) == 2
+    assert main(["frobnicate"]) == 2
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["setup", str(empty)]) == 2
+    assert "looked for pyproject.toml" in capsys.readouterr().err
+    assert main(["verify", str(tmp_path)]) == 2  # no environment yet
