@@ -5,7 +5,6 @@ Kept apart from cli.py so that the CLI only parses arguments and maps errors to 
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,10 +53,6 @@ def choose_target(project: Project, wanted: str | None, ui: Ui) -> Target:
     return select_target(project, wanted, found)
 
 
-def _lock_digest(path: Path) -> str:
-    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def setup(
     directory: Path,
     wanted: str | None,
@@ -79,9 +74,9 @@ def setup(
         with ui.step(f"Locking for Python {target.interpreter.version}") as detail:
             out.lock = locked = lock(project, target)
             detail.append(f"{locked.packages} packages" + (", unchanged" if locked.reused else ""))
-        digest = _lock_digest(locked.path)
+        digest = locked.packages_hash
         current = store.current()
-        if current and current.complete and current.meta().get("lock-hash") == digest:
+        if current and current.complete and current.meta().get("packages-hash") == digest:
             out.generation = current
             with ui.step("Verifying the current environment", spinner=False), ui.import_progress() as progress:
                 out.verification = verify(
@@ -106,7 +101,7 @@ def setup(
             out.generation = current
             return out
         store.mark_complete(gen, {
-            "lock-hash": digest, "python": target.interpreter.version,
+            "packages-hash": digest, "python": target.interpreter.version,
             "python-path": str(target.interpreter.path), "bulletproof": __version__,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         })  # fmt: skip

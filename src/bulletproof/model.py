@@ -85,6 +85,7 @@ class LockResult:
     reused: bool
     packages: int
     seconds: float
+    packages_hash: str  # of what uv locked, without bulletproof's own [tool.bulletproof] table
 
 
 class ImportStatus(enum.Enum):

@@ -7,6 +7,7 @@ index settings) under [tool.bulletproof], so an unchanged project is never resol
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import platform
 import tempfile
@@ -40,9 +41,23 @@ def input_hash(project: Project, target: Target) -> str:
     parts += [f"{name}={os.environ.get(name, '')}" for name in _UV_INDEX_VARS]
     for path in project.input_files:
         parts.append(str(path.relative_to(project.root)) if path.is_relative_to(project.root) else str(path))
-        parts.append(hashlib.sha256(path.read_bytes()).hexdigest())
+        parts.append(hashlib.sha256(_resolution_relevant(path)).hexdigest())
     digest.update("\0".join(parts).encode())
     return "sha256:" + digest.hexdigest()
+
+
+def _resolution_relevant(path: Path) -> bytes:
+    """A requirements file whole; of pyproject.toml only the tables that change a resolution."""
+    if path.name != "pyproject.toml":
+        return path.read_bytes()
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    relevant = {
+        "project": data.get("project"),
+        "build-system": data.get("build-system"),
+        "tool.uv": data.get("tool", {}).get("uv"),
+    }
+    return json.dumps(relevant, sort_keys=True, default=str).encode()
 
 
 def read_lock_meta(path: Path) -> dict[str, Any]:
@@ -65,8 +80,10 @@ def lock(project: Project, target: Target) -> LockResult:
     path = project.root / LOCK_NAME
     wanted = input_hash(project, target)
     start = time.monotonic()
-    if path.exists() and read_lock_meta(path).get("input-hash") == wanted:
-        return LockResult(path, wanted, True, count_packages(path), time.monotonic() - start)
+    meta = read_lock_meta(path) if path.exists() else {}
+    if meta.get("input-hash") == wanted and meta.get("packages-hash"):
+        return LockResult(path, wanted, True, count_packages(path), time.monotonic() - start,
+                          str(meta["packages-hash"]))  # fmt: skip
     inputs = [str(p.relative_to(project.root)) for p in project.input_files]
     scratch = project.root / ".bulletproof"
     scratch.mkdir(exist_ok=True)
@@ -80,8 +97,11 @@ def lock(project: Project, target: Target) -> LockResult:
         )  # fmt: skip
         if not done.ok:
             raise _resolution_error(done.stderr)
+        body = out.read_bytes().rstrip(b"\n")
+        packages_hash = "sha256:" + hashlib.sha256(body).hexdigest()
         meta = {
             "input-hash": wanted,
+            "packages-hash": packages_hash,
             "python": target.interpreter.version,
             "python-path": str(target.interpreter.path),
             "python-stat": stat_key(target.interpreter.path),
@@ -89,9 +109,9 @@ def lock(project: Project, target: Target) -> LockResult:
             "implementation": target.interpreter.implementation,
             "machine": platform.machine(),
         }
-        body = out.read_bytes().rstrip(b"\n")
         atomic_write(path, body + b"\n\n" + tomli_w.dumps({"tool": {"bulletproof": meta}}).encode())
-    return LockResult(path, wanted, False, count_packages(path), time.monotonic() - start)
+    return LockResult(path, wanted, False, count_packages(path), time.monotonic() - start,
+                      packages_hash)  # fmt: skip
 
 
 def _resolution_error(stderr: str) -> Exception:

@@ -54,7 +54,7 @@ def build(
         "host": host_dict(host) if host else None,
         "target": {**_interp(target.interpreter), "reason": target.reason} if target else None,
         "lock": {"path": str(lock.path), "input_hash": lock.input_hash, "reused": lock.reused,
-                 "packages": lock.packages, "seconds": round(lock.seconds, 3)} if lock else None,
+                 "packages": lock.packages, "packages_hash": lock.packages_hash, "seconds": round(lock.seconds, 3)} if lock else None,
         "environment": environment,
         "steps": [{"name": s.name, "seconds": round(s.seconds, 3), "detail": s.detail}
                   for s in record.steps],

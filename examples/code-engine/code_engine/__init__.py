@@ -1,0 +1,1 @@
+"""code-engine: the example project of the original plan, kept small."""

@@ -1,0 +1,52 @@
+"""The HTTP API: create and list deployments."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import Depends, FastAPI, HTTPException
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from code_engine.db import Deployment, make_sessionmaker
+
+
+class DeploymentIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+
+
+class DeploymentOut(BaseModel):
+    id: int
+    name: str
+    status: str
+
+
+def create_app(sessions: sessionmaker[Session] | None = None) -> FastAPI:
+    factory = sessions or make_sessionmaker()
+    app = FastAPI(title="code-engine")
+
+    def session() -> Iterator[Session]:
+        with factory() as s:
+            yield s
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/deployments", status_code=201, response_model=DeploymentOut)
+    def create(body: DeploymentIn, s: Session = Depends(session)) -> Deployment:
+        row = Deployment(name=body.name, status="pending")
+        s.add(row)
+        try:
+            s.commit()
+        except IntegrityError:
+            raise HTTPException(409, f"deployment {body.name!r} exists") from None
+        return row
+
+    @app.get("/deployments", response_model=list[DeploymentOut])
+    def list_all(s: Session = Depends(session)) -> list[Deployment]:
+        return list(s.scalars(select(Deployment).order_by(Deployment.id)))
+
+    return app
