@@ -13,9 +13,20 @@ import pytest
 from tests.fixtures.wheels import make_c_extension_wheel, make_wheel
 
 # uv and pip settings from the developer's shell must not leak into tests
-_LEAKY = ("UV_INDEX", "UV_INDEX_URL", "UV_DEFAULT_INDEX", "UV_EXTRA_INDEX_URL", "UV_FIND_LINKS",
-          "UV_NO_INDEX", "UV_PYTHON", "UV_OFFLINE", "UV_CONSTRAINT", "UV_BUILD_CONSTRAINT",
-          "VIRTUAL_ENV", "PYTHONPATH")  # fmt: skip
+_LEAKY = (
+    "UV_INDEX",
+    "UV_INDEX_URL",
+    "UV_DEFAULT_INDEX",
+    "UV_EXTRA_INDEX_URL",
+    "UV_FIND_LINKS",
+    "UV_NO_INDEX",
+    "UV_PYTHON",
+    "UV_OFFLINE",
+    "UV_CONSTRAINT",
+    "UV_BUILD_CONSTRAINT",
+    "VIRTUAL_ENV",
+    "PYTHONPATH",
+)
 
 
 def pyenv_python(minor: str) -> Path | None:
@@ -42,21 +53,38 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory, python312: Path) -> Pat
     for version in ("1.0", "2.0"):
         make_wheel(house, "good", version, {"good/__init__.py": f"VERSION = {version!r}\n"})
         for name in ("pkga", "pkgb", "pkgc"):
-            make_wheel(house, name, version, {
-                f"{name}/__init__.py": f"VERSION = {version!r}\n",
-                # some bulk so an install takes long enough to be interrupted part-way
-                **{f"{name}/data/blob{i}.py": f"# {version}\n" + "x = 1\n" * 4000 for i in range(40)},
-            })  # fmt: skip
+            make_wheel(
+                house,
+                name,
+                version,
+                {
+                    f"{name}/__init__.py": f"VERSION = {version!r}\n",
+                    # some bulk so an install takes long enough to be interrupted part-way
+                    **{
+                        f"{name}/data/blob{i}.py": f"# {version}\n" + "x = 1\n" * 4000
+                        for i in range(40)
+                    },
+                },
+            )
     make_wheel(house, "nsa", "1.0", {"nsone/alpha/__init__.py": "", "nsone/loose.py": ""})
     make_wheel(house, "nsb", "1.0", {"nsone/beta/__init__.py": ""})
     make_wheel(house, "broken", "1.0", {"broken/__init__.py": "import not_installed_anywhere\n"})
-    make_wheel(house, "crasher", "1.0",
-               {"crasher.py": "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n"})
+    make_wheel(
+        house,
+        "crasher",
+        "1.0",
+        {"crasher.py": "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n"},
+    )
     make_wheel(house, "hanger", "1.0", {"hanger.py": "import time\ntime.sleep(600)\n"})
     make_wheel(house, "printer", "1.0", {"printer.py": "print('{not json')\nprint('x' * 100000)\n"})
     make_wheel(house, "needs-good-two", "1.0", {"needs_good_two.py": ""}, requires=("good>=2",))
-    make_wheel(house, "odd", "1.0", {"odd/__init__.py": "", "odd-1.0.data/scripts/tool": "#!x\n"},
-               top_level=("odd", "scripts", "testing", "odd/discovery_cache"))  # fmt: skip
+    make_wheel(
+        house,
+        "odd",
+        "1.0",
+        {"odd/__init__.py": "", "odd-1.0.data/scripts/tool": "#!x\n"},
+        top_level=("odd", "scripts", "testing", "odd/discovery_cache"),
+    )
     make_c_extension_wheel(house, python312)
     return house
 
@@ -70,8 +98,9 @@ def hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathF
 
 
 @pytest.fixture
-def local_index(monkeypatch: pytest.MonkeyPatch, wheelhouse: Path,
-                tmp_path_factory: pytest.TempPathFactory) -> Path:  # fmt: skip
+def local_index(
+    monkeypatch: pytest.MonkeyPatch, wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """Resolve and install only from the test wheelhouse, with a cache of the session's own."""
     monkeypatch.setenv("UV_NO_INDEX", "1")
     monkeypatch.setenv("UV_FIND_LINKS", str(wheelhouse))
@@ -95,7 +124,7 @@ def snapshot(root: Path) -> dict[str, str]:
     for path in sorted(root.rglob("*")):
         rel = str(path.relative_to(root))
         if path.is_symlink():
-            state[rel] = "-> " + os.readlink(path)
+            state[rel] = "-> " + str(path.readlink())
         elif path.is_file():
             state[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
         else:

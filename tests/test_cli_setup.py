@@ -1,7 +1,6 @@
-"""bulletproof setup / verify / rollback end to end, through main(), against the local wheelhouse."""
+"""setup / verify / rollback end to end, through main(), against the local wheelhouse."""
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -24,13 +23,22 @@ def test_setup_verifies_switches_and_is_a_no_op_when_nothing_changed(
     report = tmp_path / "report.json"
     assert main(["setup", str(project), "--python", "3.12", "--json", str(report)]) == 0
     venv = project / ".venv"
-    assert venv.is_symlink() and os.readlink(venv) == ".bulletproof/generations/gen-0001"
+    assert venv.is_symlink() and str(venv.readlink()) == ".bulletproof/generations/gen-0001"
     data = json.loads(report.read_text())
     assert data["schema_version"] == 1 and data["result"] == {
-        "ok": True, "exit_code": 0, "message": f"verified: {project / '.venv'} switched to gen-0001"}
+        "ok": True,
+        "exit_code": 0,
+        "message": f"verified: {project / '.venv'} switched to gen-0001",
+    }
     modules = {m["module"]: m["status"] for m in data["verification"]["modules"]}
-    assert modules == {"good": "ok", "nsone.alpha": "ok", "nsone.beta": "ok", "nsone.loose": "ok",
-                       "odd": "ok", "cext": "ok"}  # no 'scripts', 'testing', 'nsone' or data dirs
+    assert modules == {
+        "good": "ok",
+        "nsone.alpha": "ok",
+        "nsone.beta": "ok",
+        "nsone.loose": "ok",
+        "odd": "ok",
+        "cext": "ok",
+    }  # no 'scripts', 'testing', 'nsone' or data dirs
     assert data["target"]["version"].startswith("3.12")
     lock = tomllib.loads((project / "pylock.toml").read_text())
     assert {p["name"] for p in lock["packages"]} == {"good", "nsa", "nsb", "odd", "cext"}
@@ -69,11 +77,11 @@ def test_upgrade_keeps_previous_for_rollback_and_verify_catches_damage(
     # setup converges to the lock (good==2.0) in a new generation
     assert main(["setup", str(project)]) == 0
     assert _venv_version(project) == "2.0"
-    assert os.readlink(project / ".venv").endswith("gen-0003")
+    assert str((project / ".venv").readlink()).endswith("gen-0003")
     # a damaged current generation of the same lock is replaced, not trusted
     next((project / ".venv").glob("lib/python*/site-packages/good/__init__.py")).unlink()
     assert main(["setup", str(project)]) == 0
-    assert os.readlink(project / ".venv").endswith("gen-0004")
+    assert str((project / ".venv").readlink()).endswith("gen-0004")
     assert main(["verify", str(project), "--full"]) == 0
 
 
@@ -84,24 +92,30 @@ def test_a_module_that_fails_to_import_leaves_the_env_as_it_was(
     project = write_project(tmp_path / "proj", "good==1.0\n")
     assert main(["setup", str(project), "--python", "3.12"]) == 0
     before = snapshot(project / ".bulletproof" / "generations")
-    link = os.readlink(project / ".venv")
+    link = str((project / ".venv").readlink())
     (project / "requirements.txt").write_text("good==2.0\nbroken\ncrasher\n")
     capsys.readouterr()
     assert main(["setup", str(project)]) == 1
     out = capsys.readouterr().out
     assert "broken" in out and "crasher" in out and "SIGSEGV" in out
-    assert os.readlink(project / ".venv") == link
+    assert str((project / ".venv").readlink()) == link
     assert snapshot(project / ".bulletproof" / "generations") == before
 
 
 @pytest.mark.usefixtures("local_index")
-@pytest.mark.parametrize(("requirements", "expected"), [
-    ("good==\n", "requirements.txt:1:5: invalid requirement 'good=='"),
-    ("no-such-package-anywhere==1.0\n", "cannot be satisfied"),
-    ("good==1.0\nneeds-good-two\n", "cannot be satisfied"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("requirements", "expected"),
+    [
+        ("good==\n", "requirements.txt:1:5: invalid requirement 'good=='"),
+        ("no-such-package-anywhere==1.0\n", "cannot be satisfied"),
+        ("good==1.0\nneeds-good-two\n", "cannot be satisfied"),
+    ],
+)
 def test_bad_requirements_exit_2_with_an_explanation_and_change_nothing(
-    tmp_path: Path, python312: Path, capsys: pytest.CaptureFixture[str], requirements: str,
+    tmp_path: Path,
+    python312: Path,
+    capsys: pytest.CaptureFixture[str],
+    requirements: str,
     expected: str,
 ) -> None:
     project = write_project(tmp_path / "proj", requirements)

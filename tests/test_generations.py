@@ -1,4 +1,3 @@
-import os
 import threading
 import time
 from pathlib import Path
@@ -21,7 +20,7 @@ def test_switch_prune_and_rollback(tmp_path: Path) -> None:
     paths = [_complete(store) for _ in range(3)]
     for path in paths:
         store.switch(type(store.generations()[0])(path))
-    assert os.readlink(tmp_path / ".venv") == ".bulletproof/generations/gen-0003"
+    assert str((tmp_path / ".venv").readlink()) == ".bulletproof/generations/gen-0003"
     store.prune()
     assert [g.path.name for g in store.generations()] == ["gen-0002", "gen-0003"]
     assert store.rollback().path.name == "gen-0002"
@@ -70,9 +69,11 @@ def test_second_holder_waits_then_refuses(tmp_path: Path) -> None:
     held.wait(5)
     waited: list[bool] = []
     start = time.monotonic()
-    with pytest.raises(Busy, match="another bulletproof run"):
-        with Store(tmp_path).locked(0.5, lambda: waited.append(True)):
-            pass
+    with (
+        pytest.raises(Busy, match="another bulletproof run"),
+        Store(tmp_path).locked(0.5, lambda: waited.append(True)),
+    ):
+        pass
     assert waited == [True] and time.monotonic() - start >= 0.5
     release.set()
     thread.join()

@@ -8,9 +8,20 @@ from bulletproof.verify.imports import ImportJob, import_all
 
 def _install(env: Path, house: Path, *names: str) -> None:
     subprocess.run(
-        [uv_bin(), "pip", "install", "-q", "--no-index", "--find-links", str(house), "--python",
-         str(env / "bin" / "python"), *names], check=True,
-    )  # fmt: skip
+        [
+            uv_bin(),
+            "pip",
+            "install",
+            "-q",
+            "--no-index",
+            "--find-links",
+            str(house),
+            "--python",
+            str(env / "bin" / "python"),
+            *names,
+        ],
+        check=True,
+    )
 
 
 def test_crash_hang_failure_and_noise_are_contained(uv_venv: Path, wheelhouse: Path) -> None:
@@ -19,10 +30,14 @@ def test_crash_hang_failure_and_noise_are_contained(uv_venv: Path, wheelhouse: P
     results = import_all(uv_venv / "bin" / "python", [ImportJob(n, n) for n in names], timeout=3)
     status = {r.module: r.status for r in results}
     assert status == {
-        "printer": ImportStatus.OK, "good": ImportStatus.OK, "crasher": ImportStatus.CRASHED,
-        "hanger": ImportStatus.TIMEOUT, "broken": ImportStatus.FAILED, "cext": ImportStatus.OK,
+        "printer": ImportStatus.OK,
+        "good": ImportStatus.OK,
+        "crasher": ImportStatus.CRASHED,
+        "hanger": ImportStatus.TIMEOUT,
+        "broken": ImportStatus.FAILED,
+        "cext": ImportStatus.OK,
         "json": ImportStatus.OK,
-    }  # fmt: skip
+    }
     by_name = {r.module: r for r in results}
     assert "SIGSEGV" in by_name["crasher"].error
     assert "No module named 'not_installed_anywhere'" in by_name["broken"].error
@@ -34,6 +49,9 @@ def test_a_failure_caused_by_an_earlier_import_is_not_blamed(uv_venv: Path, tmp_
     (site / "poisoner.py").write_text("import sys\nsys.modules['victim_dep'] = None\n")
     (site / "victim_dep.py").write_text("")
     (site / "victim.py").write_text("import victim_dep\n")
-    results = import_all(uv_venv / "bin" / "python", [ImportJob("poisoner", "x"), ImportJob("victim", "y")],
-                         workers=1)  # fmt: skip
+    results = import_all(
+        uv_venv / "bin" / "python",
+        [ImportJob("poisoner", "x"), ImportJob("victim", "y")],
+        workers=1,
+    )
     assert [r.status for r in results] == [ImportStatus.OK, ImportStatus.OK]

@@ -18,7 +18,11 @@ def test_mint_reports_its_ubuntu_base() -> None:
     info = parse_os_release(MINT_22_1)
     assert info.id == "linuxmint"
     assert info.id_like == ("ubuntu", "debian")
-    assert (info.version_id, info.version_codename, info.ubuntu_codename) == ("22.1", "xia", "noble")
+    assert (info.version_id, info.version_codename, info.ubuntu_codename) == (
+        "22.1",
+        "xia",
+        "noble",
+    )
 
 
 def test_comments_blank_lines_and_broken_quotes_do_not_break_parsing() -> None:

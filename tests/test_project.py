@@ -42,16 +42,19 @@ def test_project_table_and_own_packages(tmp_path: Path) -> None:
     assert project.input_files == (tmp_path / "pyproject.toml",)
 
 
-@pytest.mark.parametrize(("pyproject", "expected"), [
-    ("[project\n", "not valid TOML"),
-    ("[tool.bulletproof]\nrequirement = []\n", "unknown key 'requirement'"),
-    ("[tool.bulletproof]\nrequirements = 'r.txt'\n", "must be a list of file names"),
-    ("[tool.bulletproof]\npython = 3.12\n", "python must be a string"),
-    ('[project]\nname = "x"\ndependencies = ["requests=="]\n', r"dependencies\[0\]"),
-    ('[project]\nname = "x"\nrequires-python = "3.x"\n', "not a version specifier"),
-    ("[project]\nversion = '1'\n", "name is missing"),
-    ("tool = 3\n", r"\[tool\] must be a table"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("pyproject", "expected"),
+    [
+        ("[project\n", "not valid TOML"),
+        ("[tool.bulletproof]\nrequirement = []\n", "unknown key 'requirement'"),
+        ("[tool.bulletproof]\nrequirements = 'r.txt'\n", "must be a list of file names"),
+        ("[tool.bulletproof]\npython = 3.12\n", "python must be a string"),
+        ('[project]\nname = "x"\ndependencies = ["requests=="]\n', r"dependencies\[0\]"),
+        ('[project]\nname = "x"\nrequires-python = "3.x"\n', "not a version specifier"),
+        ("[project]\nversion = '1'\n", "name is missing"),
+        ("tool = 3\n", r"\[tool\] must be a table"),
+    ],
+)
 def test_bad_pyproject_is_named(tmp_path: Path, pyproject: str, expected: str) -> None:
     (tmp_path / "pyproject.toml").write_text(pyproject)
     (tmp_path / "requirements.txt").write_text("six\n")
@@ -81,7 +84,9 @@ def test_unreadable_pyproject(tmp_path: Path) -> None:
 
 
 _toml_values = st.recursive(
-    st.none().map(lambda _: "1") | st.text(max_size=10).map(repr) | st.booleans().map(str).map(str.lower),
+    st.none().map(lambda _: "1")
+    | st.text(max_size=10).map(repr)
+    | st.booleans().map(str).map(str.lower),
     lambda inner: st.lists(inner, max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]"),
     max_leaves=5,
 )
@@ -89,11 +94,12 @@ _toml_values = st.recursive(
 
 @settings(max_examples=200, deadline=None)
 @given(
-    key=st.sampled_from(["requirements", "python", "other", "name", "dependencies",
-                         "requires-python"]),
+    key=st.sampled_from(
+        ["requirements", "python", "other", "name", "dependencies", "requires-python"]
+    ),
     table=st.sampled_from(["tool.bulletproof", "project"]),
     value=_toml_values,
-)  # fmt: skip
+)
 def test_any_config_gives_a_project_or_an_input_error(
     tmp_path_factory: pytest.TempPathFactory, key: str, table: str, value: str
 ) -> None:

@@ -3,7 +3,13 @@ from pathlib import Path
 import pytest
 
 from bulletproof.errors import InputError, InterpreterNotFound
-from bulletproof.host.pythons import find_interpreters, query, select_target, stat_key, target_from_lock
+from bulletproof.host.pythons import (
+    find_interpreters,
+    query,
+    select_target,
+    stat_key,
+    target_from_lock,
+)
 from bulletproof.model import Config, Project
 
 
@@ -44,7 +50,10 @@ def test_nonsense_version_is_an_input_error(tmp_path: Path) -> None:
 
 def test_requires_python_and_config(tmp_path: Path, python312: Path) -> None:
     found = find_interpreters()
-    assert select_target(_project(tmp_path, requires="<3.13,>=3.12"), None, found).interpreter.minor == "3.12"
+    assert (
+        select_target(_project(tmp_path, requires="<3.13,>=3.12"), None, found).interpreter.minor
+        == "3.12"
+    )
     assert select_target(_project(tmp_path, python="3.12"), None, found).interpreter.minor == "3.12"
     with pytest.raises(InterpreterNotFound, match="requires-python"):
         select_target(_project(tmp_path, requires=">=4"), None, found)
@@ -53,7 +62,11 @@ def test_requires_python_and_config(tmp_path: Path, python312: Path) -> None:
 def test_lock_target_is_reused_only_while_valid(tmp_path: Path, python312: Path) -> None:
     interp = query(python312, "pyenv")
     assert interp is not None
-    meta = {"python": interp.version, "python-path": str(python312), "python-stat": stat_key(python312)}
+    meta = {
+        "python": interp.version,
+        "python-path": str(python312),
+        "python-stat": stat_key(python312),
+    }
     assert target_from_lock(meta, _project(tmp_path), None) is not None
     assert target_from_lock(meta, _project(tmp_path), "3.12") is not None
     assert target_from_lock(meta, _project(tmp_path), "3.11") is None

@@ -26,8 +26,11 @@ def _start(project: Path, *extra: str, capture: bool = True) -> subprocess.Popen
     pipe = subprocess.PIPE if capture else subprocess.DEVNULL
     return subprocess.Popen(
         [sys.executable, "-m", "bulletproof", "setup", str(project), *extra],
-        stdout=pipe, stderr=pipe, text=True, start_new_session=True,
-    )  # fmt: skip
+        stdout=pipe,
+        stderr=pipe,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def _run(project: Path, *extra: str) -> int:
@@ -39,11 +42,17 @@ def _run(project: Path, *extra: str) -> int:
 
 def _versions(project: Path) -> set[str]:
     """The versions DIR/.venv's interpreter imports; one value when the env is whole."""
+    names = ", ".join(PACKAGES)
     done = subprocess.run(
-        [str(project / ".venv" / "bin" / "python"), "-c",
-         f"import {', '.join(PACKAGES)}; print(' '.join(m.VERSION for m in ({', '.join(PACKAGES)},)))"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        [
+            str(project / ".venv" / "bin" / "python"),
+            "-c",
+            f"import {names}; print(' '.join(m.VERSION for m in ({names},)))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return set(done.stdout.split())
 
 
@@ -54,7 +63,9 @@ def _assert_no_leftovers(project: Path) -> None:
     assert not list(project.glob(".venv.tmp-*"))
 
 
-def test_sigkill_at_random_moments_never_leaves_a_mixed_env(tmp_path: Path, python312: Path) -> None:
+def test_sigkill_at_random_moments_never_leaves_a_mixed_env(
+    tmp_path: Path, python312: Path
+) -> None:
     project = write_project(tmp_path / "proj", _requirements("1.0"))
     _run(project, "--python", "3.12")
     (project / "requirements.txt").write_text(_requirements("2.0"))

@@ -26,21 +26,27 @@ def test_malformed_line_names_file_line_and_column(tmp_path: Path) -> None:
 
 def test_includes_comments_options_and_continuations(tmp_path: Path) -> None:
     _write(tmp_path, "six==1.16.0\n", "base.txt")
-    path = _write(tmp_path, (
-        "-r base.txt\n--index-url=https://example.invalid/simple\n"
-        "requests \\\n  ==2.32.3  # pinned\n"
-        "attrs==23.1 --hash=sha256:abc\n./local/pkg\nname @ https://example.invalid/x.whl\n"
-    ))  # fmt: skip
+    path = _write(
+        tmp_path,
+        (
+            "-r base.txt\n--index-url=https://example.invalid/simple\n"
+            "requests \\\n  ==2.32.3  # pinned\n"
+            "attrs==23.1 --hash=sha256:abc\n./local/pkg\nname @ https://example.invalid/x.whl\n"
+        ),
+    )
     files = parse_file(path, tmp_path)
     assert [f.name for f in files] == ["requirements.txt", "base.txt"]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("--frobnicate\n", "unknown option '--frobnicate'"),
-    ("-r\n", "needs a value"),
-    ("-r missing.txt\n", "missing.txt: file not found"),
-    ("--hash=sha256:abc\n", "--hash must follow a requirement"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("--frobnicate\n", "unknown option '--frobnicate'"),
+        ("-r\n", "needs a value"),
+        ("-r missing.txt\n", "missing.txt: file not found"),
+        ("--hash=sha256:abc\n", "--hash must follow a requirement"),
+    ],
+)
 def test_bad_options_are_named(tmp_path: Path, text: str, expected: str) -> None:
     with pytest.raises(InputError, match=expected):
         parse_file(_write(tmp_path, text), tmp_path)
@@ -60,9 +66,10 @@ def test_undecodable_file_is_an_input_error(tmp_path: Path) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200))
-def test_any_text_gives_files_or_an_input_error(tmp_path_factory: pytest.TempPathFactory,
-                                                text: str) -> None:  # fmt: skip
+@given(st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=200))
+def test_any_text_gives_files_or_an_input_error(
+    tmp_path_factory: pytest.TempPathFactory, text: str
+) -> None:
     root = tmp_path_factory.mktemp("fuzz")
     path = root / "requirements.txt"
     path.write_text(text, encoding="utf-8")

@@ -39,15 +39,24 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="bulletproof", description=DESCRIPTION,
-                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser = _Parser(
+        prog="bulletproof",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"bulletproof {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, help_: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_, description=help_)
-        p.add_argument("directory", nargs="?", default=".", type=Path, metavar="DIR",
-                       help="the project folder (default: the current folder)")  # fmt: skip
+        p.add_argument(
+            "directory",
+            nargs="?",
+            default=".",
+            type=Path,
+            metavar="DIR",
+            help="the project folder (default: the current folder)",
+        )
         p.add_argument("-v", "--verbose", action="store_true", help="show every command run")
         p.add_argument("-q", "--quiet", action="store_true", help="no progress, only the summary")
         return p
@@ -57,21 +66,41 @@ def _parser() -> argparse.ArgumentParser:
     verify = add("verify", "Verify the current DIR/.venv: imports, consistency, file integrity.")
     rollback = add("rollback", "Switch DIR/.venv back to the previous verified environment.")
     for p in (setup, doctor):
-        p.add_argument("--python", metavar="VER|PATH",
-                       help="target interpreter: a version (3.12), a specifier or a path; "
-                            "default: [tool.bulletproof] python, else the newest one that "
-                            "satisfies requires-python")  # fmt: skip
+        p.add_argument(
+            "--python",
+            metavar="VER|PATH",
+            help="target interpreter: a version (3.12), a specifier or a path; "
+            "default: [tool.bulletproof] python, else the newest one that "
+            "satisfies requires-python",
+        )
     for p in (setup, doctor, verify):
-        p.add_argument("--json", type=Path, metavar="FILE",
-                       help="also write a JSON report (schema: docs/json-report.md)")
+        p.add_argument(
+            "--json",
+            type=Path,
+            metavar="FILE",
+            help="also write a JSON report (schema: docs/json-report.md)",
+        )
     for p in (setup, verify):
-        p.add_argument("--full", action="store_true",
-                       help="verify everything again even if nothing changed since last time")
-        p.add_argument("--import-timeout", type=float, default=60.0, metavar="SECONDS",
-                       help="how long one module may take to import (default 60)")
+        p.add_argument(
+            "--full",
+            action="store_true",
+            help="verify everything again even if nothing changed since last time",
+        )
+        p.add_argument(
+            "--import-timeout",
+            type=float,
+            default=60.0,
+            metavar="SECONDS",
+            help="how long one module may take to import (default 60)",
+        )
     for p in (setup, verify, rollback):
-        p.add_argument("--lock-timeout", type=float, default=300.0, metavar="SECONDS",
-                       help="how long to wait for another run on the same DIR (default 300)")
+        p.add_argument(
+            "--lock-timeout",
+            type=float,
+            default=300.0,
+            metavar="SECONDS",
+            help="how long to wait for another run on the same DIR (default 300)",
+        )
     return parser
 
 
@@ -82,8 +111,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(message)s", stream=sys.stderr,
-    )  # fmt: skip
+        format="%(message)s",
+        stream=sys.stderr,
+    )
     from bulletproof import commands  # noqa: PLC0415  (keeps --help and usage errors fast)
     from bulletproof.report.terminal import Ui  # noqa: PLC0415
 
@@ -103,8 +133,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so plainly; -v shows the traceback
         if args.verbose:
             raise
-        ui.err.print(f"[bold red]internal error[/] (a bug in bulletproof): {type(exc).__name__}: "
-                     f"{exc}\nrun again with -v for the traceback and please report it")
+        ui.err.print(
+            f"[bold red]internal error[/] (a bug in bulletproof): {type(exc).__name__}: "
+            f"{exc}\nrun again with -v for the traceback and please report it"
+        )
         return EXIT_FAILED
 
 

@@ -1,4 +1,4 @@
-"""One function per command: run its flow, print the summary, write the JSON report, pick the code."""
+"""One function per command: run its flow, print the summary, write the JSON report."""
 
 from __future__ import annotations
 
@@ -25,23 +25,43 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     return handlers[args.command](args, ui, out)
 
 
-def _finish(args: argparse.Namespace, ui: Ui, out: Outcome, code: int, message: str,
-            host: Host | None = None) -> int:  # fmt: skip
+def _finish(
+    args: argparse.Namespace,
+    ui: Ui,
+    out: Outcome,
+    code: int,
+    message: str,
+    *,
+    host: Host | None = None,
+) -> int:
     colour = "green" if code == 0 else "red"
     ui.out.print(f"[bold {colour}]{escape(message)}[/]")
     json_path: Path | None = getattr(args, "json", None)
     if json_path is not None:
         report = jsonreport.build(
-            ui.record, exit_code=code, message=message, host=host, target=out.target,
-            lock=out.lock, environment=out.environment(), verification=out.verification,
-        )  # fmt: skip
+            ui.record,
+            exit_code=code,
+            message=message,
+            host=host,
+            target=out.target,
+            lock=out.lock,
+            environment=out.environment(),
+            verification=out.verification,
+        )
         jsonreport.write(json_path, report)
     return code
 
 
 def _setup(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
-    setup(args.directory, args.python, ui, out, full=args.full,
-          import_timeout=args.import_timeout, lock_timeout=args.lock_timeout)  # fmt: skip
+    setup(
+        args.directory,
+        args.python,
+        ui,
+        out,
+        full=args.full,
+        import_timeout=args.import_timeout,
+        lock_timeout=args.lock_timeout,
+    )
     assert out.verification is not None
     print_verification(ui.out, out.verification)
     venv = args.directory / ".venv"
@@ -54,8 +74,14 @@ def _setup(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
 
 
 def _verify(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
-    verify_only(args.directory, ui, out, full=args.full, import_timeout=args.import_timeout,
-                lock_timeout=args.lock_timeout)  # fmt: skip
+    verify_only(
+        args.directory,
+        ui,
+        out,
+        full=args.full,
+        import_timeout=args.import_timeout,
+        lock_timeout=args.lock_timeout,
+    )
     assert out.verification is not None
     print_verification(ui.out, out.verification)
     venv = args.directory / ".venv"
@@ -72,8 +98,10 @@ def _doctor(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
     inputs = ", ".join(str(p.relative_to(project.root)) for p in project.input_files) or "none"
     ui.out.print(f"project [bold]{escape(project.name)}[/]: inputs {escape(inputs)}")
     out.target = target = choose_target(project, args.python, ui)
-    ui.out.print(f"target: Python {target.interpreter.version} at "
-                 f"{escape(str(target.interpreter.path))} ({escape(target.reason)})")  # fmt: skip
+    ui.out.print(
+        f"target: Python {target.interpreter.version} at "
+        f"{escape(str(target.interpreter.path))} ({escape(target.reason)})"
+    )
     return _finish(args, ui, out, 0, "nothing blocking found", host=host)
 
 
@@ -97,7 +125,12 @@ def report_error(args: argparse.Namespace, ui: Ui, exc: BulletproofError) -> Non
     json_path: Path | None = getattr(args, "json", None)
     if json_path is not None:
         report = jsonreport.build(
-            ui.record, exit_code=exc.exit_code, message=exc.message, target=out.target,
-            lock=out.lock, environment=out.environment(), verification=out.verification,
-        )  # fmt: skip
+            ui.record,
+            exit_code=exc.exit_code,
+            message=exc.message,
+            target=out.target,
+            lock=out.lock,
+            environment=out.environment(),
+            verification=out.verification,
+        )
         jsonreport.write(json_path, report)

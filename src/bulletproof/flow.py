@@ -1,4 +1,4 @@
-"""The commands as compositions of the stages: discover -> target -> lock -> build -> verify -> switch.
+"""Commands composed of stages: discover -> target -> lock -> build -> verify -> switch.
 
 Kept apart from cli.py so that the CLI only parses arguments and maps errors to exit codes.
 """
@@ -39,8 +39,12 @@ class Outcome:
     def environment(self) -> dict[str, Any] | None:
         if self.generation is None:
             return None
-        return {"path": str(self.generation.path), "generation": self.generation.path.name,
-                "changed": self.changed, **self.extra}  # fmt: skip
+        return {
+            "path": str(self.generation.path),
+            "generation": self.generation.path.name,
+            "changed": self.changed,
+            **self.extra,
+        }
 
 
 def choose_target(project: Project, wanted: str | None, ui: Ui) -> Target:
@@ -66,10 +70,14 @@ def setup(
     """Bring DIR/.venv to a verified environment of the current lock; fills ``out`` as it goes."""
     out.project = project = discover(directory)
     store = Store(project.root)
-    with store.locked(lock_timeout, lambda: ui.say("another bulletproof run is working here; waiting")):
+    with store.locked(
+        lock_timeout, lambda: ui.say("another bulletproof run is working here; waiting")
+    ):
         removed = store.clear_unfinished()
         if removed:
-            ui.say(f"removed unfinished environment(s) from an interrupted run: {', '.join(removed)}")
+            ui.say(
+                f"removed unfinished environment(s) from an interrupted run: {', '.join(removed)}"
+            )
         out.target = target = choose_target(project, wanted, ui)
         with ui.step(f"Locking for Python {target.interpreter.version}") as detail:
             out.lock = locked = lock(project, target)
@@ -78,7 +86,10 @@ def setup(
         current = store.current()
         if current and current.complete and current.meta().get("packages-hash") == digest:
             out.generation = current
-            with ui.step("Verifying the current environment", spinner=False), ui.import_progress() as progress:
+            with (
+                ui.step("Verifying the current environment", spinner=False),
+                ui.import_progress() as progress,
+            ):
                 out.verification = verify(
                     current.path, project, full=full, timeout=import_timeout, on_imports=progress
                 )
@@ -89,7 +100,10 @@ def setup(
         try:
             with ui.step(f"Building environment {gen.path.name}"):
                 build_environment(gen.path, locked.path, project, target)
-            with ui.step("Verifying the new environment", spinner=False), ui.import_progress() as progress:
+            with (
+                ui.step("Verifying the new environment", spinner=False),
+                ui.import_progress() as progress,
+            ):
                 out.verification = verify(
                     gen.path, project, full=True, timeout=import_timeout, on_imports=progress
                 )
@@ -100,11 +114,16 @@ def setup(
             store.discard(gen)
             out.generation = current
             return out
-        store.mark_complete(gen, {
-            "packages-hash": digest, "python": target.interpreter.version,
-            "python-path": str(target.interpreter.path), "bulletproof": __version__,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        })  # fmt: skip
+        store.mark_complete(
+            gen,
+            {
+                "packages-hash": digest,
+                "python": target.interpreter.version,
+                "python-path": str(target.interpreter.path),
+                "bulletproof": __version__,
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            },
+        )
         moved = store.switch(gen)
         if moved:
             ui.say(moved)
@@ -115,23 +134,27 @@ def setup(
         return out
 
 
-def verify_only(directory: Path, ui: Ui, out: Outcome, *, full: bool, import_timeout: float,
-                lock_timeout: float) -> Outcome:  # fmt: skip
+def verify_only(
+    directory: Path, ui: Ui, out: Outcome, *, full: bool, import_timeout: float, lock_timeout: float
+) -> Outcome:
     out.project = project = discover(directory)
     store = Store(project.root)
     env = project.root / ".venv"
     if not (env / "bin" / "python").exists():
-        raise InputError(
-            f"no environment at {env}", hint=f"run: bulletproof setup {directory}"
-        )
-    with store.locked(lock_timeout, lambda: ui.say("another bulletproof run is working here; waiting")):
+        raise InputError(f"no environment at {env}", hint=f"run: bulletproof setup {directory}")
+    with store.locked(
+        lock_timeout, lambda: ui.say("another bulletproof run is working here; waiting")
+    ):
         current = store.current()
         out.generation = current
         with ui.step("Verifying the environment", spinner=False), ui.import_progress() as progress:
             # someone else's venv is checked as it is and nothing is written into it
             out.verification = verify(
-                env.resolve(), project, full=full or current is None, timeout=import_timeout,
-                on_imports=progress, cache_results=current is not None,
-            )  # fmt: skip
+                env.resolve(),
+                project,
+                full=full or current is None,
+                timeout=import_timeout,
+                on_imports=progress,
+                cache_results=current is not None,
+            )
     return out
-

@@ -22,7 +22,13 @@ from bulletproof.errors import ToolError
 log = logging.getLogger("bulletproof.proc")
 
 _CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s:]+(:[^/@\s]*)?@", re.IGNORECASE)
-_SCRUBBED = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE", "PIP_REQUIRE_VIRTUALENV")
+_SCRUBBED = (
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "PYTHONSTARTUP",
+    "PYTHONUSERBASE",
+    "PIP_REQUIRE_VIRTUALENV",
+)
 
 
 @dataclass(frozen=True)

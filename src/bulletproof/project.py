@@ -16,13 +16,24 @@ from bulletproof.tomlcompat import tomllib
 
 CONFIG_KEYS = {"requirements", "python"}
 # Folders that hold a project's tooling, not the packages it ships.
-_NOT_PACKAGES = {"tests", "test", "docs", "doc", "examples", "benchmarks", "build", "dist", "scripts"}
+_NOT_PACKAGES = {
+    "tests",
+    "test",
+    "docs",
+    "doc",
+    "examples",
+    "benchmarks",
+    "build",
+    "dist",
+    "scripts",
+}
 
 
 def _load_pyproject(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
-            return tomllib.load(handle)
+            data: dict[str, Any] = tomllib.load(handle)
+            return data
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path.name}: not valid TOML: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -46,7 +57,8 @@ def _config(data: dict[str, Any]) -> Config:
         )
     requirements = table.get("requirements")
     if requirements is not None and (
-        not isinstance(requirements, list) or not all(isinstance(r, str) and r for r in requirements)
+        not isinstance(requirements, list)
+        or not all(isinstance(r, str) and r for r in requirements)
     ):
         raise InputError(
             "pyproject.toml: [tool.bulletproof] requirements must be a list of file names",
@@ -63,7 +75,9 @@ def _project_table(data: dict[str, Any]) -> tuple[str | None, tuple[str, ...], s
         return None, (), None
     table = _table(data, "project", "[project]")
     name = table.get("name")
-    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?", name):
+    if not isinstance(name, str) or not re.fullmatch(
+        r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?", name
+    ):
         raise InputError("pyproject.toml: [project] name is missing or not a valid project name")
     deps = table.get("dependencies", [])
     if not isinstance(deps, list):
@@ -119,10 +133,10 @@ def discover(directory: Path) -> Project:
     name, deps, requires = _project_table(data)
     if config.requirements is not None:
         named = [root / f for f in config.requirements]
-        for name_, path in zip(config.requirements, named):
+        for given, path in zip(config.requirements, named, strict=True):
             if not path.is_file():
                 raise InputError(
-                    f"pyproject.toml: [tool.bulletproof] requirements names {name_!r}, "
+                    f"pyproject.toml: [tool.bulletproof] requirements names {given!r}, "
                     f"which is not a file in {directory}"
                 )
     else:

@@ -15,12 +15,25 @@ from bulletproof.errors import InputError
 
 # Options pip accepts in a requirements file; those taking a value are followed by True.
 _OPTIONS = {
-    "-r": True, "--requirement": True, "-c": True, "--constraint": True,
-    "-e": True, "--editable": True, "-i": True, "--index-url": True,
-    "--extra-index-url": True, "-f": True, "--find-links": True, "--no-binary": True,
-    "--only-binary": True, "--trusted-host": True, "--no-index": False, "--pre": False,
-    "--prefer-binary": False, "--require-hashes": False,
-}  # fmt: skip
+    "-r": True,
+    "--requirement": True,
+    "-c": True,
+    "--constraint": True,
+    "-e": True,
+    "--editable": True,
+    "-i": True,
+    "--index-url": True,
+    "--extra-index-url": True,
+    "-f": True,
+    "--find-links": True,
+    "--no-binary": True,
+    "--only-binary": True,
+    "--trusted-host": True,
+    "--no-index": False,
+    "--pre": False,
+    "--prefer-binary": False,
+    "--require-hashes": False,
+}
 _INCLUDES = {"-r", "--requirement", "-c", "--constraint"}
 
 
@@ -47,7 +60,9 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
 
 
 def _is_path_or_url(text: str) -> bool:
-    return text.startswith((".", "/", "~")) or ("://" in text and "@" not in text.split("://")[0])
+    if text.startswith((".", "/", "~")):
+        return True
+    return "://" in text and "@" not in text.split("://", maxsplit=1)[0]
 
 
 def parse_file(path: Path, root: Path, seen: set[Path] | None = None) -> list[Path]:

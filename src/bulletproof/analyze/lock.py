@@ -28,9 +28,16 @@ LOCK_NAME = "pylock.toml"
 LOCK_FORMAT = "1"  # bump when the way bulletproof makes locks changes: every lock is redone
 # uv settings that change what a resolution gives; part of the input hash.
 _UV_INDEX_VARS = (
-    "UV_INDEX", "UV_INDEX_URL", "UV_DEFAULT_INDEX", "UV_EXTRA_INDEX_URL", "UV_FIND_LINKS",
-    "UV_NO_INDEX", "UV_PRERELEASE", "UV_INDEX_STRATEGY", "UV_EXCLUDE_NEWER",
-)  # fmt: skip
+    "UV_INDEX",
+    "UV_INDEX_URL",
+    "UV_DEFAULT_INDEX",
+    "UV_EXTRA_INDEX_URL",
+    "UV_FIND_LINKS",
+    "UV_NO_INDEX",
+    "UV_PRERELEASE",
+    "UV_INDEX_STRATEGY",
+    "UV_EXCLUDE_NEWER",
+)
 RESOLVE_TIMEOUT = 900.0
 
 
@@ -40,7 +47,9 @@ def input_hash(project: Project, target: Target) -> str:
     parts = [LOCK_FORMAT, interp.implementation, interp.version, platform.machine()]
     parts += [f"{name}={os.environ.get(name, '')}" for name in _UV_INDEX_VARS]
     for path in project.input_files:
-        parts.append(str(path.relative_to(project.root)) if path.is_relative_to(project.root) else str(path))
+        parts.append(
+            str(path.relative_to(project.root)) if path.is_relative_to(project.root) else str(path)
+        )
         parts.append(hashlib.sha256(_resolution_relevant(path)).hexdigest())
     digest.update("\0".join(parts).encode())
     return "sha256:" + digest.hexdigest()
@@ -82,19 +91,35 @@ def lock(project: Project, target: Target) -> LockResult:
     start = time.monotonic()
     meta = read_lock_meta(path) if path.exists() else {}
     if meta.get("input-hash") == wanted and meta.get("packages-hash"):
-        return LockResult(path, wanted, True, count_packages(path), time.monotonic() - start,
-                          str(meta["packages-hash"]))  # fmt: skip
+        return LockResult(
+            path,
+            wanted,
+            True,
+            count_packages(path),
+            time.monotonic() - start,
+            str(meta["packages-hash"]),
+        )
     inputs = [str(p.relative_to(project.root)) for p in project.input_files]
     scratch = project.root / ".bulletproof"
     scratch.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(dir=scratch, prefix="lock-") as tmp:
         out = Path(tmp) / LOCK_NAME  # uv insists on the PEP 751 file name
         done = proc.run(
-            [proc.uv_bin(), "pip", "compile", *inputs, "--python", str(target.interpreter.path),
-             "--output-file", str(out), "--no-header", "--quiet"],
+            [
+                proc.uv_bin(),
+                "pip",
+                "compile",
+                *inputs,
+                "--python",
+                str(target.interpreter.path),
+                "--output-file",
+                str(out),
+                "--no-header",
+                "--quiet",
+            ],
             cwd=project.root,
             timeout=RESOLVE_TIMEOUT,
-        )  # fmt: skip
+        )
         if not done.ok:
             raise _resolution_error(done.stderr)
         body = out.read_bytes().rstrip(b"\n")
@@ -110,8 +135,9 @@ def lock(project: Project, target: Target) -> LockResult:
             "machine": platform.machine(),
         }
         atomic_write(path, body + b"\n\n" + tomli_w.dumps({"tool": {"bulletproof": meta}}).encode())
-    return LockResult(path, wanted, False, count_packages(path), time.monotonic() - start,
-                      packages_hash)  # fmt: skip
+    return LockResult(
+        path, wanted, False, count_packages(path), time.monotonic() - start, packages_hash
+    )
 
 
 def _resolution_error(stderr: str) -> Exception:
@@ -126,7 +152,8 @@ def _resolution_error(stderr: str) -> Exception:
         )
     if "no solution found" in lowered or "unsatisfiable" in lowered:
         return ResolutionError(
-            "the requirements cannot be satisfied together", detail=text,
+            "the requirements cannot be satisfied together",
+            detail=text,
             hint="the resolver's explanation is above; move the pins it names",
-        )  # fmt: skip
+        )
     return ResolutionError("uv could not lock these requirements", detail=text)

@@ -72,7 +72,7 @@ class Store:
         """The generation DIR/.venv points at, if it is one of ours."""
         if not self.venv.is_symlink():
             return None
-        target = (self.venv.parent / os.readlink(self.venv)).resolve()
+        target = (self.venv.parent / self.venv.readlink()).resolve()
         if target.parent != self.generations_dir.resolve() or not target.name.startswith(_PREFIX):
             return None
         return Generation(self.generations_dir / target.name)
@@ -144,11 +144,11 @@ class Store:
     def switch(self, gen: Generation) -> str | None:
         """Make ``gen`` current. Returns a message when a foreign DIR/.venv was moved aside."""
         moved = None
-        if self.venv.exists() or self.venv.is_symlink():
-            if self.current() is None:
-                aside = self.root / f"{VENV_NAME}.moved-{time.strftime('%Y%m%d-%H%M%S')}"
-                self.venv.rename(aside)
-                moved = f"{self.venv.name} was not made by bulletproof; moved it to {aside.name}"
+        foreign = (self.venv.exists() or self.venv.is_symlink()) and self.current() is None
+        if foreign:
+            aside = self.root / f"{VENV_NAME}.moved-{time.strftime('%Y%m%d-%H%M%S')}"
+            self.venv.rename(aside)
+            moved = f"{self.venv.name} was not made by bulletproof; moved it to {aside.name}"
         tmp = self.root / f"{VENV_NAME}.tmp-{os.getpid()}"
         tmp.unlink(missing_ok=True)
         tmp.symlink_to(gen.path.relative_to(self.root))
@@ -166,9 +166,10 @@ class Store:
     def rollback(self) -> Generation:
         current = self.current()
         earlier = [
-            g for g in self.generations()
+            g
+            for g in self.generations()
             if g.complete and g != current and (current is None or g.number < current.number)
-        ]  # fmt: skip
+        ]
         if not earlier:
             raise NothingToRollBack(
                 f"no earlier verified environment to roll back to in {self.state}",

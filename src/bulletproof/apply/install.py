@@ -22,26 +22,58 @@ def build_environment(path: Path, lock_file: Path, project: Project, target: Tar
     real = path.resolve()  # shebangs and pyvenv.cfg must name the generation, never DIR/.venv
     _must(
         proc.run(
-            [uv, "venv", str(real), "--python", str(target.interpreter.path), "--prompt",
-             project.name, "--no-project", "--quiet", "--allow-existing"],
-            cwd=project.root, timeout=120,
+            [
+                uv,
+                "venv",
+                str(real),
+                "--python",
+                str(target.interpreter.path),
+                "--prompt",
+                project.name,
+                "--no-project",
+                "--quiet",
+                "--allow-existing",
+            ],
+            cwd=project.root,
+            timeout=120,
         ),
         f"could not create a virtual environment with Python {target.interpreter.version}",
-    )  # fmt: skip
+    )
     _must(
         proc.run(
-            [uv, "pip", "sync", "--require-hashes", str(lock_file), "--python",
-             str(real / "bin" / "python"), "--quiet"],
-            cwd=project.root, venv=real, timeout=INSTALL_TIMEOUT,
+            [
+                uv,
+                "pip",
+                "sync",
+                "--require-hashes",
+                str(lock_file),
+                "--python",
+                str(real / "bin" / "python"),
+                "--quiet",
+            ],
+            cwd=project.root,
+            venv=real,
+            timeout=INSTALL_TIMEOUT,
         ),
         "could not install the locked packages",
-    )  # fmt: skip
+    )
     if project.installable:
         _must(
             proc.run(
-                [uv, "pip", "install", "--no-deps", "--editable", str(project.root), "--python",
-                 str(real / "bin" / "python"), "--quiet"],
-                cwd=project.root, venv=real, timeout=INSTALL_TIMEOUT,
+                [
+                    uv,
+                    "pip",
+                    "install",
+                    "--no-deps",
+                    "--editable",
+                    str(project.root),
+                    "--python",
+                    str(real / "bin" / "python"),
+                    "--quiet",
+                ],
+                cwd=project.root,
+                venv=real,
+                timeout=INSTALL_TIMEOUT,
             ),
             f"could not install the project {project.name} itself (editable)",
-        )  # fmt: skip
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -109,7 +110,10 @@ def select_target(project: Project, wanted: str | None, found: tuple[Interpreter
                 f"--python {wanted}: not a working Python 3 interpreter", hint=_describe(found)
             )
         return Target(interp, f"--python {wanted}")
-    for asked, reason in ((wanted, "--python"), (project.config.python, "[tool.bulletproof] python")):
+    for asked, reason in (
+        (wanted, "--python"),
+        (project.config.python, "[tool.bulletproof] python"),
+    ):
         if asked:
             _check_version_text(asked, reason)
             matches = [i for i in found if _matches(i, asked)]
@@ -154,7 +158,9 @@ def stat_key(path: Path) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}"
 
 
-def target_from_lock(meta: dict[str, object], project: Project, wanted: str | None) -> Target | None:
+def target_from_lock(
+    meta: Mapping[str, object], project: Project, wanted: str | None
+) -> Target | None:
     """The interpreter an existing lock was made for, if it is still there and still wanted.
 
     Saves probing every interpreter on the machine when nothing changed (the fast path).
@@ -163,18 +169,24 @@ def target_from_lock(meta: dict[str, object], project: Project, wanted: str | No
     version = str(meta.get("python", ""))
     if not version or not path.is_absolute() or stat_key(path) != meta.get("python-stat"):
         return None
-    interp = Interpreter(path, version, str(meta.get("implementation", "cpython")),
-                         bool(meta.get("python-headers")), "lock")  # fmt: skip
-    if wanted:
-        if _looks_like_path(wanted):
-            same = Path(wanted).expanduser().resolve() == path.resolve()
-            return Target(interp, f"--python {wanted}") if same else None
-        return Target(interp, f"--python {wanted}") if _matches(interp, wanted) else None
-    if project.config.python:
-        ok = _matches(interp, project.config.python)
-        return Target(interp, f"[tool.bulletproof] python {project.config.python}") if ok else None
-    if project.requires_python:
-        if not SpecifierSet(project.requires_python).contains(version, prereleases=True):
-            return None
-        return Target(interp, f"requires-python {project.requires_python} (as locked)")
-    return Target(interp, "as locked")
+    interp = Interpreter(
+        path,
+        version,
+        str(meta.get("implementation", "cpython")),
+        bool(meta.get("python-headers")),
+        "lock",
+    )
+    if wanted and _looks_like_path(wanted):
+        fits = Path(wanted).expanduser().resolve() == path.resolve()
+        reason = f"--python {wanted}"
+    elif wanted:
+        fits, reason = _matches(interp, wanted), f"--python {wanted}"
+    elif project.config.python:
+        fits = _matches(interp, project.config.python)
+        reason = f"[tool.bulletproof] python {project.config.python}"
+    elif project.requires_python:
+        fits = SpecifierSet(project.requires_python).contains(version, prereleases=True)
+        reason = f"requires-python {project.requires_python} (as locked)"
+    else:
+        fits, reason = True, "as locked"
+    return Target(interp, reason) if fits else None

@@ -19,8 +19,13 @@ SCHEMA_VERSION = 1
 
 
 def _interp(i: Interpreter) -> dict[str, Any]:
-    return {"path": str(i.path), "version": i.version, "implementation": i.implementation,
-            "has_headers": i.has_headers, "source": i.source}  # fmt: skip
+    return {
+        "path": str(i.path),
+        "version": i.version,
+        "implementation": i.implementation,
+        "has_headers": i.has_headers,
+        "source": i.source,
+    }
 
 
 def host_dict(host: Host) -> dict[str, Any]:
@@ -29,7 +34,7 @@ def host_dict(host: Host) -> dict[str, Any]:
         "arch": host.arch,
         "libc": asdict(host.libc),
         "interpreters": [_interp(i) for i in host.interpreters],
-        "compilers": {c: v for c, v in host.compilers},
+        "compilers": dict(host.compilers),
         "package_manager": host.package_manager,
     }
 
@@ -47,21 +52,35 @@ def build(
 ) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
-        "tool": {"name": "bulletproof", "version": __version__,
-                 "python": sys.version.split()[0], "platform": platform.platform()},
+        "tool": {
+            "name": "bulletproof",
+            "version": __version__,
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+        },
         "command": record.command,
         "project_dir": str(record.project_dir),
         "host": host_dict(host) if host else None,
         "target": {**_interp(target.interpreter), "reason": target.reason} if target else None,
-        "lock": {"path": str(lock.path), "input_hash": lock.input_hash, "reused": lock.reused,
-                 "packages": lock.packages, "packages_hash": lock.packages_hash, "seconds": round(lock.seconds, 3)} if lock else None,
+        "lock": {
+            "path": str(lock.path),
+            "input_hash": lock.input_hash,
+            "reused": lock.reused,
+            "packages": lock.packages,
+            "packages_hash": lock.packages_hash,
+            "seconds": round(lock.seconds, 3),
+        }
+        if lock
+        else None,
         "environment": environment,
-        "steps": [{"name": s.name, "seconds": round(s.seconds, 3), "detail": s.detail}
-                  for s in record.steps],
+        "steps": [
+            {"name": s.name, "seconds": round(s.seconds, 3), "detail": s.detail}
+            for s in record.steps
+        ],
         "messages": list(record.messages),
         "verification": to_dict(verification) if verification else None,
         "result": {"ok": exit_code == 0, "exit_code": exit_code, "message": message},
-    }  # fmt: skip
+    }
 
 
 def write(path: Path, report: dict[str, Any]) -> None:

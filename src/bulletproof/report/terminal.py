@@ -46,9 +46,13 @@ class Ui:
     @contextmanager
     def import_progress(self) -> Iterator[Callable[[int], Callable[[int], None]]]:
         progress = Progress(
-            TextColumn("importing modules"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=self.err, transient=True,
-        )  # fmt: skip
+            TextColumn("importing modules"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.err,
+            transient=True,
+        )
 
         def start(total: int) -> Callable[[int], None]:
             task = progress.add_task("imports", total=total)
@@ -63,9 +67,14 @@ def print_host(console: Console, host: Host) -> None:
     os_text = host.os.pretty_name or host.os.id
     base = f" (Ubuntu base: {host.os.ubuntu_codename})" if host.os.ubuntu_codename else ""
     table.add_row("system", escape(os_text + base))
-    table.add_row("os-release", escape(f"ID={host.os.id} ID_LIKE={' '.join(host.os.id_like) or '-'} "
-                                     f"VERSION_ID={host.os.version_id or '-'} "
-                                     f"CODENAME={host.os.version_codename or '-'}"))  # fmt: skip
+    table.add_row(
+        "os-release",
+        escape(
+            f"ID={host.os.id} ID_LIKE={' '.join(host.os.id_like) or '-'} "
+            f"VERSION_ID={host.os.version_id or '-'} "
+            f"CODENAME={host.os.version_codename or '-'}"
+        ),
+    )
     table.add_row("arch / libc", escape(f"{host.arch} / {host.libc.name} {host.libc.version}"))
     table.add_row("package manager", host.package_manager or "none found")
     for command, version in host.compilers:
@@ -75,7 +84,9 @@ def print_host(console: Console, host: Host) -> None:
     for column in ("version", "path", "found via", "C headers"):
         pys.add_column(column)
     for i in host.interpreters:
-        pys.add_row(i.version, escape(str(i.path)), i.source, "yes" if i.has_headers else "[red]no[/]")
+        pys.add_row(
+            i.version, escape(str(i.path)), i.source, "yes" if i.has_headers else "[red]no[/]"
+        )
     console.print(pys)
 
 
@@ -88,14 +99,18 @@ def print_verification(console: Console, v: Verification) -> None:
     )
     failed = v.failed_modules
     for m in failed:
-        console.print(f"  [red]✗ {escape(m.module)}[/] ({escape(m.distribution)}, {m.status.value}): "
-                      f"{escape(m.error[:500])}", soft_wrap=True)  # fmt: skip
+        console.print(
+            f"  [red]✗ {escape(m.module)}[/] ({escape(m.distribution)}, {m.status.value}): "
+            f"{escape(m.error[:500])}",
+            soft_wrap=True,
+        )
     mark = "[green]ok[/]" if v.consistency_ok else "[red]conflicts[/]"
     console.print(f"consistency (uv pip check): {mark}")
     if not v.consistency_ok:
         console.print(escape(v.consistency_output))
-    console.print(f"file integrity (RECORD): {v.files_checked} files, "
-                  f"{len(v.integrity_problems)} problems")  # fmt: skip
+    console.print(
+        f"file integrity (RECORD): {v.files_checked} files, {len(v.integrity_problems)} problems"
+    )
     for p in v.integrity_problems[:20]:
         console.print(f"  [red]{escape(p.problem)}[/]: {escape(p.distribution)} {escape(p.path)}")
     if len(v.integrity_problems) > 20:

@@ -59,10 +59,15 @@ def to_dict(v: Verification) -> dict[str, Any]:
         "seconds": round(v.seconds, 3),
         "distributions": v.distributions,
         "modules": [
-            {"module": m.module, "distribution": m.distribution, "status": m.status.value,
-             "seconds": round(m.seconds, 4), "error": m.error}
+            {
+                "module": m.module,
+                "distribution": m.distribution,
+                "status": m.status.value,
+                "seconds": round(m.seconds, 4),
+                "error": m.error,
+            }
             for m in v.modules
-        ],  # fmt: skip
+        ],
         "consistency": {"ok": v.consistency_ok, "output": v.consistency_output},
         "integrity": {
             "files_checked": v.files_checked,
@@ -77,7 +82,9 @@ def to_dict(v: Verification) -> dict[str, Any]:
 def from_dict(data: dict[str, Any]) -> Verification:
     return Verification(
         modules=tuple(
-            ModuleCheck(m["module"], m["distribution"], ImportStatus(m["status"]), m["seconds"], m["error"])
+            ModuleCheck(
+                m["module"], m["distribution"], ImportStatus(m["status"]), m["seconds"], m["error"]
+            )
             for m in data["modules"]
         ),
         consistency_ok=data["consistency"]["ok"],

@@ -34,7 +34,11 @@ class Distribution:
             if not fields or not fields[0]:
                 continue
             size = fields[2] if len(fields) > 2 else ""
-            rows.append(RecordRow(fields[0], fields[1] if len(fields) > 1 else "", int(size) if size else None))
+            rows.append(
+                RecordRow(
+                    fields[0], fields[1] if len(fields) > 1 else "", int(size) if size else None
+                )
+            )
         return rows
 
 
@@ -57,5 +61,7 @@ def distributions(env: Path) -> list[Distribution]:
                 name, _, version = info.name.removesuffix(".dist-info").partition("-")
                 dists.append(Distribution(name, version, info))
                 continue
-            dists.append(Distribution(headers.get("Name", info.name), headers.get("Version", ""), info))
+            dists.append(
+                Distribution(headers.get("Name", info.name), headers.get("Version", ""), info)
+            )
     return dists

@@ -9,6 +9,7 @@ what another module imported before it did to the process.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -55,12 +56,17 @@ class ImportJob:
 
 class _Worker:
     def __init__(self, python: Path, extra_path: Sequence[str], cwd: Path):
-        self.log = tempfile.TemporaryFile()
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115  (lives as long as the worker)
         self.process = subprocess.Popen(
             [str(python), "-I", "-c", _WORKER, json.dumps(list(extra_path))],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
-            cwd=cwd, env=child_env(python.parent.parent), text=True, start_new_session=True,
-        )  # fmt: skip
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            cwd=cwd,
+            env=child_env(python.parent.parent),
+            text=True,
+            start_new_session=True,
+        )
 
     def ask(self, module: str, timeout: float) -> tuple[ImportStatus, str, float]:
         assert self.process.stdin is not None and self.process.stdout is not None
@@ -94,10 +100,8 @@ class _Worker:
         self.process.wait()
         for pipe in (self.process.stdin, self.process.stdout):
             if pipe is not None:
-                try:
+                with contextlib.suppress(BrokenPipeError):
                     pipe.close()
-                except BrokenPipeError:
-                    pass
         self.log.close()
 
 

@@ -86,6 +86,9 @@ def package_modules(source_root: Path, package: str) -> list[str]:
         if rel.name == "__main__" or not all(_is_identifier(p) for p in parts):
             continue
         # only folders that are packages: a loose script folder inside is not importable as one
-        if all((source_root.joinpath(*parts[:i]) / "__init__.py").exists() for i in range(1, len(parts))):
+        if all(
+            (source_root.joinpath(*parts[:i]) / "__init__.py").exists()
+            for i in range(1, len(parts))
+        ):
             names.append(".".join(parts))
     return names

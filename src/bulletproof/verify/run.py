@@ -53,14 +53,19 @@ def verify(
         return cached
     python = env / "bin" / "python"
     dists = distributions(env)
-    check = proc.run([proc.uv_bin(), "pip", "check", "--python", str(python)], venv=env, timeout=300)
+    check = proc.run(
+        [proc.uv_bin(), "pip", "check", "--python", str(python)], venv=env, timeout=300
+    )
     problems, files_checked = check_all(dists)
     jobs = import_jobs(dists, project)
     extra_path = [] if project.installable else [str(r) for r in project.source_roots]
     modules = import_all(
-        python, jobs, extra_path=extra_path, timeout=timeout,
+        python,
+        jobs,
+        extra_path=extra_path,
+        timeout=timeout,
         progress=on_imports(len(jobs)) if on_imports else None,
-    )  # fmt: skip
+    )
     result = Verification(
         modules=tuple(modules),
         consistency_ok=check.ok,
