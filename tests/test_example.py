@@ -1,0 +1,107 @@
+"""The original plan's project, from the real registry: it comes up verified, its own tests pass,
+and the failure its pins hide from a plain install is found."""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bulletproof.cli import main
+
+pytestmark = [pytest.mark.registry, pytest.mark.slow]
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "code-engine"
+SEED_IMPORTS = (
+    "pydantic",
+    "aiohttp",
+    "aiofiles",
+    "yaml",
+    "dotenv",
+    "wrapt",
+    "opentelemetry.sdk.trace",
+    "opentelemetry.instrumentation",
+    "fastapi",
+    "uvicorn",
+    "sqlalchemy",
+    "tortoise",
+    "bcrypt",
+    "jwt",
+    "cryptography",
+    "email_validator",
+    "boto3",
+    "kubernetes",
+    "googleapiclient.discovery",
+    "google.auth",
+    "google.generativeai",
+    "openai",
+    "pytest",
+    "pytest_asyncio",
+    "pytest_cov",
+    "black",
+    "mypy",
+    "prometheus_client",
+    "structlog",
+    "psutil",
+)
+
+
+def _copy(tmp_path: Path) -> Path:
+    target = tmp_path / "code-engine"
+    shutil.copytree(
+        EXAMPLE,
+        target,
+        ignore=shutil.ignore_patterns(".venv*", ".bulletproof", "pylock.toml", "*.db"),
+    )
+    return target
+
+
+def test_code_engine_comes_up_verified_and_its_tests_pass(tmp_path: Path, python312: Path) -> None:
+    project = _copy(tmp_path)
+    report = tmp_path / "report.json"
+    assert main(["setup", str(project), "--json", str(report)]) == 0
+    data = json.loads(report.read_text())
+    modules = {m["module"]: m["status"] for m in data["verification"]["modules"]}
+    assert set(modules.values()) == {"ok"}
+    # names that top_level.txt gives and a naive scan reports as failures are not modules
+    assert not {"scripts", "testing", "googleapiclient.discovery_cache", "google"} & set(modules)
+    for expected in (
+        "fastapi",
+        "google.auth",
+        "googleapiclient",
+        "opentelemetry.sdk.trace",
+        "opentelemetry.instrumentation.auto_instrumentation",
+        "code_engine.app",
+    ):
+        assert modules.get(expected) == "ok", expected
+    # the import list of the plan's own acceptance case, in the environment's own interpreter
+    python = str(project / ".venv" / "bin" / "python")
+    imports = subprocess.run(
+        [python, "-c", "import " + ", ".join(SEED_IMPORTS)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert imports.returncode == 0, imports.stderr
+    assert data["verification"]["consistency"]["ok"]
+    assert data["verification"]["integrity"]["files_checked"] > 5000
+    tests = subprocess.run(
+        [str(project / ".venv" / "bin" / "python"), "-m", "pytest", "-q"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+
+
+def test_the_plan_pins_alone_fail_at_import_and_bulletproof_says_where(
+    tmp_path: Path, python312: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _copy(tmp_path)
+    (project / "requirements-compat.txt").write_text("")  # what the plan's file alone gives
+    assert main(["setup", str(project)]) == 1
+    out = capsys.readouterr().out
+    assert "opentelemetry.instrumentation" in out and "No module named 'pkg_resources'" in out
+    assert not (project / ".venv").exists()

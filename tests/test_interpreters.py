@@ -1,0 +1,29 @@
+"""The same project set up for each real interpreter on the machine (skipped where absent)."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bulletproof.cli import main
+from tests.conftest import pyenv_python, write_project
+
+
+@pytest.mark.usefixtures("local_index")
+@pytest.mark.parametrize("minor", ["3.11", "3.12", "3.13"])
+def test_setup_for_each_interpreter(tmp_path: Path, minor: str) -> None:
+    python = pyenv_python(minor)
+    if python is None:
+        pytest.skip(f"no Python {minor} on this machine")
+    project = write_project(tmp_path / "proj", "good==2.0\nnsa\nnsb\n")
+    report = tmp_path / "r.json"
+    assert main(["setup", str(project), "--python", minor, "--json", str(report)]) == 0
+    data = json.loads(report.read_text())
+    assert data["target"]["version"].startswith(minor + ".")
+    cfg = (project / ".venv" / "pyvenv.cfg").read_text()
+    assert f"version_info = {minor}." in cfg or f"version = {minor}." in cfg
+    # the environment was built through its real path: its scripts never name the .venv link
+    assert (
+        ".venv"
+        not in (project / ".venv" / "bin" / "activate").read_text().split("VIRTUAL_ENV=")[1][:200]
+    )
