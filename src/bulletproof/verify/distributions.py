@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from email.parser import HeaderParser
 from pathlib import Path
+
+from packaging.utils import NormalizedName, canonicalize_name
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,7 @@ class Distribution:
     name: str
     version: str
     dist_info: Path
+    requires: tuple[NormalizedName, ...] = ()  # from Requires-Dist, without extras
 
     @property
     def site_packages(self) -> Path:
@@ -50,6 +54,9 @@ def site_packages_dirs(env: Path) -> list[Path]:
     return list(found.values())
 
 
+_REQUIREMENT_NAME = re.compile(r"[\s;<>=!~\[(@]")  # what ends the name in a Requires-Dist value
+
+
 def distributions(env: Path) -> list[Distribution]:
     dists = []
     for site in site_packages_dirs(env):
@@ -61,7 +68,36 @@ def distributions(env: Path) -> list[Distribution]:
                 name, _, version = info.name.removesuffix(".dist-info").partition("-")
                 dists.append(Distribution(name, version, info))
                 continue
-            dists.append(
-                Distribution(headers.get("Name", info.name), headers.get("Version", ""), info)
+            requires = tuple(
+                canonicalize_name(_REQUIREMENT_NAME.split(r.strip(), maxsplit=1)[0])
+                for r in headers.get_all("Requires-Dist") or ()
+                if "extra" not in r.partition(";")[2]  # optional extras are not always installed
             )
+            name = headers.get("Name", info.name)
+            dists.append(Distribution(name, headers.get("Version", ""), info, requires))
     return dists
+
+
+def dependency_depth(dists: list[Distribution]) -> dict[str, int]:
+    """How far each distribution sits above the leaves of the installed dependency graph.
+
+    Importing shallow distributions first means a shared dependency is first imported (and its
+    bytecode written) alone, not by every worker at once as part of its dependents.
+    """
+    requires = {canonicalize_name(d.name): d.requires for d in dists}
+    depth: dict[str, int] = {}
+
+    def visit(name: NormalizedName, path: frozenset[str]) -> int:
+        if name in depth:
+            return depth[name]
+        below = [
+            visit(r, path | {name})
+            for r in requires.get(name, ())
+            if r in requires and r not in path
+        ]
+        depth[name] = 1 + max(below, default=-1)
+        return depth[name]
+
+    for name in requires:
+        visit(name, frozenset())
+    return depth

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from packaging.utils import canonicalize_name
 
 from bulletproof import proc
 from bulletproof.model import Project, Verification
 from bulletproof.verify import cache
-from bulletproof.verify.distributions import Distribution, distributions
+from bulletproof.verify.distributions import Distribution, dependency_depth, distributions
 from bulletproof.verify.imports import ImportJob, import_all
 from bulletproof.verify.integrity import check_all
 from bulletproof.verify.modules import importable_modules, package_modules
 
 
 def import_jobs(dists: list[Distribution], project: Project) -> list[ImportJob]:
+    """Every module to import: dependencies before their dependents, the project's own last."""
     jobs: dict[str, ImportJob] = {}
     own = set(project.own_packages)
-    for dist in dists:
+    depth = dependency_depth(dists)
+    for dist in sorted(dists, key=lambda d: (depth.get(canonicalize_name(d.name), 0), d.name)):
         try:
             paths = [row.path for row in dist.record()]
         except (OSError, ValueError):
@@ -53,19 +58,26 @@ def verify(
         return cached
     python = env / "bin" / "python"
     dists = distributions(env)
-    check = proc.run(
-        [proc.uv_bin(), "pip", "check", "--python", str(python)], venv=env, timeout=300
-    )
-    problems, files_checked = check_all(dists)
     jobs = import_jobs(dists, project)
-    extra_path = [] if project.installable else [str(r) for r in project.source_roots]
-    modules = import_all(
-        python,
-        jobs,
-        extra_path=extra_path,
-        timeout=timeout,
-        progress=on_imports(len(jobs)) if on_imports else None,
-    )
+    # consistency and file checks run beside the imports: they wait on disk, the imports on CPU
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        checking = pool.submit(
+            proc.run,
+            [proc.uv_bin(), "pip", "check", "--python", str(python)],
+            venv=env,
+            timeout=300,
+        )
+        hashing = pool.submit(check_all, dists)
+        extra_path = [] if project.installable else [str(r) for r in project.source_roots]
+        modules = import_all(
+            python,
+            jobs,
+            extra_path=extra_path,
+            timeout=timeout,
+            progress=on_imports(len(jobs)) if on_imports else None,
+        )
+        check = checking.result()
+        problems, files_checked = hashing.result()
     result = Verification(
         modules=tuple(modules),
         consistency_ok=check.ok,
