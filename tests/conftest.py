@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.wheels import make_c_extension_wheel, make_wheel
+from tests.fixtures.wheels import make_c_extension_wheel, make_sdist, make_wheel
 
 # uv and pip settings from the developer's shell must not leak into tests
 _LEAKY = (
@@ -86,6 +86,7 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory, python312: Path) -> Pat
         top_level=("odd", "scripts", "testing", "odd/discovery_cache"),
     )
     make_c_extension_wheel(house, python312)
+    make_sdist(house, "fromsource", "1.0", {"fromsource/__init__.py": "BUILT = True\n"})
     return house
 
 

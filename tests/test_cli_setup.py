@@ -1,9 +1,12 @@
 """setup / verify / rollback end to end, through main(), against the local wheelhouse."""
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bulletproof.cli import main
 from bulletproof.tomlcompat import tomllib
@@ -19,7 +22,7 @@ def _venv_version(project: Path, module: str = "good") -> str:
 def test_setup_verifies_switches_and_is_a_no_op_when_nothing_changed(
     tmp_path: Path, python312: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    project = write_project(tmp_path / "proj", "good==1.0\nnsa\nnsb\nodd\ncext\n")
+    project = write_project(tmp_path / "proj", "good==1.0\nnsa\nnsb\nodd\ncext\nfromsource\n")
     report = tmp_path / "report.json"
     assert main(["setup", str(project), "--python", "3.12", "--json", str(report)]) == 0
     venv = project / ".venv"
@@ -38,13 +41,24 @@ def test_setup_verifies_switches_and_is_a_no_op_when_nothing_changed(
         "nsone.loose": "ok",
         "odd": "ok",
         "cext": "ok",
+        "fromsource": "ok",  # built from its sdist
     }  # no 'scripts', 'testing', 'nsone' or data dirs
     assert data["target"]["version"].startswith("3.12")
     lock = tomllib.loads((project / "pylock.toml").read_text())
-    assert {p["name"] for p in lock["packages"]} == {"good", "nsa", "nsb", "odd", "cext"}
-    assert all(w["hashes"]["sha256"] for p in lock["packages"] for w in p["wheels"])
+    assert {p["name"] for p in lock["packages"]} == {
+        "good",
+        "nsa",
+        "nsb",
+        "odd",
+        "cext",
+        "fromsource",
+    }
+    assert all(w["hashes"]["sha256"] for p in lock["packages"] for w in p.get("wheels", []))
+    assert next(p for p in lock["packages"] if p["name"] == "fromsource")["sdist"]["hashes"]
     assert lock["tool"]["bulletproof"]["input-hash"] == data["lock"]["input_hash"]
-    assert (project / "requirements.txt").read_text() == "good==1.0\nnsa\nnsb\nodd\ncext\n"
+    assert (
+        project / "requirements.txt"
+    ).read_text() == "good==1.0\nnsa\nnsb\nodd\ncext\nfromsource\n"
 
     capsys.readouterr()
     assert main(["setup", str(project), "--json", str(report)]) == 0
@@ -140,3 +154,20 @@ def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert main(["setup", str(empty)]) == 2
     assert "looked for pyproject.toml" in capsys.readouterr().err
     assert main(["verify", str(tmp_path)]) == 2  # no environment yet
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=120))
+def test_no_traceback_reaches_the_user_whatever_the_requirements(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str
+) -> None:
+    project = tmp_path / "fuzz"
+    shutil.rmtree(project, ignore_errors=True)
+    write_project(project, text)
+    # a missing interpreter path stops the run after every input has been read and validated
+    code = main(["setup", str(project), "--python", str(tmp_path / "no-python")])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and "internal error" not in err
+    assert not (project / ".venv").exists()

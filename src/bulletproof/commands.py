@@ -97,7 +97,7 @@ def _doctor(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
     out.project = project = discover(args.directory)
     inputs = ", ".join(str(p.relative_to(project.root)) for p in project.input_files) or "none"
     ui.out.print(f"project [bold]{escape(project.name)}[/]: inputs {escape(inputs)}")
-    out.target = target = choose_target(project, args.python, ui)
+    out.target = target = choose_target(project, args.python, ui, host.interpreters)
     ui.out.print(
         f"target: Python {target.interpreter.version} at "
         f"{escape(str(target.interpreter.path))} ({escape(target.reason)})"

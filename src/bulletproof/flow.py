@@ -16,7 +16,7 @@ from bulletproof.apply.generations import Generation, Store
 from bulletproof.apply.install import build_environment
 from bulletproof.errors import InputError
 from bulletproof.host.pythons import find_interpreters, select_target, target_from_lock
-from bulletproof.model import LockResult, Project, Target, Verification
+from bulletproof.model import Interpreter, LockResult, Project, Target, Verification
 from bulletproof.project import discover
 from bulletproof.report.terminal import Ui
 from bulletproof.verify.run import verify
@@ -47,13 +47,17 @@ class Outcome:
         }
 
 
-def choose_target(project: Project, wanted: str | None, ui: Ui) -> Target:
+def choose_target(
+    project: Project, wanted: str | None, ui: Ui, found: tuple[Interpreter, ...] | None = None
+) -> Target:
+    """The target interpreter; ``found`` spares a second search when the caller has one."""
     recorded = target_from_lock(read_lock_meta(project.root / LOCK_NAME), project, wanted)
     if recorded is not None:
         return recorded
-    with ui.step("Finding interpreters") as detail:
-        found = find_interpreters()
-        detail.append(f"{len(found)} found")
+    if found is None:
+        with ui.step("Finding interpreters") as detail:
+            found = find_interpreters()
+            detail.append(f"{len(found)} found")
     return select_target(project, wanted, found)
 
 
