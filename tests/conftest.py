@@ -10,16 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from bulletproof.analyze.lock import UV_RESOLUTION_VARS
+from bulletproof.proc import uv_bin
 from tests.fixtures.wheels import make_c_extension_wheel, make_sdist, make_wheel
 
 # uv and pip settings from the developer's shell must not leak into tests
 _LEAKY = (
-    "UV_INDEX",
-    "UV_INDEX_URL",
-    "UV_DEFAULT_INDEX",
-    "UV_EXTRA_INDEX_URL",
-    "UV_FIND_LINKS",
-    "UV_NO_INDEX",
+    *UV_RESOLUTION_VARS,
     "UV_PYTHON",
     "UV_OFFLINE",
     "UV_CONSTRAINT",
@@ -135,8 +132,13 @@ def snapshot(root: Path) -> dict[str, str]:
 
 @pytest.fixture
 def uv_venv(tmp_path: Path, python312: Path) -> Iterator[Path]:
-    from bulletproof.proc import uv_bin
-
     env = tmp_path / "venv"
     subprocess.run([uv_bin(), "venv", str(env), "--python", str(python312), "-q"], check=True)
     yield env
+
+
+def install_into(env: Path, house: Path, *names: str) -> None:
+    """Install wheels from the test wheelhouse into a venv with plain uv (no bulletproof)."""
+    python = str(env / "bin" / "python")
+    args = ["pip", "install", "-q", "--no-index", "--find-links", str(house), "--python", python]
+    subprocess.run([uv_bin(), *args, *names], check=True)

@@ -1,31 +1,12 @@
-import subprocess
 from pathlib import Path
 
 from bulletproof.model import ImportStatus
-from bulletproof.proc import uv_bin
 from bulletproof.verify.imports import ImportJob, import_all
-
-
-def _install(env: Path, house: Path, *names: str) -> None:
-    subprocess.run(
-        [
-            uv_bin(),
-            "pip",
-            "install",
-            "-q",
-            "--no-index",
-            "--find-links",
-            str(house),
-            "--python",
-            str(env / "bin" / "python"),
-            *names,
-        ],
-        check=True,
-    )
+from tests.conftest import install_into
 
 
 def test_crash_hang_failure_and_noise_are_contained(uv_venv: Path, wheelhouse: Path) -> None:
-    _install(uv_venv, wheelhouse, "good==1.0", "broken", "crasher", "hanger", "printer", "cext")
+    install_into(uv_venv, wheelhouse, "good==1.0", "broken", "crasher", "hanger", "printer", "cext")
     names = ["printer", "good", "crasher", "hanger", "broken", "cext", "json"]
     results = import_all(uv_venv / "bin" / "python", [ImportJob(n, n) for n in names], timeout=3)
     status = {r.module: r.status for r in results}

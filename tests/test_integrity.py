@@ -4,28 +4,14 @@ from pathlib import Path
 from bulletproof.proc import uv_bin
 from bulletproof.verify.distributions import distributions
 from bulletproof.verify.integrity import check_all
+from tests.conftest import install_into
 
 
 def test_changed_and_deleted_files_are_found_where_uv_pip_check_sees_nothing(
     uv_venv: Path, wheelhouse: Path
 ) -> None:
     python = uv_venv / "bin" / "python"
-    subprocess.run(
-        [
-            uv_bin(),
-            "pip",
-            "install",
-            "-q",
-            "--no-index",
-            "--find-links",
-            str(wheelhouse),
-            "--python",
-            str(python),
-            "pkga==1.0",
-            "good==1.0",
-        ],
-        check=True,
-    )
+    install_into(uv_venv, wheelhouse, "pkga==1.0", "good==1.0")
     problems, checked = check_all(distributions(uv_venv))
     assert problems == [] and checked > 40
     site = next(uv_venv.glob("lib/python*/site-packages"))

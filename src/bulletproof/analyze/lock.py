@@ -27,7 +27,7 @@ from bulletproof.tomlcompat import tomllib
 LOCK_NAME = "pylock.toml"
 LOCK_FORMAT = "1"  # bump when the way bulletproof makes locks changes: every lock is redone
 # uv settings that change what a resolution gives; part of the input hash.
-_UV_INDEX_VARS = (
+UV_RESOLUTION_VARS = (
     "UV_INDEX",
     "UV_INDEX_URL",
     "UV_DEFAULT_INDEX",
@@ -45,7 +45,7 @@ def input_hash(project: Project, target: Target) -> str:
     digest = hashlib.sha256()
     interp = target.interpreter
     parts = [LOCK_FORMAT, interp.implementation, interp.version, platform.machine()]
-    parts += [f"{name}={os.environ.get(name, '')}" for name in _UV_INDEX_VARS]
+    parts += [f"{name}={os.environ.get(name, '')}" for name in UV_RESOLUTION_VARS]
     for path in project.input_files:
         parts.append(
             str(path.relative_to(project.root)) if path.is_relative_to(project.root) else str(path)
