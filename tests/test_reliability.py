@@ -85,8 +85,11 @@ def test_sigkill_at_random_moments_never_leaves_a_mixed_env(
         assert len(versions) == 1, f"mixed environment after kill {attempt}: {versions}"
         outcome = "new" if versions == {version} else "old"
         seen[outcome] = seen.get(outcome, 0) + 1
+        if any(not g.complete for g in Store(project).generations()):
+            seen["mid-build"] = seen.get("mid-build", 0) + 1
     # ...and the next run converges and leaves nothing half built
     print(f"24 kills over a {full_run:.2f} s run: env left {seen}")  # figures for the issue note
+    assert seen.get("mid-build", 0) >= 3, "too few kills landed while a generation was being built"
     (project / "requirements.txt").write_text(_requirements("1.0"))
     _run(project)
     assert _versions(project) == {"1.0"}
