@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,46 @@ def test_no_traceback_reaches_the_user_whatever_the_requirements(
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err and "internal error" not in err
     assert not (project / ".venv").exists()
+
+
+def test_doctor_reports_host_facts_and_target(tmp_path: Path, python312: Path) -> None:
+    write_project(tmp_path, "good\n", pyproject='[tool.bulletproof]\npython = "3.12"\n')
+    report = tmp_path / "doctor.json"
+    assert main(["doctor", str(tmp_path), "--json", str(report)]) == 0
+    data = json.loads(report.read_text())
+    host = data["host"]
+    assert host["os"]["id"] and host["arch"] and host["libc"]["name"]
+    assert any(i["version"].startswith("3.12.") for i in host["interpreters"])
+    assert data["target"]["version"].startswith("3.12.")
+    assert data["target"]["reason"] == "[tool.bulletproof] python 3.12"
+    assert not (tmp_path / ".venv").exists() and not (tmp_path / "pylock.toml").exists()
+
+
+@pytest.mark.usefixtures("local_index")
+def test_json_report_is_written_on_an_input_error(tmp_path: Path, python312: Path) -> None:
+    project = write_project(tmp_path / "proj", "good==1.0\nneeds-good-two\n")
+    report = tmp_path / "r.json"
+    assert main(["setup", str(project), "--python", "3.12", "--json", str(report)]) == 2
+    data = json.loads(report.read_text())
+    assert data["result"]["ok"] is False and data["result"]["exit_code"] == 2
+    assert data["result"]["message"] == "the requirements cannot be satisfied together"
+    assert data["target"]["version"].startswith("3.12.") and data["verification"] is None
+
+
+@pytest.mark.usefixtures("local_index")
+def test_verify_checks_a_foreign_venv_without_writing_into_it(
+    tmp_path: Path, python312: Path, wheelhouse: Path
+) -> None:
+    from bulletproof.proc import uv_bin
+    from tests.conftest import install_into
+
+    project = write_project(tmp_path / "proj", "good\n")
+    venv = project / ".venv"
+    subprocess.run([uv_bin(), "venv", "-q", str(venv), "--python", str(python312)], check=True)
+    install_into(venv, wheelhouse, "good==1.0", "broken")
+    before = snapshot(venv)
+    assert main(["verify", str(project)]) == 1  # broken does not import
+    after = snapshot(venv)
+    # importing writes bytecode caches; nothing else may change
+    assert {k: v for k, v in after.items() if "__pycache__" not in k} == before
+    assert venv.is_dir() and not venv.is_symlink()
