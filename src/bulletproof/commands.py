@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.markup import escape
 
 from bulletproof.errors import BulletproofError
-from bulletproof.flow import Outcome, choose_target, setup, verify_only
+from bulletproof.flow import Outcome, choose_target, locked_run, setup, verify_only
 from bulletproof.host.probe import probe_host
 from bulletproof.model import Host
 from bulletproof.project import discover
@@ -110,7 +110,7 @@ def _rollback(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
 
     project = discover(args.directory)
     store = Store(project.root)
-    with store.locked(args.lock_timeout, lambda: ui.say("another run is working here; waiting")):
+    with locked_run(store, ui, args.lock_timeout):
         gen = store.rollback()
     return _finish(args, ui, out, 0, f"{args.directory / '.venv'} now points at {gen.path.name}")
 

@@ -6,6 +6,7 @@ Kept apart from cli.py so that the CLI only parses arguments and maps errors to 
 from __future__ import annotations
 
 import time
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,10 @@ def choose_target(
     return select_target(project, wanted, found)
 
 
+def locked_run(store: Store, ui: Ui, timeout: float) -> AbstractContextManager[None]:
+    return store.locked(timeout, lambda: ui.say("another bulletproof run is working here; waiting"))
+
+
 def setup(
     directory: Path,
     wanted: str | None,
@@ -74,9 +79,7 @@ def setup(
     """Bring DIR/.venv to a verified environment of the current lock; fills ``out`` as it goes."""
     out.project = project = discover(directory)
     store = Store(project.root)
-    with store.locked(
-        lock_timeout, lambda: ui.say("another bulletproof run is working here; waiting")
-    ):
+    with locked_run(store, ui, lock_timeout):
         removed = store.clear_unfinished()
         if removed:
             ui.say(
@@ -88,7 +91,8 @@ def setup(
             detail.append(f"{locked.packages} packages" + (", unchanged" if locked.reused else ""))
         digest = locked.packages_hash
         current = store.current()
-        if current and current.complete and current.meta().get("packages-hash") == digest:
+        wanted_meta = {"packages-hash": digest, "python-path": str(target.interpreter.path)}
+        if current and current.complete and wanted_meta.items() <= current.meta().items():
             out.generation = current
             with (
                 ui.step("Verifying the current environment", spinner=False),
@@ -121,9 +125,8 @@ def setup(
         store.mark_complete(
             gen,
             {
-                "packages-hash": digest,
+                **wanted_meta,
                 "python": target.interpreter.version,
-                "python-path": str(target.interpreter.path),
                 "bulletproof": __version__,
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             },
@@ -146,9 +149,7 @@ def verify_only(
     env = project.root / ".venv"
     if not (env / "bin" / "python").exists():
         raise InputError(f"no environment at {env}", hint=f"run: bulletproof setup {directory}")
-    with store.locked(
-        lock_timeout, lambda: ui.say("another bulletproof run is working here; waiting")
-    ):
+    with locked_run(store, ui, lock_timeout):
         current = store.current()
         out.generation = current
         with ui.step("Verifying the environment", spinner=False), ui.import_progress() as progress:
