@@ -45,6 +45,7 @@ def test_setup_verifies_switches_and_is_a_no_op_when_nothing_changed(
         "fromsource": "ok",  # built from its sdist
     }  # no 'scripts', 'testing', 'nsone' or data dirs
     assert data["target"]["version"].startswith("3.12")
+    assert data["host"]["os"]["id"] and data["host"]["interpreters"]
     lock = tomllib.loads((project / "pylock.toml").read_text())
     assert {p["name"] for p in lock["packages"]} == {
         "good",

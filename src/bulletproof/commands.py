@@ -36,20 +36,27 @@ def _finish(
 ) -> int:
     colour = "green" if code == 0 else "red"
     ui.out.print(f"[bold {colour}]{escape(message)}[/]")
-    json_path: Path | None = getattr(args, "json", None)
-    if json_path is not None:
-        report = jsonreport.build(
-            ui.record,
-            exit_code=code,
-            message=message,
-            host=host,
-            target=out.target,
-            lock=out.lock,
-            environment=out.environment(),
-            verification=out.verification,
-        )
-        jsonreport.write(json_path, report)
+    _write_json(args, ui, out, code, message, host=host)
     return code
+
+
+def _write_json(
+    args: argparse.Namespace, ui: Ui, out: Outcome, code: int, message: str, *, host: Host | None
+) -> None:
+    json_path: Path | None = getattr(args, "json", None)
+    if json_path is None:
+        return
+    report = jsonreport.build(
+        ui.record,
+        exit_code=code,
+        message=message,
+        host=host or probe_host(),  # probed only for the report: the fast path skips it
+        target=out.target,
+        lock=out.lock,
+        environment=out.environment(),
+        verification=out.verification,
+    )
+    jsonreport.write(json_path, report)
 
 
 def _setup(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
@@ -121,16 +128,4 @@ def report_error(args: argparse.Namespace, ui: Ui, exc: BulletproofError) -> Non
         ui.err.print(escape(exc.detail.strip()[-4000:]))
     if exc.hint:
         ui.err.print(f"[cyan]hint:[/] {escape(exc.hint)}")
-    out: Outcome = getattr(args, _OUTCOME, Outcome())
-    json_path: Path | None = getattr(args, "json", None)
-    if json_path is not None:
-        report = jsonreport.build(
-            ui.record,
-            exit_code=exc.exit_code,
-            message=exc.message,
-            target=out.target,
-            lock=out.lock,
-            environment=out.environment(),
-            verification=out.verification,
-        )
-        jsonreport.write(json_path, report)
+    _write_json(args, ui, getattr(args, _OUTCOME, Outcome()), exc.exit_code, exc.message, host=None)
