@@ -6,6 +6,7 @@ Kept apart from cli.py so that the CLI only parses arguments and maps errors to 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,10 +50,16 @@ class Outcome:
 
 
 def choose_target(
-    project: Project, wanted: str | None, ui: Ui, found: tuple[Interpreter, ...] | None = None
+    project: Project,
+    wanted: str | None,
+    ui: Ui,
+    found: tuple[Interpreter, ...] | None = None,
+    lock_meta: Mapping[str, Any] | None = None,
 ) -> Target:
-    """The target interpreter; ``found`` spares a second search when the caller has one."""
-    recorded = target_from_lock(read_lock_meta(project.root / LOCK_NAME), project, wanted)
+    """The target interpreter; ``found`` and ``lock_meta`` spare a second read of what one has."""
+    if lock_meta is None:
+        lock_meta = read_lock_meta(project.root / LOCK_NAME)
+    recorded = target_from_lock(lock_meta, project, wanted)
     if recorded is not None:
         return recorded
     if found is None:
@@ -85,9 +92,10 @@ def setup(
             ui.say(
                 f"removed unfinished environment(s) from an interrupted run: {', '.join(removed)}"
             )
-        out.target = target = choose_target(project, wanted, ui)
+        lock_meta = read_lock_meta(project.root / LOCK_NAME)
+        out.target = target = choose_target(project, wanted, ui, lock_meta=lock_meta)
         with ui.step(f"Locking for Python {target.interpreter.version}") as detail:
-            out.lock = locked = lock(project, target)
+            out.lock = locked = lock(project, target, lock_meta)
             detail.append(f"{locked.packages} packages" + (", unchanged" if locked.reused else ""))
         digest = locked.packages_hash
         current = store.current()

@@ -12,6 +12,7 @@ import os
 import platform
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -80,24 +81,25 @@ def read_lock_meta(path: Path) -> dict[str, Any]:
     return meta if isinstance(meta, dict) else {}
 
 
-def count_packages(path: Path) -> int:
-    with path.open("rb") as handle:
-        return len(tomllib.load(handle).get("packages", []))
-
-
-def lock(project: Project, target: Target) -> LockResult:
+def lock(project: Project, target: Target, previous: Mapping[str, Any]) -> LockResult:
+    """Reuse DIR/pylock.toml when ``previous`` (its [tool.bulletproof] table, as the caller read
+    it with read_lock_meta) was made from the same inputs; else resolve again."""
     path = project.root / LOCK_NAME
     wanted = input_hash(project, target)
     start = time.monotonic()
-    meta = read_lock_meta(path) if path.exists() else {}
-    if meta.get("input-hash") == wanted and meta.get("packages-hash"):
+    if (
+        previous.get("input-hash") == wanted
+        and previous.get("packages-hash")
+        and "packages" in previous
+        and path.exists()
+    ):
         return LockResult(
             path,
             wanted,
             True,
-            count_packages(path),
+            int(previous["packages"]),
             time.monotonic() - start,
-            str(meta["packages-hash"]),
+            str(previous["packages-hash"]),
         )
     inputs = [str(p.relative_to(project.root)) for p in project.input_files]
     scratch = project.root / ".bulletproof"
@@ -124,9 +126,11 @@ def lock(project: Project, target: Target) -> LockResult:
             raise _resolution_error(done.stderr)
         body = out.read_bytes().rstrip(b"\n")
         packages_hash = "sha256:" + hashlib.sha256(body).hexdigest()
+        packages = len(tomllib.loads(body.decode()).get("packages", []))
         meta = {
             "input-hash": wanted,
             "packages-hash": packages_hash,
+            "packages": packages,
             "python": target.interpreter.version,
             "python-path": str(target.interpreter.path),
             "python-stat": stat_key(target.interpreter.path),
@@ -135,9 +139,7 @@ def lock(project: Project, target: Target) -> LockResult:
             "machine": platform.machine(),
         }
         atomic_write(path, body + b"\n\n" + tomli_w.dumps({"tool": {"bulletproof": meta}}).encode())
-    return LockResult(
-        path, wanted, False, count_packages(path), time.monotonic() - start, packages_hash
-    )
+    return LockResult(path, wanted, False, packages, time.monotonic() - start, packages_hash)
 
 
 def _resolution_error(stderr: str) -> Exception:

@@ -20,6 +20,7 @@ def build_environment(path: Path, lock_file: Path, project: Project, target: Tar
     """Create a venv at ``path`` (a real directory) and install exactly the lock into it."""
     uv = proc.uv_bin()
     real = path.resolve()  # shebangs and pyvenv.cfg must name the generation, never DIR/.venv
+    python = str(real / "bin" / "python")
     _must(
         proc.run(
             [
@@ -39,8 +40,7 @@ def build_environment(path: Path, lock_file: Path, project: Project, target: Tar
         ),
         f"could not create a virtual environment with Python {target.interpreter.version}",
     )
-    sync = [uv, "pip", "sync", "--require-hashes", str(lock_file), "--python",
-            str(real / "bin" / "python"), "--quiet"]  # fmt: skip
+    sync = [uv, "pip", "sync", "--require-hashes", str(lock_file), "--python", python, "--quiet"]
     # Every artefact is pinned by hash in the lock, so uv's cache is as good as the index: try it
     # alone first and spare a revalidation request per package; go online only when it lacks one.
     done = proc.run([*sync, "--offline"], cwd=project.root, venv=real, timeout=INSTALL_TIMEOUT)
@@ -58,7 +58,7 @@ def build_environment(path: Path, lock_file: Path, project: Project, target: Tar
                     "--editable",
                     str(project.root),
                     "--python",
-                    str(real / "bin" / "python"),
+                    python,
                     "--quiet",
                 ],
                 cwd=project.root,

@@ -17,7 +17,7 @@ from typing import Any
 from bulletproof import __version__
 from bulletproof.fsutil import atomic_write
 from bulletproof.model import ImportStatus, IntegrityProblem, ModuleCheck, Verification
-from bulletproof.verify.distributions import distributions
+from bulletproof.verify.distributions import Distribution
 
 CACHE_NAME = "bulletproof-verified.json"
 
@@ -30,10 +30,10 @@ def _stat(path: Path) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}"
 
 
-def fingerprint(env: Path, own_sources: list[Path]) -> str:
+def fingerprint(env: Path, dists: list[Distribution], own_sources: list[Path]) -> str:
     h = hashlib.sha256(__version__.encode())
     h.update(_stat(env / "bin" / "python").encode())
-    for dist in distributions(env):
+    for dist in dists:
         h.update(f"\0{dist.dist_info.name}".encode())
         try:
             rows = dist.record()

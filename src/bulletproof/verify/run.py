@@ -52,12 +52,12 @@ def verify(
     ``on_imports(total)`` returns a progress callback for the import phase.
     """
     start = time.monotonic()
+    dists = distributions(env)
     own_sources = cache.own_source_files(project.source_roots, project.own_packages)
-    print_ = cache.fingerprint(env, own_sources) if cache_results else ""
+    print_ = cache.fingerprint(env, dists, own_sources) if cache_results else ""
     if cache_results and not full and (cached := cache.load(env, print_)) is not None:
         return cached
     python = env / "bin" / "python"
-    dists = distributions(env)
     jobs = import_jobs(dists, project)
     # consistency and file checks run beside the imports: they wait on disk, the imports on CPU
     with ThreadPoolExecutor(max_workers=2) as pool:
