@@ -25,7 +25,8 @@ Make a Python project's development environment work the first time, and prove i
   bulletproof setup DIR     lock, build DIR/.venv in a new generation, verify every import,
                             then switch to it (the old one stays for rollback)
   bulletproof verify DIR    verify the current DIR/.venv again
-  bulletproof doctor DIR    show what bulletproof knows about this machine and the project
+  bulletproof doctor DIR    predict what setup will build, which system packages it needs and
+                            what is missing or known to break; changes nothing
   bulletproof rollback DIR  switch DIR/.venv back to the previous verified environment
 """
 
@@ -62,7 +63,12 @@ def _parser() -> argparse.ArgumentParser:
         return p
 
     setup = add("setup", "Lock, build, verify and switch to the project's environment.")
-    doctor = add("doctor", "Show host facts, the project's inputs and the target interpreter.")
+    doctor = add(
+        "doctor",
+        "Predict, changing nothing: which packages build from source, what they need from the "
+        "system, what is missing, what is known to break on the target Python. Exit 1 when "
+        "something would block setup.",
+    )
     verify = add("verify", "Verify the current DIR/.venv: imports, consistency, file integrity.")
     rollback = add("rollback", "Switch DIR/.venv back to the previous verified environment.")
     for p in (setup, doctor):
@@ -73,6 +79,18 @@ def _parser() -> argparse.ArgumentParser:
             "default: [tool.bulletproof] python, else the newest one that "
             "satisfies requires-python",
         )
+    setup.add_argument(
+        "-y",
+        "--yes",
+        action="store_true",
+        help="consent to installing missing system packages (with sudo when not root); "
+        "without it setup asks on a terminal, and elsewhere stops and prints the command",
+    )
+    setup.add_argument(
+        "--no-system",
+        action="store_true",
+        help="never install system packages (report what is missing and go on)",
+    )
     for p in (setup, doctor, verify):
         p.add_argument(
             "--json",

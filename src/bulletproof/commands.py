@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import tempfile
 from pathlib import Path
 
 from rich.markup import escape
 
+from bulletproof.analyze.doctor import diagnose
+from bulletproof.analyze.lock import LOCK_NAME, lock, read_lock_meta
 from bulletproof.errors import BulletproofError
 from bulletproof.flow import Outcome, choose_target, locked_run, setup, verify_only
 from bulletproof.host.probe import probe_host
 from bulletproof.model import Host
 from bulletproof.project import discover
 from bulletproof.report import jsonreport
-from bulletproof.report.terminal import Ui, print_host, print_verification
+from bulletproof.report.terminal import Ui, print_diagnosis, print_host, print_verification
 
 _OUTCOME = "outcome"  # the attribute of args where a command leaves what it learned so far
 
@@ -55,6 +58,7 @@ def _write_json(
         lock=out.lock,
         environment=out.environment(),
         verification=out.verification,
+        diagnosis=out.diagnosis,
     )
     jsonreport.write(json_path, report)
 
@@ -68,6 +72,8 @@ def _setup(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
         full=args.full,
         import_timeout=args.import_timeout,
         lock_timeout=args.lock_timeout,
+        assume_yes=args.yes,
+        system=not args.no_system,
     )
     assert out.verification is not None
     print_verification(ui.out, out.verification)
@@ -104,12 +110,30 @@ def _doctor(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
     out.project = project = discover(args.directory)
     inputs = ", ".join(str(p.relative_to(project.root)) for p in project.input_files) or "none"
     ui.out.print(f"project [bold]{escape(project.name)}[/]: inputs {escape(inputs)}")
-    out.target = target = choose_target(project, args.python, ui, host.interpreters)
+    lock_meta = read_lock_meta(project.root / LOCK_NAME)
+    out.target = target = choose_target(project, args.python, ui, host.interpreters, lock_meta)
     ui.out.print(
         f"target: Python {target.interpreter.version} at "
         f"{escape(str(target.interpreter.path))} ({escape(target.reason)})"
     )
-    return _finish(args, ui, out, 0, "nothing blocking found", host=host)
+    # doctor changes nothing: a lock it has to make goes to a scratch folder, not DIR
+    with tempfile.TemporaryDirectory(prefix="bulletproof-doctor-") as scratch:
+        with ui.step(f"Locking for Python {target.interpreter.version}") as detail:
+            out.lock = locked = lock(project, target, lock_meta, into=Path(scratch) / LOCK_NAME)
+            detail.append(
+                f"{locked.packages} packages" + (", current lock" if locked.reused else "")
+            )
+        meta = lock_meta if locked.reused else read_lock_meta(locked.path)
+        with ui.step("Predicting builds and system needs") as detail:
+            out.diagnosis = diagnosis = diagnose(project, target, locked.path, host.os, meta)
+            detail.append(f"{len(diagnosis.findings)} findings")
+    print_diagnosis(ui.out, diagnosis)
+    if diagnosis.blocking:
+        return _finish(
+            args, ui, out, 1, f"{len(diagnosis.blocking)} finding(s) block setup", host=host
+        )
+    todo = " (setup will install the missing system packages)" if diagnosis.system.missing else ""
+    return _finish(args, ui, out, 0, "nothing blocking found" + todo, host=host)
 
 
 def _rollback(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:

@@ -13,12 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from bulletproof import __version__
+from bulletproof.analyze.doctor import diagnose
 from bulletproof.analyze.lock import LOCK_NAME, lock, read_lock_meta
 from bulletproof.apply.generations import Generation, Store
 from bulletproof.apply.install import build_environment
+from bulletproof.apply.system import install_missing
 from bulletproof.errors import InputError
+from bulletproof.host.osinfo import read_os_info
 from bulletproof.host.pythons import find_interpreters, select_target, target_from_lock
-from bulletproof.model import Interpreter, LockResult, Project, Target, Verification
+from bulletproof.model import Diagnosis, Interpreter, LockResult, Project, Target, Verification
 from bulletproof.project import discover
 from bulletproof.report.terminal import Ui
 from bulletproof.verify.run import verify
@@ -31,6 +34,7 @@ class Outcome:
     lock: LockResult | None = None
     generation: Generation | None = None
     verification: Verification | None = None
+    diagnosis: Diagnosis | None = None
     changed: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -82,8 +86,13 @@ def setup(
     full: bool = False,
     import_timeout: float = 60.0,
     lock_timeout: float = 300.0,
+    assume_yes: bool = False,
+    system: bool = True,
 ) -> Outcome:
-    """Bring DIR/.venv to a verified environment of the current lock; fills ``out`` as it goes."""
+    """Bring DIR/.venv to a verified environment of the current lock; fills ``out`` as it goes.
+
+    ``assume_yes`` is consent to install missing system packages; ``system=False`` skips them.
+    """
     out.project = project = discover(directory)
     store = Store(project.root)
     with locked_run(store, ui, lock_timeout):
@@ -112,10 +121,15 @@ def setup(
             if out.verification.ok:
                 return out
             ui.say("the current environment no longer verifies; building a new one")
+        out.diagnosis = diagnosis = _prepare_system(
+            project, target, locked, ui, assume_yes=assume_yes, system=system
+        )
         gen = store.new_generation()
         try:
             with ui.step(f"Building environment {gen.path.name}"):
-                build_environment(gen.path, locked.path, project, target)
+                build_environment(
+                    gen.path, locked.path, project, target, diagnosis.build_constraints
+                )
             with (
                 ui.step("Verifying the new environment", spinner=False),
                 ui.import_progress() as progress,
@@ -147,6 +161,25 @@ def setup(
         out.generation, out.changed = gen, True
         out.extra["previous"] = current.path.name if current else None
         return out
+
+
+def _prepare_system(
+    project: Project, target: Target, locked: LockResult, ui: Ui, *, assume_yes: bool, system: bool
+) -> Diagnosis:
+    """Predict what the build needs; install missing system packages (with consent)."""
+    with ui.step("Predicting what the build needs") as detail:
+        diagnosis = diagnose(project, target, locked.path, read_os_info(), {})
+        detail.append(f"{len(diagnosis.source_builds)} source builds")
+    for finding in diagnosis.blocking:
+        ui.say(f"warning: {finding.title}: {finding.why}; {finding.fix}")
+    if diagnosis.build_constraints:
+        ui.say(f"building with the constraints {', '.join(diagnosis.build_constraints)}")
+    if diagnosis.system.missing and not system:
+        ui.say(f"--no-system: not installing {' '.join(diagnosis.system.missing)}")
+    elif diagnosis.system.missing:
+        ran = install_missing(diagnosis.system, ui, assume_yes=assume_yes)
+        ui.record.messages.extend(f"ran: {c}" for c in ran)
+    return diagnosis
 
 
 def verify_only(

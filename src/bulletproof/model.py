@@ -55,6 +55,20 @@ class Config:
 
 
 @dataclass(frozen=True)
+class ExternalNeeds:
+    """A PEP 725 [external] table: what a package needs from outside Python, as identifiers."""
+
+    build_requires: tuple[str, ...] = ()
+    host_requires: tuple[str, ...] = ()
+    dependencies: tuple[str, ...] = ()
+    why: str = ""
+    unless: tuple[str, ...] = ()  # locked distributions that make it moot (a bundled variant)
+
+    def __bool__(self) -> bool:
+        return bool(self.build_requires or self.host_requires or self.dependencies)
+
+
+@dataclass(frozen=True)
 class Project:
     root: Path
     name: str
@@ -66,6 +80,7 @@ class Project:
     installable: bool  # has [project] and [build-system]: installed editable into the env
     own_packages: tuple[str, ...]  # import names of the project's own top-level packages
     source_roots: tuple[Path, ...]  # where those packages live (root or src/)
+    external: ExternalNeeds = ExternalNeeds()  # its own PEP 725 [external] table
 
     @property
     def input_files(self) -> tuple[Path, ...]:
@@ -146,3 +161,42 @@ class RunRecord:
     project_dir: Path
     steps: list[Step] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
+
+
+class Severity(enum.Enum):
+    BLOCKER = "blocker"  # setup will fail and cannot fix it by itself
+    ACTION = "action"  # setup fixes it (system packages with consent, a build constraint)
+    INFO = "info"  # worth knowing: a source build, a check that could not be made
+
+
+@dataclass(frozen=True)
+class Finding:
+    id: str  # stable: "<kind>:<subject>", e.g. "build:psycopg2", "system:libpq-dev"
+    severity: Severity
+    package: str  # the locked distribution it concerns, or "" for the host
+    title: str
+    why: str
+    fix: str
+
+
+@dataclass(frozen=True)
+class SystemPlan:
+    """The system packages the lock needs on this host, and how to install the missing ones."""
+
+    ecosystem: str | None  # the mapping used ("debian-12", ...), None when this host has none
+    manager: str | None
+    needed: tuple[str, ...]  # package names, in the order they were first needed
+    missing: tuple[str, ...]
+    commands: tuple[tuple[str, ...], ...]  # what installs the missing ones (elevated as needed)
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    findings: tuple[Finding, ...]
+    system: SystemPlan
+    build_constraints: tuple[str, ...]  # applied by setup to isolated builds
+    source_builds: tuple[str, ...]  # "name==version" of what will build from source
+
+    @property
+    def blocking(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity is Severity.BLOCKER)

@@ -10,11 +10,13 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from bulletproof.errors import InputError
-from bulletproof.model import Config, Project
+from bulletproof.knowledge import external_needs
+from bulletproof.model import Config, ExternalNeeds, Project
 from bulletproof.requirements import parse_file
 from bulletproof.tomlcompat import tomllib
 
 CONFIG_KEYS = {"requirements", "python"}
+EXTERNAL_KEYS = {"build-requires", "host-requires", "build-host-requires", "dependencies"}
 # Folders that hold a project's tooling, not the packages it ships.
 _NOT_PACKAGES = {
     "tests",
@@ -105,6 +107,29 @@ def _project_table(data: dict[str, Any]) -> tuple[str | None, tuple[str, ...], s
     return name, tuple(deps), requires
 
 
+def _external(data: dict[str, Any]) -> ExternalNeeds:
+    """The project's PEP 725 [external] table, checked: lists of dep: identifiers."""
+    table = _table(data, "external", "[external]")
+    for key, value in table.items():
+        if key.startswith("optional-"):
+            continue  # groups the user opts into; not installed by default
+        if key not in EXTERNAL_KEYS:
+            raise InputError(
+                f"pyproject.toml: [external] has unknown key {key!r}",
+                hint=f"PEP 725 keys: {', '.join(sorted(EXTERNAL_KEYS))}",
+            )
+        if not isinstance(value, list):
+            raise InputError(f"pyproject.toml: [external] {key} must be a list of strings")
+        for index, item in enumerate(value):
+            if not isinstance(item, str) or not item.startswith("dep:"):
+                raise InputError(
+                    f"pyproject.toml: [external] {key}[{index}] {item!r} is not a PEP 725 "
+                    "identifier",
+                    hint='identifiers look like "dep:generic/libpq" or "dep:virtual/compiler/c"',
+                )
+    return external_needs(table, why="declared in the project's [external] table")
+
+
 def _own_packages(root: Path) -> tuple[tuple[str, ...], tuple[Path, ...]]:
     for base in (root / "src", root):
         names = tuple(
@@ -164,4 +189,5 @@ def discover(directory: Path) -> Project:
         installable=installable,
         own_packages=packages,
         source_roots=roots,
+        external=_external(data),
     )

@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import tempfile
 import time
 from collections.abc import Mapping
@@ -81,20 +82,24 @@ def read_lock_meta(path: Path) -> dict[str, Any]:
     return meta if isinstance(meta, dict) else {}
 
 
-def lock(project: Project, target: Target, previous: Mapping[str, Any]) -> LockResult:
+def lock(
+    project: Project, target: Target, previous: Mapping[str, Any], into: Path | None = None
+) -> LockResult:
     """Reuse DIR/pylock.toml when ``previous`` (its [tool.bulletproof] table, as the caller read
-    it with read_lock_meta) was made from the same inputs; else resolve again."""
-    path = project.root / LOCK_NAME
+    it with read_lock_meta) was made from the same inputs; else resolve again, into ``into``
+    when given (doctor leaves the project as it was) or DIR/pylock.toml."""
+    path = into or project.root / LOCK_NAME
+    reusable = project.root / LOCK_NAME
     wanted = input_hash(project, target)
     start = time.monotonic()
     if (
         previous.get("input-hash") == wanted
         and previous.get("packages-hash")
         and "packages" in previous
-        and path.exists()
+        and reusable.exists()
     ):
         return LockResult(
-            path,
+            reusable,
             wanted,
             True,
             int(previous["packages"]),
@@ -102,7 +107,7 @@ def lock(project: Project, target: Target, previous: Mapping[str, Any]) -> LockR
             str(previous["packages-hash"]),
         )
     inputs = [str(p.relative_to(project.root)) for p in project.input_files]
-    scratch = project.root / ".bulletproof"
+    scratch = path.parent if into else project.root / ".bulletproof"
     scratch.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(dir=scratch, prefix="lock-") as tmp:
         out = Path(tmp) / LOCK_NAME  # uv insists on the PEP 751 file name
@@ -117,7 +122,6 @@ def lock(project: Project, target: Target, previous: Mapping[str, Any]) -> LockR
                 "--output-file",
                 str(out),
                 "--no-header",
-                "--quiet",
             ],
             cwd=project.root,
             timeout=RESOLVE_TIMEOUT,
@@ -137,9 +141,15 @@ def lock(project: Project, target: Target, previous: Mapping[str, Any]) -> LockR
             "python-headers": target.interpreter.has_headers,
             "implementation": target.interpreter.implementation,
             "machine": platform.machine(),
+            "yanked": _yanked(done.stderr),
         }
         atomic_write(path, body + b"\n\n" + tomli_w.dumps({"tool": {"bulletproof": meta}}).encode())
     return LockResult(path, wanted, False, packages, time.monotonic() - start, packages_hash)
+
+
+def _yanked(stderr: str) -> list[str]:
+    """uv warns "`name==version` is yanked (reason: ...)" when a lock takes a yanked release."""
+    return sorted(set(re.findall(r"`?([A-Za-z0-9._-]+==[^`\s]+)`? is yanked", stderr)))
 
 
 def _resolution_error(stderr: str) -> Exception:

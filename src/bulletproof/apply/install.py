@@ -16,8 +16,15 @@ def _must(done: proc.Completed, what: str) -> None:
         raise BuildError(what, detail=done.stderr.strip() or done.stdout.strip())
 
 
-def build_environment(path: Path, lock_file: Path, project: Project, target: Target) -> None:
-    """Create a venv at ``path`` (a real directory) and install exactly the lock into it."""
+def build_environment(
+    path: Path,
+    lock_file: Path,
+    project: Project,
+    target: Target,
+    build_constraints: tuple[str, ...] = (),
+) -> None:
+    """Create a venv at ``path`` (a real directory) and install exactly the lock into it;
+    ``build_constraints`` apply to the isolated environments of source builds only."""
     uv = proc.uv_bin()
     real = path.resolve()  # shebangs and pyvenv.cfg must name the generation, never DIR/.venv
     python = str(real / "bin" / "python")
@@ -41,6 +48,10 @@ def build_environment(path: Path, lock_file: Path, project: Project, target: Tar
         f"could not create a virtual environment with Python {target.interpreter.version}",
     )
     sync = [uv, "pip", "sync", "--require-hashes", str(lock_file), "--python", python, "--quiet"]
+    if build_constraints:
+        constraints = real / "bulletproof-build-constraints.txt"  # kept with what it built
+        constraints.write_text("\n".join(build_constraints) + "\n", encoding="utf-8")
+        sync += ["--build-constraints", str(constraints)]
     # Every artefact is pinned by hash in the lock, so uv's cache is as good as the index: try it
     # alone first and spare a revalidation request per package; go online only when it lacks one.
     done = proc.run([*sync, "--offline"], cwd=project.root, venv=real, timeout=INSTALL_TIMEOUT)

@@ -12,7 +12,15 @@ from typing import Any
 
 from bulletproof import __version__
 from bulletproof.fsutil import atomic_write
-from bulletproof.model import Host, Interpreter, LockResult, RunRecord, Target, Verification
+from bulletproof.model import (
+    Diagnosis,
+    Host,
+    Interpreter,
+    LockResult,
+    RunRecord,
+    Target,
+    Verification,
+)
 from bulletproof.verify.cache import to_dict
 
 SCHEMA_VERSION = 1
@@ -39,6 +47,22 @@ def host_dict(host: Host) -> dict[str, Any]:
     }
 
 
+def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:
+    return {
+        "blocking": len(d.blocking),
+        "findings": [{**asdict(f), "severity": f.severity.value} for f in d.findings],
+        "source_builds": list(d.source_builds),
+        "build_constraints": list(d.build_constraints),
+        "system": {
+            "ecosystem": d.system.ecosystem,
+            "manager": d.system.manager,
+            "needed": list(d.system.needed),
+            "missing": list(d.system.missing),
+            "commands": [list(c) for c in d.system.commands],
+        },
+    }
+
+
 def build(
     record: RunRecord,
     *,
@@ -49,6 +73,7 @@ def build(
     lock: LockResult | None = None,
     environment: dict[str, Any] | None = None,
     verification: Verification | None = None,
+    diagnosis: Diagnosis | None = None,
 ) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
@@ -78,6 +103,7 @@ def build(
             for s in record.steps
         ],
         "messages": list(record.messages),
+        "diagnosis": diagnosis_dict(diagnosis) if diagnosis else None,
         "verification": to_dict(verification) if verification else None,
         "result": {"ok": exit_code == 0, "exit_code": exit_code, "message": message},
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,7 +12,21 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bulletproof.model import Host, ImportStatus, RunRecord, Step, Verification
+from bulletproof.model import (
+    Diagnosis,
+    Host,
+    ImportStatus,
+    RunRecord,
+    Severity,
+    Step,
+    Verification,
+)
+
+_MARK = {
+    Severity.BLOCKER: "[bold red]✗ blocker[/]",
+    Severity.ACTION: "[yellow]→ action[/]",
+    Severity.INFO: "[dim]· info[/]",
+}
 
 
 class Ui:
@@ -115,3 +130,29 @@ def print_verification(console: Console, v: Verification) -> None:
         console.print(f"  [red]{escape(p.problem)}[/]: {escape(p.distribution)} {escape(p.path)}")
     if len(v.integrity_problems) > 20:
         console.print(f"  … and {len(v.integrity_problems) - 20} more (see --json)")
+
+
+def print_diagnosis(console: Console, d: Diagnosis) -> None:
+    if not d.findings:
+        console.print(
+            "[green]every locked package has a wheel for the target and needs nothing "
+            "from the system[/]"
+        )
+    else:
+        table = Table(title="Predictions", title_justify="left", show_lines=True)
+        for column in ("", "finding", "why", "fix"):
+            table.add_column(column, overflow="fold")
+        order = list(Severity)
+        for f in sorted(d.findings, key=lambda f: (order.index(f.severity), f.id)):
+            table.add_row(_MARK[f.severity], escape(f.title), escape(f.why), escape(f.fix))
+        console.print(table)
+    plan = d.system
+    if plan.missing:
+        console.print(
+            f"system packages to install ({plan.ecosystem}): [bold]{escape(' '.join(plan.missing))}"
+            "[/]\n" + "\n".join(f"  $ {escape(shlex.join(c))}" for c in plan.commands)
+        )
+    elif plan.needed:
+        console.print(f"system packages needed, all installed: {escape(' '.join(plan.needed))}")
+    if d.build_constraints:
+        console.print(f"build constraints setup applies: {escape(' '.join(d.build_constraints))}")

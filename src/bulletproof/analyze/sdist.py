@@ -1,0 +1,110 @@
+"""What a source distribution needs to build: its [build-system], its PEP 725 [external] table,
+and which compilers its sources call for. Sdists are fetched once into the user cache."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tarfile
+import urllib.request
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from platformdirs import user_cache_path
+
+from bulletproof.analyze.wheels import LockedPackage
+from bulletproof.errors import ToolError
+from bulletproof.knowledge import external_needs
+from bulletproof.model import ExternalNeeds
+from bulletproof.tomlcompat import tomllib
+
+FETCH_TIMEOUT = 60.0
+# file suffix -> compiler the build needs (Cython sources compile to C)
+SOURCE_LANGUAGES = {
+    ".c": "c",
+    ".pyx": "c",
+    ".cc": "cxx",
+    ".cpp": "cxx",
+    ".cxx": "cxx",
+    ".f": "fortran",
+    ".f90": "fortran",
+}
+RUST_BACKENDS = ("maturin", "setuptools-rust", "setuptools_rust")
+
+
+@dataclass(frozen=True)
+class SdistFacts:
+    build_requires: tuple[str, ...]
+    external: ExternalNeeds
+    languages: frozenset[str]  # "c", "cxx", "rust", "fortran"
+
+
+def inspect_sdist(package: LockedPackage, cache: Path | None = None) -> SdistFacts:
+    data = _fetch(package, cache or user_cache_path("bulletproof") / "sdists")
+    names, pyproject = _members(package.sdist or "", data)
+    build = tomllib.loads(pyproject) if pyproject else {}
+    requires = tuple(str(r) for r in build.get("build-system", {}).get("requires", []))
+    languages = {
+        SOURCE_LANGUAGES[s]
+        for n in names
+        if (s := PurePosixPath(n).suffix.lower()) in SOURCE_LANGUAGES
+    }
+    if any(PurePosixPath(n).name == "Cargo.toml" for n in names) or any(
+        r.lower().startswith(RUST_BACKENDS) for r in requires
+    ):
+        languages.add("rust")
+    return SdistFacts(
+        build_requires=requires,
+        external=external_needs(build.get("external", {})),
+        languages=frozenset(languages),
+    )
+
+
+def _fetch(package: LockedPackage, cache: Path) -> bytes:
+    where = package.sdist
+    if not where:
+        raise ToolError(f"{package.pin} has no source distribution in the lock")
+    cached = cache / f"{package.sdist_sha256}" if package.sdist_sha256 else None
+    if cached is not None and cached.is_file():
+        return cached.read_bytes()
+    try:
+        if where.startswith(("https://", "http://", "file://")):
+            with urllib.request.urlopen(where, timeout=FETCH_TIMEOUT) as response:  # noqa: S310
+                data: bytes = response.read()
+        else:
+            data = Path(where).read_bytes()
+    except OSError as exc:
+        raise ToolError(f"could not fetch the source of {package.pin}: {exc}") from exc
+    if package.sdist_sha256 and hashlib.sha256(data).hexdigest() != package.sdist_sha256:
+        raise ToolError(f"the source of {package.pin} does not match the lock's hash")
+    if cached is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(".part")
+        partial.write_bytes(data)
+        partial.replace(cached)
+    return data
+
+
+def _members(where: str, data: bytes) -> tuple[list[str], str | None]:
+    """The archive's member names and its top-level pyproject.toml, if any."""
+    pyproject = None
+    if where.endswith(".zip"):
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+            top = [n for n in names if n.count("/") == 1 and n.endswith("/pyproject.toml")]
+            if top:
+                pyproject = archive.read(top[0]).decode("utf-8", "replace")
+        return names, pyproject
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        names = []
+        for member in archive:
+            names.append(member.name)
+            if (
+                member.isfile()
+                and member.name.count("/") == 1
+                and member.name.endswith("/pyproject.toml")
+            ):
+                handle = archive.extractfile(member)
+                pyproject = handle.read().decode("utf-8", "replace") if handle else None
+        return names, pyproject

@@ -1,0 +1,53 @@
+"""Install missing system packages: only with consent, shown and recorded, elevated only when
+not root. Without a terminal and without --yes it never asks; it stops with the command."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+
+from bulletproof import proc
+from bulletproof.errors import BulletproofError, ToolError
+from bulletproof.model import SystemPlan
+from bulletproof.report.terminal import Ui
+
+INSTALL_TIMEOUT = 3600.0
+# apt must not stop for a question nobody sees
+NONINTERACTIVE = {"DEBIAN_FRONTEND": "noninteractive", "NEEDRESTART_MODE": "a"}
+
+
+class ConsentNeeded(BulletproofError):
+    """System packages are missing and nobody said yes to installing them."""
+
+
+def install_missing(plan: SystemPlan, ui: Ui, *, assume_yes: bool) -> list[str]:
+    """Run the plan's commands after consent; returns the commands run, as shown."""
+    if not plan.missing:
+        return []
+    shown = [shlex.join(c) for c in plan.commands]
+    ui.say(f"missing system packages: {' '.join(plan.missing)}")
+    if not assume_yes:
+        if not sys.stdin.isatty():
+            raise ConsentNeeded(
+                f"system packages are missing: {' '.join(plan.missing)}",
+                hint="run these yourself, then setup again:\n  "
+                + "\n  ".join(shown)
+                + "\nor let setup run them: --yes; or skip this step: --no-system",
+            )
+        ui.err.print("setup will run:\n" + "\n".join(f"  $ {c}" for c in shown))
+        answer = ui.err.input("Install them now? [y/N] ").strip().lower()
+        if answer not in ("y", "yes"):
+            raise ConsentNeeded(
+                "not installing system packages (declined)",
+                hint="install them yourself and run setup again, or use --no-system to skip",
+            )
+    for command, text in zip(plan.commands, shown, strict=True):
+        with ui.step(f"Running {text}"):
+            done = proc.run(command, env=NONINTERACTIVE, timeout=INSTALL_TIMEOUT)
+        if not done.ok:
+            raise ToolError(
+                f"{text} failed (exit {done.returncode}); nothing else was changed",
+                detail=(done.stderr or done.stdout)[-3000:],
+                hint="run it yourself to see what the package manager needs",
+            )
+    return shown
