@@ -4,7 +4,7 @@ DEV := .dev
 BIN := $(DEV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: dev test lint demo bench clean
+.PHONY: dev test lint demo bench clean fresh-deps
 
 $(BIN)/bulletproof: pyproject.toml
 	$(PYTHON) -m venv $(DEV)
@@ -14,8 +14,13 @@ $(BIN)/bulletproof: pyproject.toml
 
 dev: $(BIN)/bulletproof
 
-test: dev
+test: dev fresh-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The fresh-system tests build Debian systems with debootstrap (as root); install it if missing.
+fresh-deps:
+	@if [ "$$(id -u)" = 0 ] && ! command -v debootstrap >/dev/null; then \
+		apt-get update -q && apt-get install -y -q debootstrap; fi
 
 lint: dev
 	$(BIN)/ruff check src tests benchmarks

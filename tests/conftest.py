@@ -93,6 +93,8 @@ def hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathF
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("UV_PYTHON_DOWNLOADS", "never")
     monkeypatch.setenv("COLUMNS", "200")  # rich wraps at 80 otherwise, splitting asserted text
+    # sdists doctor reads are cached per user: keep the tests' own apart
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "xdg-cache"))
 
 
 @pytest.fixture

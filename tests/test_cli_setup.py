@@ -175,6 +175,7 @@ def test_no_traceback_reaches_the_user_whatever_the_requirements(
     assert not (project / ".venv").exists()
 
 
+@pytest.mark.usefixtures("local_index")
 def test_doctor_reports_host_facts_and_target(tmp_path: Path, python312: Path) -> None:
     write_project(tmp_path, "good\n", pyproject='[tool.bulletproof]\npython = "3.12"\n')
     report = tmp_path / "doctor.json"
@@ -186,6 +187,8 @@ def test_doctor_reports_host_facts_and_target(tmp_path: Path, python312: Path) -
     assert data["target"]["version"].startswith("3.12.")
     assert data["target"]["reason"] == "[tool.bulletproof] python 3.12"
     assert not (tmp_path / ".venv").exists() and not (tmp_path / "pylock.toml").exists()
+    assert not (tmp_path / ".bulletproof").exists()  # doctor locks in a scratch folder
+    assert data["diagnosis"]["findings"] == [] and data["lock"]["packages"] == 1
 
 
 @pytest.mark.usefixtures("local_index")

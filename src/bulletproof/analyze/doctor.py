@@ -80,8 +80,8 @@ def diagnose(
                     f"build:{package.name}",
                     Severity.INFO,
                     package.name,
-                    f"{package.pin} builds from source",
-                    f"no wheel for {target_text}",
+                    f"{package.pin} builds from source (no wheel for {target_text})",
+                    "its sources call for no compiler and declare no system needs",
                     "nothing needed from the system",
                 )
             )

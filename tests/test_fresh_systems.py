@@ -1,0 +1,95 @@
+"""Acceptance on fresh Debian 12 and 13 systems (debootstrap): for every public case of kind
+"build", doctor predicts the build and names this release's packages before anything is
+installed, and `setup --yes` ends with a verified environment whose modules import.
+
+Needs root, debootstrap and the package registries; `make test` runs it (CI runs as root).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bulletproof.proc import uv_bin
+from bulletproof.tomlcompat import tomllib
+from tests.fresh.system import REPO, FreshSystem, fresh_system
+
+pytestmark = [pytest.mark.fresh, pytest.mark.registry, pytest.mark.slow]
+
+CASES = tomllib.loads((Path(__file__).parent / "fresh/public-cases.toml").read_text())["case"]
+BUILD_CASES = [c for c in CASES if c["kind"] == "build"]
+PYTHON = {"bookworm": "3.11", "trixie": "3.13"}
+PKG_CONFIG = {"bookworm": "pkg-config", "trixie": "pkgconf"}
+# What a person who knows Debian would install for each case: the oracle doctor is held to.
+EXPECTED = {
+    "p-psycopg2": ("gcc", "libc6-dev", "python{py}-dev", "libpq-dev"),
+    "p-mysqlclient": ("gcc", "python{py}-dev", "default-libmysqlclient-dev", "{pkgconfig}"),
+    "p-pyyaml-cython3": ("gcc", "python{py}-dev"),
+    "p-pyaudio": ("gcc", "python{py}-dev", "portaudio19-dev"),
+}
+
+
+@pytest.fixture(scope="session")
+def bulletproof_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if os.geteuid() != 0:
+        pytest.skip("fresh systems need root (chroot, mount)")
+    assert shutil.which("debootstrap"), "debootstrap is missing: `make fresh-deps` installs it"
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [uv_bin(), "build", "--wheel", "--out-dir", str(out), str(REPO)],
+        check=True,
+        capture_output=True,
+    )
+    return next(out.glob("bulletproof-*.whl"))
+
+
+def _case_dir(system: FreshSystem, case: dict[str, object]) -> None:
+    folder = system.path("/work/case")
+    folder.mkdir(parents=True)
+    requirements = case["requirements"]
+    assert isinstance(requirements, list)
+    (folder / "requirements.txt").write_text("\n".join(requirements) + "\n")
+
+
+@pytest.mark.parametrize("suite", ["bookworm", "trixie"])
+@pytest.mark.parametrize("case", BUILD_CASES, ids=[c["id"] for c in BUILD_CASES])
+def test_build_case_on_fresh_debian(
+    suite: str, case: dict[str, object], bulletproof_wheel: Path, tmp_path: Path
+) -> None:
+    with fresh_system(suite, tmp_path, bulletproof_wheel) as system:
+        _case_dir(system, case)
+        bp = "/opt/bulletproof/bin/bulletproof"
+
+        doctor = system.run([bp, "doctor", "/work/case", "--json", "/work/doctor.json"])
+        assert doctor.returncode in (0, 1), doctor.stderr
+        report = json.loads(system.path("/work/doctor.json").read_text())["diagnosis"]
+        ids = {f["id"] for f in report["findings"]}
+        for requirement in case["requirements"]:  # type: ignore[union-attr]
+            name = str(requirement).split("==")[0].lower()
+            assert f"build:{name}" in ids, f"doctor did not predict the build of {name}: {ids}"
+        missing = set(report["system"]["missing"])
+        wanted = {
+            p.format(py=PYTHON[suite], pkgconfig=PKG_CONFIG[suite]) for p in EXPECTED[case["id"]]
+        }  # type: ignore[index]
+        assert wanted <= missing, f"doctor missed {wanted - missing} on {suite}"
+        # every name it proposes exists on this release (asked of apt, not of bulletproof)
+        policy = system.must(["apt-cache", "policy", *sorted(missing)])
+        assert "Candidate: (none)" not in policy
+        assert policy.count("Candidate:") == len(missing), policy
+        assert not system.path("/work/case/pylock.toml").exists(), "doctor changed the project"
+
+        setup = system.run([bp, "setup", "/work/case", "--yes", "--json", "/work/setup.json"])
+        assert setup.returncode == 0, (
+            f"setup failed on {suite}:\n{setup.stdout}\n{setup.stderr[-4000:]}"
+        )
+        result = json.loads(system.path("/work/setup.json").read_text())
+        assert result["verification"]["ok"] and result["result"]["exit_code"] == 0
+        for module in case["imports"]:  # type: ignore[union-attr]
+            system.must(["/work/case/.venv/bin/python", "-c", f"import {module}"])
+        installed = system.must(["dpkg-query", "--show", "--showformat=${Package}\\n"]).split()
+        assert wanted <= set(installed)
