@@ -66,6 +66,9 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory, python312: Path) -> Pat
     make_wheel(house, "nsa", "1.0", {"nsone/alpha/__init__.py": "", "nsone/loose.py": ""})
     make_wheel(house, "nsb", "1.0", {"nsone/beta/__init__.py": ""})
     make_wheel(house, "broken", "1.0", {"broken/__init__.py": "import not_installed_anywhere\n"})
+    # an optional part that says it is absent, as PyYAML's _yaml stub does without its C extension
+    stub = "raise ModuleNotFoundError(\"No module named 'stubby'\")\n"
+    make_wheel(house, "stubby", "1.0", {"stubby/__init__.py": stub})
     make_wheel(
         house,
         "crasher",

@@ -6,8 +6,10 @@ from tests.conftest import install_into
 
 
 def test_crash_hang_failure_and_noise_are_contained(uv_venv: Path, wheelhouse: Path) -> None:
-    install_into(uv_venv, wheelhouse, "good==1.0", "broken", "crasher", "hanger", "printer", "cext")
-    names = ["printer", "good", "crasher", "hanger", "broken", "cext", "json"]
+    install_into(
+        uv_venv, wheelhouse, "good==1.0", "broken", "crasher", "hanger", "printer", "cext", "stubby"
+    )
+    names = ["printer", "good", "crasher", "hanger", "broken", "cext", "json", "stubby"]
     results = import_all(uv_venv / "bin" / "python", [ImportJob(n, n) for n in names], timeout=3)
     status = {r.module: r.status for r in results}
     assert status == {
@@ -18,6 +20,7 @@ def test_crash_hang_failure_and_noise_are_contained(uv_venv: Path, wheelhouse: P
         "broken": ImportStatus.FAILED,
         "cext": ImportStatus.OK,
         "json": ImportStatus.OK,
+        "stubby": ImportStatus.ABSENT,  # its own code says so: not a broken install
     }
     by_name = {r.module: r for r in results}
     assert "SIGSEGV" in by_name["crasher"].error

@@ -19,7 +19,8 @@ OS_RELEASES = {
     "ubuntu-24.04": 'ID=ubuntu\nID_LIKE=debian\nVERSION_ID="24.04"\nUBUNTU_CODENAME=noble\n',
     "mint-22.1": 'ID=linuxmint\nID_LIKE="ubuntu debian"\nVERSION_ID="22.1"\n'
     "VERSION_CODENAME=xia\nUBUNTU_CODENAME=noble\n",
-    "mint-21.3": 'ID=linuxmint\nID_LIKE="ubuntu debian"\nVERSION_ID="21.3"\nUBUNTU_CODENAME=jammy\n',
+    "mint-21.3": 'ID=linuxmint\nID_LIKE="ubuntu debian"\nVERSION_ID="21.3"\n'
+    "UBUNTU_CODENAME=jammy\n",
     "fedora-41": "ID=fedora\nVERSION_ID=41\n",
     "rocky-9": 'ID="rocky"\nID_LIKE="rhel centos fedora"\nVERSION_ID="9.4"\n',
     "arch": "ID=arch\nBUILD_ID=rolling\n",
@@ -56,7 +57,7 @@ def test_macos_is_homebrew() -> None:
 
 
 # (ecosystem, libpq for builds, libmagic at run time, mysql client for builds, install, query)
-NAMES = [
+NAMES: list[tuple[str, str, str, str, tuple[str, ...], tuple[str, ...]]] = [
     (
         "debian-12",
         "libpq-dev",
@@ -124,16 +125,12 @@ NAMES = [
 ]
 
 
-@pytest.mark.parametrize(("ecosystem", "libpq", "magic", "mysql", "install", "query"), NAMES)
+@pytest.mark.parametrize("row", NAMES, ids=[row[0] for row in NAMES])
 def test_names_and_commands(
-    ecosystem: str,
-    libpq: str,
-    magic: str,
-    mysql: str,
-    install: tuple[str, ...],
-    query: tuple[str, ...],
+    row: tuple[str, str, str, str, tuple[str, ...], tuple[str, ...]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    ecosystem, libpq, magic, mysql, install, query = row
     mapping = load_mapping(ecosystem, extra_dirs=[])
     assert mapping.packages("dep:generic/libpq", "host") == (libpq,)
     assert mapping.packages("dep:generic/libmagic", "run") == (magic,)
@@ -219,4 +216,4 @@ def test_apt_says_which_names_this_release_lacks() -> None:
     gone = pkgmgr.unavailable(
         manager, ("libmysqlclient-dev", "default-libmysqlclient-dev", "libpq-dev")
     )
-    assert gone == {"libmysqlclient-dev"}
+    assert gone == frozenset({"libmysqlclient-dev"})

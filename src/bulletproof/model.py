@@ -108,6 +108,7 @@ class ImportStatus(enum.Enum):
     FAILED = "failed"  # raised an exception
     CRASHED = "crashed"  # the interpreter died (segfault, abort, os._exit)
     TIMEOUT = "timeout"  # did not finish within the per-import limit
+    ABSENT = "absent"  # its own code says it is an optional part that is not available
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,8 @@ class Verification:
 
     @property
     def failed_modules(self) -> tuple[ModuleCheck, ...]:
-        return tuple(m for m in self.modules if m.status is not ImportStatus.OK)
+        fine = (ImportStatus.OK, ImportStatus.ABSENT)
+        return tuple(m for m in self.modules if m.status not in fine)
 
     @property
     def ok(self) -> bool:

@@ -112,6 +112,13 @@ def print_verification(console: Console, v: Verification) -> None:
         f"imports: [bold]{counts[ImportStatus.OK]}/{len(v.modules)}[/] modules from "
         f"{v.distributions} distributions{cached}"
     )
+    for m in v.modules:
+        if m.status is ImportStatus.ABSENT:
+            console.print(
+                f"  [yellow]· {escape(m.module)}[/] ({escape(m.distribution)}): an optional part "
+                f"its own code reports as not available ({escape(m.error[:200])})",
+                soft_wrap=True,
+            )
     failed = v.failed_modules
     for m in failed:
         console.print(
