@@ -42,12 +42,12 @@ def install_missing(plan: SystemPlan, ui: Ui, *, assume_yes: bool) -> list[str]:
                 hint="install them yourself and run setup again, or use --no-system to skip",
             )
     for command, text in zip(plan.commands, shown, strict=True):
-        with ui.step(f"Running {text}"):
+        with ui.step(f"Running {text}"):  # raising inside: a failed command gets no ✓
             done = proc.run(command, env=NONINTERACTIVE, timeout=INSTALL_TIMEOUT)
-        if not done.ok:
-            raise ToolError(
-                f"{text} failed (exit {done.returncode}); nothing else was changed",
-                detail=(done.stderr or done.stdout)[-3000:],
-                hint="run it yourself to see what the package manager needs",
-            )
+            if not done.ok:
+                raise ToolError(
+                    f"{text} failed (exit {done.returncode}); the environment was not changed",
+                    detail=(done.stderr or done.stdout)[-3000:],
+                    hint="run it yourself to see what the package manager needs",
+                )
     return shown
