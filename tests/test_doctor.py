@@ -190,3 +190,21 @@ def test_a_bad_external_table_is_an_input_error(
     assert (
         "[external] host-requires[0] 'libpq' is not a PEP 725 identifier" in capsys.readouterr().err
     )
+
+
+def test_a_failing_install_command_stops_with_its_output_and_is_not_marked_done(
+    tmp_path: Path,
+) -> None:
+    from bulletproof.apply.system import install_missing
+    from bulletproof.errors import ToolError
+    from bulletproof.model import RunRecord, SystemPlan
+    from bulletproof.report.terminal import Ui
+
+    ui = Ui(RunRecord("setup", tmp_path), quiet=True)
+    plan = SystemPlan(
+        "debian-12", "apt", ("libx",), ("libx",), (("sh", "-c", "echo no >&2; exit 3"),)
+    )
+    with pytest.raises(ToolError) as caught:
+        install_missing(plan, ui, assume_yes=True)
+    assert "failed (exit 3)" in caught.value.message and caught.value.detail == "no\n"
+    assert ui.record.steps == []  # no step recorded as done
