@@ -1,0 +1,147 @@
+"""Which system package provides a file, from the distro's own file index: for what no signature
+or table names. Queries: a header, a pkg-config module, a library to link (-lX), a shared object
+(libX.so.1), a library named loosely ("zbar": searched as libzbar.so*), a command.
+
+Debian, Ubuntu, Mint: apt-file when it is set up, else the archive's Contents index, fetched once
+into the user cache and checked against the hash in apt's signed Release file. Fedora and
+relatives: ``dnf provides``. Arch: ``pacman -F``. Alpine: apk's so:/cmd:/pc: provides.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass
+
+from bulletproof import proc
+from bulletproof.errors import ToolError
+from bulletproof.host import contents
+
+KINDS = ("header", "pkgconfig", "link", "soname", "library", "command")
+TIMEOUT = 300.0
+LIBDIR = r"(usr/)?lib(64)?/([\w-]+-linux-[\w]+/)?"
+
+
+@dataclass(frozen=True)
+class Query:
+    kind: str
+    name: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown file query kind {self.kind!r}")
+
+    @property
+    def stem(self) -> str:
+        """The name without lib prefix and suffixes: what a package's own name tends to contain."""
+        base = self.name.rsplit("/", 1)[-1].lower()
+        base = re.sub(r"(\.so[.\d]*|\.h|\.hpp|\.pc|[-_]config)$", "", base)
+        return base[3:] if base.startswith("lib") and len(base) > 3 else base
+
+    def path_pattern(self) -> re.Pattern[str]:
+        """A pattern over index paths (no leading slash), most specific place first in ranking."""
+        name = re.escape(self.name)
+        patterns = {
+            "header": rf"(usr/)?include/(.+/)?{name}",
+            "pkgconfig": rf"usr/(lib/([\w-]+/)?|share/)pkgconfig/{name}\.pc",
+            "link": rf"{LIBDIR}lib{name}\.(so|a)",
+            "soname": rf"{LIBDIR}{name}",
+            "library": rf"{LIBDIR}lib{re.escape(self.stem)}([-.\d]*)\.so(\.\d+)*",
+            "command": rf"(usr/)?s?bin/{name}",
+        }
+        flags = re.IGNORECASE if self.kind == "library" else 0
+        return re.compile(patterns[self.kind] + r"$", flags)
+
+    def needle(self) -> str:
+        """A plain substring every matching line contains: a cheap filter before the pattern."""
+        if self.kind == "library":
+            return self.stem
+        if self.kind in ("link",):
+            return f"lib{self.name}."
+        return self.name + (".pc" if self.kind == "pkgconfig" else "")
+
+
+def providers(query: Query, manager: str) -> list[str]:
+    """Package names that provide the file, best first; [] when the index has none or this
+    package manager has no file index bulletproof can ask."""
+    if manager == "apt":
+        return rank(query, _apt_file(query) if _apt_file_ready() else contents.search(query))
+    if manager == "dnf":
+        return _dnf(query)
+    if manager == "pacman":
+        return _pacman(query)
+    if manager == "apk":
+        return _apk(query)
+    return []
+
+
+def rank(query: Query, hits: list[tuple[str, str]]) -> list[str]:
+    """(path, package) hits → package names, best first: no debug or cross packages; the
+    package named after the library; for a runtime library, the versioned file's package."""
+    scored: dict[str, tuple[int, ...]] = {}
+    for path, package in hits:
+        if re.search(r"-(dbg|dbgsym)$|-cross$|^lib(32|x32|64)|mingw|-i386", package):
+            continue
+        depth = path.count("/")
+        named = 0 if query.stem.replace("_", "-") in package.lower() else 1
+        versioned = 0 if re.search(r"\.so\.\d", path) else 1
+        runtime_first = versioned if query.kind == "library" else 0
+        score = (runtime_first, named, depth, len(package))
+        if package not in scored or score < scored[package]:
+            scored[package] = score
+    return sorted(scored, key=lambda p: scored[p])
+
+
+def _apt_file_ready() -> bool:
+    if shutil.which("apt-file") is None:
+        return False
+    done = proc.run(["apt-file", "search", "--regexp", "^/usr/bin/apt-file$"], timeout=TIMEOUT)
+    return done.ok and "apt-file" in done.stdout
+
+
+def _apt_file(query: Query) -> list[tuple[str, str]]:
+    pattern = query.path_pattern().pattern
+    done = proc.run(["apt-file", "search", "--regexp", "^/" + pattern], timeout=TIMEOUT)
+    hits = []
+    for line in done.stdout.splitlines():
+        package, _, path = line.partition(": ")
+        hits.append((path.lstrip("/"), package))
+    return hits
+
+
+def _dnf(query: Query) -> list[str]:
+    spec = {
+        "header": f"*/include/{query.name}",
+        "pkgconfig": f"pkgconfig({query.name})",
+        "link": f"*/lib{query.name}.so",
+        "soname": f"{query.name}()(64bit)",
+        "library": f"*/lib{query.stem}.so*",
+        "command": f"*/bin/{query.name}",
+    }[query.kind]
+    done = _run(["dnf", "provides", "--quiet", spec])
+    names = re.findall(r"^([\w.+-]+?)-[^-\s]+-[^-\s]+\.\w+\s+:", done, re.MULTILINE)
+    return list(dict.fromkeys(names))
+
+
+def _pacman(query: Query) -> list[str]:
+    regex = query.path_pattern().pattern
+    done = _run(["pacman", "-F", "--quiet", "--regex", regex])
+    return list(dict.fromkeys(line.split("/")[-1] for line in done.split() if line))
+
+
+def _apk(query: Query) -> list[str]:
+    prefix = {"pkgconfig": "pc:", "soname": "so:", "command": "cmd:", "library": "so:"}
+    if query.kind not in prefix:
+        return []  # apk indexes provides, not every file
+    name = f"lib{query.stem}.so" if query.kind == "library" else query.name
+    done = _run(["apk", "search", "--quiet", "--exact", prefix[query.kind] + name])
+    return done.split()
+
+
+def _run(argv: list[str]) -> str:
+    if shutil.which(argv[0]) is None:
+        return ""
+    try:
+        return proc.run(argv, timeout=TIMEOUT).stdout
+    except ToolError:
+        return ""
