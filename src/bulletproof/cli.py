@@ -28,6 +28,9 @@ Make a Python project's development environment work the first time, and prove i
   bulletproof doctor DIR    predict what setup will build, which system packages it needs and
                             what is missing or known to break; changes nothing
   bulletproof rollback DIR  switch DIR/.venv back to the previous verified environment
+  bulletproof generate troubleshooting DIR
+                            write DIR/TROUBLESHOOTING.md: the failures met on this project
+                            and their fixes, then the general ones bulletproof knows
 """
 
 
@@ -71,6 +74,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify = add("verify", "Verify the current DIR/.venv: imports, consistency, file integrity.")
     rollback = add("rollback", "Switch DIR/.venv back to the previous verified environment.")
+    generate = sub.add_parser(
+        "generate",
+        help="Write a file for the team: troubleshooting (TROUBLESHOOTING.md).",
+        description="Write a file for the team around the environment.",
+    )
+    generate.add_argument("what", choices=["troubleshooting"], help="which file to write")
+    generate.add_argument(
+        "directory", nargs="?", default=".", type=Path, metavar="DIR", help="the project folder"
+    )
+    generate.add_argument("-v", "--verbose", action="store_true", help="show every command run")
+    generate.add_argument("-q", "--quiet", action="store_true", help="only the summary")
     for p in (setup, doctor):
         p.add_argument(
             "--python",
@@ -83,8 +97,9 @@ def _parser() -> argparse.ArgumentParser:
         "-y",
         "--yes",
         action="store_true",
-        help="consent to installing missing system packages (with sudo when not root); "
-        "without it setup asks on a terminal, and elsewhere stops and prints the command",
+        help="consent to the fixes that need it: installing missing system packages (with sudo "
+        "when not root), moving a pin (recorded in the lock, never in your files), another "
+        "interpreter; without it setup asks on a terminal, and elsewhere stops and says what",
     )
     setup.add_argument(
         "--no-system",

@@ -12,17 +12,27 @@ from bulletproof.analyze.doctor import diagnose
 from bulletproof.analyze.lock import LOCK_NAME, lock, read_lock_meta
 from bulletproof.errors import BulletproofError
 from bulletproof.flow import Outcome, choose_target, locked_run, setup, verify_only
+from bulletproof.generate.troubleshooting import save_attempts
+from bulletproof.generate.troubleshooting import write as write_troubleshooting
 from bulletproof.host.probe import probe_host
+from bulletproof.mitigate.engine import Unfixable
 from bulletproof.model import Host
 from bulletproof.project import discover
 from bulletproof.report import jsonreport
+from bulletproof.report.mitigation import print_attempts, summary
 from bulletproof.report.terminal import Ui, print_diagnosis, print_host, print_verification
 
 _OUTCOME = "outcome"  # the attribute of args where a command leaves what it learned so far
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
-    handlers = {"setup": _setup, "verify": _verify, "doctor": _doctor, "rollback": _rollback}
+    handlers = {
+        "setup": _setup,
+        "verify": _verify,
+        "doctor": _doctor,
+        "rollback": _rollback,
+        "generate": _generate,
+    }
     out = Outcome()
     setattr(args, _OUTCOME, out)
     return handlers[args.command](args, ui, out)
@@ -60,24 +70,38 @@ def _write_json(
         verification=out.verification,
         diagnosis=out.diagnosis,
     )
+    report["mitigation"] = [a.as_dict() for a in out.attempts]
     jsonreport.write(json_path, report)
 
 
 def _setup(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
-    setup(
-        args.directory,
-        args.python,
-        ui,
-        out,
-        full=args.full,
-        import_timeout=args.import_timeout,
-        lock_timeout=args.lock_timeout,
-        assume_yes=args.yes,
-        system=not args.no_system,
-    )
+    venv = args.directory / ".venv"
+    try:
+        setup(
+            args.directory,
+            args.python,
+            ui,
+            out,
+            full=args.full,
+            import_timeout=args.import_timeout,
+            lock_timeout=args.lock_timeout,
+            assume_yes=args.yes,
+            system=not args.no_system,
+        )
+    except Unfixable as exc:
+        if out.verification is not None:
+            print_verification(ui.out, out.verification)
+        print_attempts(ui.out, out.attempts)
+        save_attempts(args.directory, out.attempts)
+        ui.out.print(f"[cyan]hint:[/] {escape(exc.hint)}" if exc.hint else "")
+        kept = "left as it was" if out.generation or (venv / "bin").exists() else "not created"
+        return _finish(args, ui, out, 1, f"not verified: {exc.message}; {venv} {kept}")
     assert out.verification is not None
     print_verification(ui.out, out.verification)
-    venv = args.directory / ".venv"
+    print_attempts(ui.out, out.attempts)
+    save_attempts(args.directory, out.attempts)
+    if fixed := summary(out.attempts):
+        ui.out.print(escape(fixed))
     if out.ok:
         what = "switched to" if out.changed else "unchanged:"
         gen = out.generation.path.name if out.generation else "?"
@@ -144,6 +168,12 @@ def _rollback(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
     with locked_run(store, ui, args.lock_timeout):
         gen = store.rollback()
     return _finish(args, ui, out, 0, f"{args.directory / '.venv'} now points at {gen.path.name}")
+
+
+def _generate(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
+    out.project = project = discover(args.directory)
+    path = write_troubleshooting(project.root, project.name)
+    return _finish(args, ui, out, 0, f"wrote {path}")
 
 
 def report_error(args: argparse.Namespace, ui: Ui, exc: BulletproofError) -> None:

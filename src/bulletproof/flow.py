@@ -12,15 +12,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
 from bulletproof import __version__
 from bulletproof.analyze.doctor import diagnose
-from bulletproof.analyze.lock import LOCK_NAME, lock, read_lock_meta
+from bulletproof.analyze.lock import LOCK_NAME, carried_pins, read_lock_meta
 from bulletproof.apply.generations import Generation, Store
-from bulletproof.apply.install import build_environment
 from bulletproof.apply.system import install_missing
 from bulletproof.errors import InputError
+from bulletproof.fsutil import atomic_write
 from bulletproof.host.osinfo import read_os_info
 from bulletproof.host.pythons import find_interpreters, select_target, target_from_lock
+from bulletproof.knowledge.mappings import DistroMapping, ecosystem_for, load_mapping
+from bulletproof.mitigate.engine import Engine
+from bulletproof.mitigate.plan import Attempt
+from bulletproof.mitigate.resolve import lock_with_retry
 from bulletproof.model import Diagnosis, Interpreter, LockResult, Project, Target, Verification
 from bulletproof.project import discover
 from bulletproof.report.terminal import Ui
@@ -36,6 +43,7 @@ class Outcome:
     verification: Verification | None = None
     diagnosis: Diagnosis | None = None
     changed: bool = False
+    attempts: list[Attempt] = field(default_factory=list)  # the mitigation engine's
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -101,10 +109,12 @@ def setup(
             ui.say(
                 f"removed unfinished environment(s) from an interrupted run: {', '.join(removed)}"
             )
+        lock_before = _read(project.root / LOCK_NAME)
         lock_meta = read_lock_meta(project.root / LOCK_NAME)
         out.target = target = choose_target(project, wanted, ui, lock_meta=lock_meta)
+        pins = carried_pins(lock_meta, project, target)
         with ui.step(f"Locking for Python {target.interpreter.version}") as detail:
-            out.lock = locked = lock(project, target, lock_meta)
+            out.lock = locked = lock_with_retry(project, target, lock_meta, pins, out.attempts)
             detail.append(f"{locked.packages} packages" + (", unchanged" if locked.reused else ""))
         digest = locked.packages_hash
         current = store.current()
@@ -124,26 +134,35 @@ def setup(
         out.diagnosis = diagnosis = _prepare_system(
             project, target, locked, ui, assume_yes=assume_yes, system=system
         )
-        gen = store.new_generation()
+        engine = Engine(
+            project,
+            target,
+            locked,
+            store,
+            ui,
+            _mapping(),
+            assume_yes,
+            import_timeout,
+            others=lambda: _other_interpreters(project, target),
+            constraints=diagnosis.build_constraints,
+            allow_system=system,
+        )
         try:
-            with ui.step(f"Building environment {gen.path.name}"):
-                build_environment(
-                    gen.path, locked.path, project, target, diagnosis.build_constraints
-                )
-            with (
-                ui.step("Verifying the new environment", spinner=False),
-                ui.import_progress() as progress,
-            ):
-                out.verification = verify(
-                    gen.path, project, full=True, timeout=import_timeout, on_imports=progress
-                )
+            gen, out.verification = engine.run()
         except BaseException:
-            store.discard(gen)  # the current environment stays as it was
+            out.verification = engine.last_verification
+            _restore(
+                project.root / LOCK_NAME, lock_before
+            )  # the lock the current env was made from
             raise
-        if not out.verification.ok:
-            store.discard(gen)
-            out.generation = current
-            return out
+        finally:
+            out.attempts = engine.attempts
+        out.lock, out.target = engine.locked, engine.target
+        target = engine.target
+        wanted_meta = {
+            "packages-hash": engine.locked.packages_hash,
+            "python-path": str(target.interpreter.path),
+        }
         store.mark_complete(
             gen,
             {
@@ -180,6 +199,38 @@ def _prepare_system(
         ran = install_missing(diagnosis.system, ui, assume_yes=assume_yes)
         ui.record.messages.extend(f"ran: {c}" for c in ran)
     return diagnosis
+
+
+def _mapping() -> DistroMapping | None:
+    ecosystem = ecosystem_for(read_os_info())
+    return load_mapping(ecosystem) if ecosystem else None
+
+
+def _other_interpreters(project: Project, target: Target) -> tuple[Interpreter, ...]:
+    """Other local interpreters the project's requires-python allows, newest first."""
+    allowed = SpecifierSet(project.requires_python or "")
+    found = [
+        i
+        for i in find_interpreters()
+        if i.minor != target.interpreter.minor
+        and i.implementation == target.interpreter.implementation
+        and allowed.contains(i.version, prereleases=True)
+    ]
+    return tuple(sorted(found, key=lambda i: Version(i.version), reverse=True))
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _restore(path: Path, before: bytes | None) -> None:
+    if before is None:
+        path.unlink(missing_ok=True)
+    elif _read(path) != before:
+        atomic_write(path, before)
 
 
 def verify_only(

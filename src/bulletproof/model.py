@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,27 @@ class LockResult:
     packages: int
     seconds: float
     packages_hash: str  # of what uv locked, without bulletproof's own [tool.bulletproof] table
+
+
+@dataclass(frozen=True)
+class MovedPin:
+    """A pin the mitigation engine moved: a uv override in the lock, never the user's files."""
+
+    package: str
+    was: str  # the version that failed
+    to: str
+    reason: str
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> MovedPin | None:
+        """From the lock's [tool.bulletproof] moved-pins; None when the entry is malformed."""
+        keys = ("package", "from", "to", "reason")
+        if not isinstance(raw, dict) or not all(isinstance(raw.get(k), str) for k in keys):
+            return None
+        return cls(raw["package"], raw["from"], raw["to"], raw["reason"])
+
+    def as_dict(self) -> dict[str, str]:
+        return {"package": self.package, "from": self.was, "to": self.to, "reason": self.reason}
 
 
 class ImportStatus(enum.Enum):

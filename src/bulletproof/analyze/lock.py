@@ -13,7 +13,7 @@ import platform
 import re
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from bulletproof import proc
 from bulletproof.errors import ResolutionError, ToolError
 from bulletproof.fsutil import atomic_write
 from bulletproof.host.pythons import stat_key
-from bulletproof.model import LockResult, Project, Target
+from bulletproof.model import LockResult, MovedPin, Project, Target
 from bulletproof.tomlcompat import tomllib
 
 LOCK_NAME = "pylock.toml"
@@ -82,15 +82,35 @@ def read_lock_meta(path: Path) -> dict[str, Any]:
     return meta if isinstance(meta, dict) else {}
 
 
+def carried_pins(previous: Mapping[str, Any], project: Project, target: Target) -> list[MovedPin]:
+    """The moved pins of the previous lock, while the project's own inputs are as they were then
+    (a changed requirement may have moved past the failure: the engine finds out again)."""
+    if previous.get("base-hash") != input_hash(project, target):
+        return []
+    pins = [MovedPin.from_dict(raw) for raw in previous.get("moved-pins", [])]
+    return [p for p in pins if p is not None]
+
+
 def lock(
-    project: Project, target: Target, previous: Mapping[str, Any], into: Path | None = None
+    project: Project,
+    target: Target,
+    previous: Mapping[str, Any],
+    into: Path | None = None,
+    pins: Sequence[MovedPin] = (),
 ) -> LockResult:
     """Reuse DIR/pylock.toml when ``previous`` (its [tool.bulletproof] table, as the caller read
     it with read_lock_meta) was made from the same inputs; else resolve again, into ``into``
-    when given (doctor leaves the project as it was) or DIR/pylock.toml."""
+    when given (doctor leaves the project as it was) or DIR/pylock.toml. ``pins`` are moved
+    pins: uv overrides, recorded with their reasons in the lock, never in the user's files."""
     path = into or project.root / LOCK_NAME
     reusable = project.root / LOCK_NAME
-    wanted = input_hash(project, target)
+    base = input_hash(project, target)
+    pinned = sorted(f"{p.package}=={p.to}" for p in pins)
+    wanted = (
+        base
+        if not pins
+        else "sha256:" + hashlib.sha256("\0".join([base, *pinned]).encode()).hexdigest()
+    )
     start = time.monotonic()
     if (
         previous.get("input-hash") == wanted
@@ -111,12 +131,17 @@ def lock(
     scratch.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(dir=scratch, prefix="lock-") as tmp:
         out = Path(tmp) / LOCK_NAME  # uv insists on the PEP 751 file name
+        overrides: list[str] = []
+        if pins:
+            (Path(tmp) / "overrides.txt").write_text("\n".join(pinned) + "\n", encoding="utf-8")
+            overrides = ["--override", str(Path(tmp) / "overrides.txt")]
         done = proc.run(
             [
                 proc.uv_bin(),
                 "pip",
                 "compile",
                 *inputs,
+                *overrides,
                 "--python",
                 str(target.interpreter.path),
                 "--output-file",
@@ -142,6 +167,8 @@ def lock(
             "implementation": target.interpreter.implementation,
             "machine": platform.machine(),
             "yanked": _yanked(done.stderr),
+            "base-hash": base,
+            "moved-pins": [p.as_dict() for p in pins],
         }
         atomic_write(path, body + b"\n\n" + tomli_w.dumps({"tool": {"bulletproof": meta}}).encode())
     return LockResult(path, wanted, False, packages, time.monotonic() - start, packages_hash)

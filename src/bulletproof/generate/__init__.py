@@ -1,0 +1,1 @@
+"""Files bulletproof writes for a team around the environment (TROUBLESHOOTING.md, ...)."""

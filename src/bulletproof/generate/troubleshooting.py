@@ -1,0 +1,87 @@
+"""TROUBLESHOOTING.md for a project: the failures setup met on it and what fixed them first
+(kept in DIR/.bulletproof/attempts.json by every setup that met one), then every general
+entry of the signature data."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from bulletproof.analyze.signatures import signatures
+from bulletproof.fsutil import atomic_write
+from bulletproof.mitigate.plan import Attempt
+
+HISTORY = Path(".bulletproof") / "attempts.json"
+NAME = "TROUBLESHOOTING.md"
+
+
+def save_attempts(project_dir: Path, attempts: list[Attempt]) -> None:
+    """Merge this run's attempts into the project's history (one entry per package, signature
+    and fix: the latest outcome wins)."""
+    if not attempts or not (project_dir / ".bulletproof").is_dir():
+        return
+    history = {_key(e): e for e in load_attempts(project_dir)}
+    for attempt in attempts:
+        entry = attempt.as_dict()
+        history[_key(entry)] = entry
+    atomic_write(
+        project_dir / HISTORY, (json.dumps(list(history.values()), indent=2) + "\n").encode()
+    )
+
+
+def load_attempts(project_dir: Path) -> list[dict[str, Any]]:
+    try:
+        data = json.loads((project_dir / HISTORY).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [e for e in data if isinstance(e, dict)] if isinstance(data, list) else []
+
+
+def _key(entry: dict[str, Any]) -> str:
+    fix = entry.get("fix") or {}
+    return f"{entry.get('package')}|{entry.get('signature')}|{fix.get('value', '')}"
+
+
+def render(project_name: str, met: list[dict[str, Any]]) -> str:
+    out = [f"# Troubleshooting {project_name}", ""]
+    out += [
+        "Written by `bulletproof generate troubleshooting`. `bulletproof setup` diagnoses and",
+        "fixes these by itself; this page says what it does, for when you set up by hand.",
+        "",
+        "## Met on this project",
+        "",
+    ]
+    if not met:
+        out += ["Nothing has failed here yet.", ""]
+    for e in met:
+        fix = e.get("fix") or {}
+        out.append(
+            f"### {e.get('package') or 'the resolver'}: {e.get('signature') or 'unrecognised'}"
+        )
+        out.append("")
+        out.append(f"- **Stage:** {e.get('stage')}")
+        out.append(f"- **Cause:** {e.get('cause')}")
+        if e.get("evidence"):
+            out += ["- **Evidence:**", "", "  ```", *[f"  {ln}" for ln in e["evidence"]], "  ```"]
+        out.append(f"- **Fix tried:** {fix.get('what', 'none known')} — {e.get('outcome')}")
+        out.append("")
+    out += ["## General failures and their fixes", ""]
+    for s in signatures():
+        cause, fix = (re.sub(r"\{(\w+)\}", r"<\1>", t) for t in (s.cause, s.fix))
+        out += [
+            f"### {s.id}",
+            "",
+            f"- **Looks like:** `{s.example.strip()}`",
+            f"- **Cause:** {cause}",
+            f"- **Fix:** {fix}",
+            "",
+        ]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def write(project_dir: Path, project_name: str) -> Path:
+    path = project_dir / NAME
+    atomic_write(path, render(project_name, load_attempts(project_dir)).encode())
+    return path

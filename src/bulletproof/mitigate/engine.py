@@ -1,0 +1,301 @@
+"""The loop: build a new generation and verify it; when something fails, find every failure in
+one pass, match each against the signatures, apply the least intrusive untried fix per failure,
+and try again. A fix after which the same evidence is still there did not help and is undone.
+Bounded; what it cannot fix ends in Unfixable with every attempt and its evidence."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from bulletproof.analyze.lock import lock
+from bulletproof.analyze.signatures import Match, match
+from bulletproof.analyze.wheels import read_locked, source_builds
+from bulletproof.apply.generations import Generation, Store
+from bulletproof.apply.install import build_environment
+from bulletproof.apply.system import install_missing
+from bulletproof.errors import BuildError, BulletproofError, ResolutionError
+from bulletproof.host import pkgmgr
+from bulletproof.host.pythons import query
+from bulletproof.knowledge.mappings import DistroMapping
+from bulletproof.mitigate.plan import Attempt, Failure, Fix, Plan
+from bulletproof.mitigate.propose import Context, candidates
+from bulletproof.mitigate.trials import failing_builds
+from bulletproof.model import LockResult, MovedPin, Project, SystemPlan, Target, Verification
+from bulletproof.report.terminal import Ui
+from bulletproof.verify.run import verify
+
+MAX_ROUNDS = 8
+
+
+class Unfixable(BulletproofError):
+    """Something failed that the engine could not fix; the environment is as it was."""
+
+    def __init__(self, message: str, attempts: list[Attempt], **kw: str) -> None:
+        super().__init__(message, **kw)
+        self.attempts = attempts
+
+
+@dataclass
+class Engine:
+    project: Project
+    target: Target
+    locked: LockResult
+    store: Store
+    ui: Ui
+    mapping: DistroMapping | None
+    assume_yes: bool
+    import_timeout: float
+    others: Callable[[], tuple] = tuple  # type: ignore[type-arg]
+    constraints: tuple[str, ...] = ()  # from doctor's predictions
+    allow_system: bool = True
+    plan: Plan = field(default_factory=Plan)
+    attempts: list[Attempt] = field(default_factory=list)
+    last_verification: Verification | None = None  # of the last generation that failed it
+
+    def run(self) -> tuple[Generation, Verification]:
+        saved_env = dict(os.environ)
+        self.plan.constraints = list(self.constraints)
+        ctx = self._context()
+        pending: list[Attempt] = []
+        try:
+            for _ in range(MAX_ROUNDS):
+                failures, built = self._try()
+                self._judge(pending, failures)
+                if built is not None:
+                    return built
+                pending = self._fix(failures, ctx)
+                ctx = self._context(ctx)
+            raise Unfixable(
+                f"still failing after {MAX_ROUNDS} rounds of fixes",
+                self.attempts,
+                hint="the attempts above show what was tried",
+            )
+        finally:
+            os.environ.clear()
+            os.environ.update(saved_env)
+            os.environ.update(self.plan.env)  # a fix in force stays in force for this run
+
+    def _context(self, old: Context | None = None) -> Context:
+        versions = {p.name: p.version for p in read_locked(self.locked.path)}
+        ctx = Context(self.mapping, self.target.interpreter, self.project.root, versions)
+        ctx.others, ctx.allow_system = self.others, self.allow_system
+        if old is not None:
+            ctx.tried, ctx.pinned, ctx.nearest = old.tried, old.pinned, old.nearest
+        return ctx
+
+    def _try(self) -> tuple[list[Failure], tuple[Generation, Verification] | None]:
+        gen = self.store.new_generation()
+        try:
+            try:
+                with self.ui.step(f"Building environment {gen.path.name}"):
+                    build_environment(
+                        gen.path,
+                        self.locked.path,
+                        self.project,
+                        self.target,
+                        tuple(self.plan.constraints),
+                    )
+            except BuildError as exc:
+                self.store.discard(gen)
+                return self._failing_builds(exc), None
+            with (
+                self.ui.step("Verifying the new environment", spinner=False),
+                self.ui.import_progress() as progress,
+            ):
+                verification = verify(
+                    gen.path,
+                    self.project,
+                    full=True,
+                    timeout=self.import_timeout,
+                    on_imports=progress,
+                )
+        except BaseException:
+            self.store.discard(gen)
+            raise
+        if verification.ok:
+            return [], (gen, verification)
+        self.last_verification = verification
+        self.store.discard(gen)
+        return _verification_failures(verification), None
+
+    def _failing_builds(self, exc: BuildError) -> list[Failure]:
+        builds = source_builds(read_locked(self.locked.path), self.target.interpreter)
+        with self.ui.step(f"Trying each of {len(builds)} source builds alone") as detail:
+            found = failing_builds(
+                builds,
+                self.target.interpreter.path,
+                self.project.root,
+                self.plan.constraints,
+                {},
+            )
+            detail.append(f"{len(found)} failed")
+        return found or [Failure("", "build", exc.detail or exc.message)]
+
+    def _judge(self, pending: list[Attempt], failures: list[Failure]) -> None:
+        """A fix helped unless the failure it answered is still there with the same evidence."""
+        for attempt in pending:
+            still = any(
+                f.package == attempt.package
+                and any(
+                    m.signature.id == attempt.signature and m.evidence == attempt.evidence
+                    for m in match(f.text, f.stage)
+                )
+                for f in failures
+            )
+            attempt.outcome = "did not help" if still else "fixed"
+            if still and attempt.fix is not None:
+                self.plan.undo(attempt.fix)
+                if attempt.fix.kind in ("pin", "interpreter"):
+                    self._relock()
+
+    def _fix(self, failures: list[Failure], ctx: Context) -> list[Attempt]:
+        chosen: list[Attempt] = []
+        for failure in failures:
+            picked = _pick(failure, match(failure.text, failure.stage), ctx)
+            if not picked:
+                first = match(failure.text, failure.stage)[:1]
+                self.attempts.append(_attempt(failure, first[0] if first else None, None))
+                self.attempts[-1].outcome = "no fix known"
+                raise Unfixable(
+                    _unfixable_message(failure, first[0] if first else None),
+                    self.attempts,
+                    hint="the attempts above show what was tried",
+                    detail=_tail(failure.text),
+                )
+            for hit, fix in picked:
+                chosen.append(_attempt(failure, hit, fix))
+                ctx.tried.add(fix)
+        self.attempts.extend(chosen)
+        self._apply([a for a in chosen if a.fix is not None])
+        return chosen
+
+    def _apply(self, attempts: list[Attempt]) -> None:
+        fixes = [a.fix for a in attempts if a.fix is not None]
+        names = tuple(dict.fromkeys(f.value for f in fixes if f.kind == "system"))
+        if names and self.mapping is not None:
+            plan = SystemPlan(
+                self.mapping.ecosystem,
+                self.mapping.manager.name,
+                names,
+                names,
+                pkgmgr.install_commands(self.mapping.manager, names),
+            )
+            ran = install_missing(plan, self.ui, assume_yes=self.assume_yes)
+            self.ui.record.messages.extend(f"ran: {c}" for c in ran)
+        relock = False
+        for fix in fixes:
+            self.ui.say(f"fix: {fix.describe()}")
+            if fix.kind == "constraint":
+                self.plan.constraints.append(fix.value)
+            elif fix.kind == "env":
+                key, _, value = fix.value.partition("=")
+                self.plan.env[key] = value
+                os.environ[key] = value
+            elif fix.kind in ("pin", "interpreter"):
+                _consent(self.ui, self.assume_yes, fix, self.attempts)
+                relock = True
+                if fix.kind == "pin":
+                    self.plan.pins[fix.package] = fix
+                else:
+                    self.plan.interpreter = fix.value
+        if relock:
+            self._relock()
+
+    def _relock(self) -> None:
+        if self.plan.interpreter and str(self.target.interpreter.path) != self.plan.interpreter:
+            found = query(Path(self.plan.interpreter), "fallback")
+            if found is None:
+                raise Unfixable(f"cannot run {self.plan.interpreter}", self.attempts)
+            was = self.target.interpreter.version
+            self.target = Target(found, f"Python {was} failed; the project allows {found.minor}")
+        pins = [
+            MovedPin(f.package, f.was, f.value.split("==")[1], f.reason)
+            for f in self.plan.pins.values()
+        ]
+        with self.ui.step(f"Locking again for Python {self.target.interpreter.version}") as detail:
+            try:
+                self.locked = lock(self.project, self.target, {}, pins=pins)
+            except ResolutionError as exc:
+                raise Unfixable(
+                    "a moved pin conflicts with the other requirements",
+                    self.attempts,
+                    detail=exc.detail or "",
+                ) from exc
+            detail.append(f"{self.locked.packages} packages")
+
+
+def _pick(failure: Failure, matches: list[Match], ctx: Context) -> list[tuple[Match, Fix]]:
+    """Per signature, the first match that has a fix here; of those, the least intrusive level
+    only (a moved pin makes a missing header moot, so they are not applied together)."""
+    best: dict[str, tuple[Match, Fix]] = {}
+    for hit in matches:
+        if hit.signature.id in best:
+            continue
+        found = candidates(failure.package, hit, ctx)
+        if found:
+            best[hit.signature.id] = (hit, found[0])
+    if not best:
+        return []
+    lowest = min(fix.level for _, fix in best.values())
+    return [(m, f) for m, f in best.values() if f.level == lowest]
+
+
+def _attempt(failure: Failure, hit: Match | None, fix: Fix | None) -> Attempt:
+    return Attempt(
+        package=failure.package,
+        stage=failure.stage,
+        signature=hit.signature.id if hit else "",
+        cause=hit.cause if hit else "no known signature matched",
+        evidence=hit.evidence if hit else tuple(_tail(failure.text, 3).splitlines()),
+        fix=fix,
+    )
+
+
+def _consent(ui: Ui, assume_yes: bool, fix: Fix, attempts: list[Attempt]) -> None:
+    import sys  # noqa: PLC0415
+
+    if assume_yes:
+        return
+    if sys.stdin.isatty():
+        answer = ui.err.input(f"{fix.describe()} (recorded in the lock only)? [y/N] ")
+        if answer.strip().lower() in ("y", "yes"):
+            return
+    for attempt in attempts:
+        if attempt.fix == fix:
+            attempt.outcome = "declined"
+    raise Unfixable(
+        f"setup would {fix.describe()}, and needs consent for that",
+        attempts,
+        hint="run again with --yes to let it (the lock records it; your files stay as they are)",
+    )
+
+
+def _verification_failures(v: Verification) -> list[Failure]:
+    by_dist: dict[str, list[str]] = {}
+    modules: dict[str, str] = {}
+    for check in v.failed_modules:
+        name = canonicalize_name(check.distribution)
+        by_dist.setdefault(name, [])
+        if check.error not in by_dist[name]:
+            by_dist[name].append(check.error)
+        modules.setdefault(name, check.module)
+    failures = [Failure(d, "import", "\n".join(e[:5]), modules[d]) for d, e in by_dist.items()]
+    if not v.consistency_ok:
+        failures.append(Failure("", "verify", v.consistency_output))
+    return failures
+
+
+def _unfixable_message(failure: Failure, hit: Match | None) -> str:
+    what = failure.package or "the environment"
+    stage = {"build": "does not build", "import": "does not import", "verify": "is inconsistent"}
+    why = f": {hit.cause}" if hit else " (no known signature matched its log)"
+    return f"{what} {stage.get(failure.stage, 'failed')}{why}; no fix left to try"
+
+
+def _tail(text: str, lines: int = 30) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])

@@ -1,0 +1,108 @@
+"""From a failure and the signatures it matched to concrete fixes for this host, least intrusive
+first: the system package (from the distro mapping, or the file index for a named file), a
+build constraint, an environment variable, a moved pin, another interpreter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.version import Version
+
+from bulletproof.analyze.signatures import Match, remedy_level
+from bulletproof.analyze.sysdeps import mapped
+from bulletproof.host import pkgmgr
+from bulletproof.host.fileindex import Query, providers
+from bulletproof.knowledge.mappings import DistroMapping
+from bulletproof.mitigate import pins
+from bulletproof.mitigate.plan import Fix
+from bulletproof.model import Interpreter
+
+
+@dataclass
+class Context:
+    mapping: DistroMapping | None
+    interpreter: Interpreter
+    cwd: Path
+    locked: Mapping[str, str]  # distribution -> locked version
+    # other local interpreters the project allows, newest first (asked only when needed)
+    others: Callable[[], Sequence[Interpreter]] = tuple
+    tried: set[Fix] = field(default_factory=set)
+    # the versions of a package a moved pin has tried already
+    pinned: dict[str, list[str]] = field(default_factory=dict)
+    nearest: Callable[..., str | None] = pins.nearest
+    allow_system: bool = True  # --no-system: never propose a system package
+
+
+def candidates(package: str, match: Match, ctx: Context) -> list[Fix]:
+    """The fixes a match suggests for ``package`` on this host, in order; tried ones left out."""
+    found: list[Fix] = []
+    for remedy in sorted(match.remedies(), key=remedy_level):
+        fix = _concrete(package, remedy, match, ctx)
+        if fix is not None and fix not in ctx.tried:
+            found.append(fix)
+    return found
+
+
+def _concrete(  # noqa: PLR0911  (one return per remedy kind)
+    package: str, remedy: dict[str, str], match: Match, ctx: Context
+) -> Fix | None:
+    if "system" in remedy:
+        return _system_by_id(remedy["system"], ctx)
+    if "provides" in remedy:
+        return _system_by_file(Query(remedy["provides"], remedy["name"]), ctx)
+    if "constraint" in remedy:
+        return Fix("constraint", remedy["constraint"])
+    if "env" in remedy:
+        return Fix("env", remedy["env"])
+    if "pin" in remedy:
+        return _pin(remedy.get("package") or package, remedy["pin"], match, ctx)
+    if "interpreter" in remedy:
+        mine = Version(ctx.interpreter.minor)
+        older = [i for i in ctx.others() if Version(i.minor) < mine]
+        return Fix("interpreter", str(older[0].path)) if older else None
+    return None
+
+
+def _system_by_id(identifier: str, ctx: Context) -> Fix | None:
+    if ctx.mapping is None or not ctx.allow_system:
+        return None
+    for role in ("build", "host", "run"):
+        names = mapped(identifier, role, ctx.mapping, ctx.interpreter.minor)
+        if names:
+            return _first_installable(names, ctx)
+    return None
+
+
+def _system_by_file(query: Query, ctx: Context) -> Fix | None:
+    if ctx.mapping is None or not ctx.allow_system:
+        return None
+    return _first_installable(tuple(providers(query, ctx.mapping.manager.name)), ctx)
+
+
+def _first_installable(names: tuple[str, ...], ctx: Context) -> Fix | None:
+    """The first name that is not installed yet and that this release has."""
+    assert ctx.mapping is not None
+    manager = ctx.mapping.manager
+    have = pkgmgr.installed(manager, names)
+    fresh = tuple(n for n in names if n not in have)
+    gone = pkgmgr.unavailable(manager, fresh) or frozenset()
+    usable = [n for n in fresh if n not in gone]
+    return Fix("system", usable[0]) if usable else None
+
+
+def _pin(package: str, direction: str, match: Match, ctx: Context) -> Fix | None:
+    name = package.lower()
+    current = ctx.locked.get(name)
+    if current is None:
+        return None
+    tried = ctx.pinned.setdefault(name, [])
+    was = tried[0] if tried else current
+    version = ctx.nearest(
+        name, current, direction, python=ctx.interpreter.path, cwd=ctx.cwd, skip=tried
+    )
+    if version is None:
+        return None
+    reason = f"{name} {was} failed: {match.cause}"
+    return Fix("pin", f"{name}=={version}", package=name, was=was, reason=reason)
