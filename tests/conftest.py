@@ -85,6 +85,12 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory, python312: Path) -> Pat
         {"odd/__init__.py": "", "odd-1.0.data/scripts/tool": "#!x\n"},
         top_level=("odd", "scripts", "testing", "odd/discovery_cache"),
     )
+    # what the mitigation engine fixes: a removed stdlib API (a newer release fixed it) and
+    # distutils, gone in 3.12, in a package with no newer release (another interpreter fixes it)
+    old_api = "from inspect import formatargspec\n"
+    make_wheel(house, "oldapi", "1.0", {"oldapi/__init__.py": old_api})
+    make_wheel(house, "oldapi", "1.1", {"oldapi/__init__.py": "from inspect import signature\n"})
+    make_wheel(house, "distlegacy", "1.0", {"distlegacy/__init__.py": "import distutils\n"})
     make_c_extension_wheel(house, python312)
     make_sdist(house, "fromsource", "1.0", {"fromsource/__init__.py": "BUILT = True\n"})
     return house
