@@ -104,11 +104,12 @@ def test_known_needs_apply_to_builds_and_run_time_needs_to_wheels(tmp_path: Path
     assert collect_needs(project, (pure,), (), {})[0].identifier == "dep:generic/libpq"
 
 
-def test_known_breakage_blocks_or_is_fixed_by_a_build_constraint() -> None:
+def test_known_breakage_is_fixed_by_setup_a_pin_with_consent_a_constraint_by_itself() -> None:
     locked = (_pkg("wrapt", "1.12.1"), _pkg("pyyaml", "5.4.1"), _pkg("numpy", "1.24.4"))
     findings, constraints = compat_findings(locked, frozenset({"pyyaml"}), _interp("3.12.1"))
     by_id = {f.id: f for f in findings}
-    assert by_id["compat:wrapt-formatargspec"].severity is Severity.BLOCKER
+    assert by_id["compat:wrapt-formatargspec"].severity is Severity.ACTION
+    assert "in the lock only" in by_id["compat:wrapt-formatargspec"].fix
     assert by_id["compat:pyyaml-cython3"].severity is Severity.ACTION
     assert "compat:numpy-distutils" not in by_id  # numpy is not built here
     assert constraints == ["cython<3"]

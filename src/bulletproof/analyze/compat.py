@@ -39,11 +39,17 @@ def compat_findings(
         findings.append(
             Finding(
                 id=f"compat:{issue.id}",
-                severity=Severity.ACTION if issue.build_constraint else Severity.BLOCKER,
+                # setup fixes both: a build constraint by itself, a moved pin with consent
+                severity=Severity.ACTION,
                 package=issue.package,
                 title=f"{pin} is known to break on Python {interpreter.minor}",
                 why=issue.problem,
-                fix=issue.fix + (" (setup does this by itself)" if issue.build_constraint else ""),
+                fix=issue.fix
+                + (
+                    " (setup does this by itself)"
+                    if issue.build_constraint
+                    else " (setup does this when it fails, with --yes or your yes; in the lock only)"
+                ),
             )
         )
         if issue.build_constraint:
