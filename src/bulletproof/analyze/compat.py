@@ -48,7 +48,7 @@ def compat_findings(
                 + (
                     " (setup does this by itself)"
                     if issue.build_constraint
-                    else " (setup does this when it fails, with --yes or your yes; in the lock only)"
+                    else " (setup does this if it fails, with --yes or your yes; in the lock only)"
                 ),
             )
         )
