@@ -124,15 +124,19 @@ def test_case_on_its_own_fresh_debian(
 
 
 def test_file_index_fixes_a_package_nothing_names(bulletproof_wheel: Path, tmp_path: Path) -> None:
-    """pylibdmtx is in no table and no signature names it: its import error says only "Unable
-    to find dmtx shared library"; the resolver searches the archive's Contents index for
-    libdmtx.so* and installs the package that has it."""
-    case = {"requirements": ["pylibdmtx==0.1.10"], "imports": ["pylibdmtx.pylibdmtx"]}
+    """pylibdmtx is in no table and no signature names it: a project that reads Data Matrix
+    labels fails at import with only "Unable to find dmtx shared library"; the resolver searches
+    the archive's Contents index for libdmtx.so* and installs the package that has it."""
     with fresh_system("bookworm", tmp_path, bulletproof_wheel) as system:
-        _case_dir(system, case)
-        result = _setup_verifies(system, case)
+        project = system.path("/work/case")
+        (project / "labels").mkdir(parents=True)
+        (project / "pyproject.toml").write_text(
+            '[project]\nname = "labels"\nversion = "0.1"\ndependencies = ["pylibdmtx==0.1.10"]\n'
+        )
+        (project / "labels" / "__init__.py").write_text("from pylibdmtx import pylibdmtx\n")
+        result = _setup_verifies(system, {"imports": ["pylibdmtx.pylibdmtx"]})
         fixed = [a for a in result["mitigation"] if a["outcome"] == "fixed"]
         assert [(a["package"], a["fix"]["kind"], a["fix"]["value"]) for a in fixed] == [
-            ("pylibdmtx", "system", "libdmtx0b")
+            ("labels", "system", "libdmtx0b")
         ]
         assert "Unable to find dmtx shared library" in fixed[0]["evidence"][0]

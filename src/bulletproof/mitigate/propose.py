@@ -61,7 +61,8 @@ def _concrete(  # noqa: PLR0911  (one return per remedy kind)
     if "interpreter" in remedy:
         mine = Version(ctx.interpreter.minor)
         older = [i for i in ctx.others() if Version(i.minor) < mine]
-        return Fix("interpreter", str(older[0].path)) if older else None
+        fixes = [Fix("interpreter", str(i.path)) for i in older]
+        return next((f for f in fixes if f not in ctx.tried), None)  # the next older one
     return None
 
 
