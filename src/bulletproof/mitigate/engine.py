@@ -1,6 +1,6 @@
 """The loop: build a new generation and verify it; when something fails, find every failure in
 one pass, match each against the signatures, apply the least intrusive untried fix per failure,
-and try again. A fix after which the same evidence is still there did not help and is undone.
+and try again. A fix after which the same signature says the same thing did not help: undone.
 Bounded; what it cannot fix ends in Unfixable with every attempt and its evidence."""
 
 from __future__ import annotations
@@ -137,12 +137,14 @@ class Engine:
         return found or [Failure("", "build", exc.detail or exc.message)]
 
     def _judge(self, pending: list[Attempt], failures: list[Failure]) -> None:
-        """A fix helped unless the failure it answered is still there with the same evidence."""
+        """A fix helped unless the failure it answered is still there, for the same reason."""
         for attempt in pending:
             still = any(
                 f.package == attempt.package
                 and any(
-                    m.signature.id == attempt.signature and m.evidence == attempt.evidence
+                    # the same signature saying the same thing (evidence lines name paths
+                    # that change with the generation and the interpreter)
+                    m.signature.id == attempt.signature and m.values == attempt.values
                     for m in match(f.text, f.stage)
                 )
                 for f in failures
@@ -253,6 +255,7 @@ def _attempt(failure: Failure, hit: Match | None, fix: Fix | None) -> Attempt:
         cause=hit.cause if hit else "no known signature matched",
         evidence=hit.evidence if hit else tuple(_tail(failure.text, 3).splitlines()),
         fix=fix,
+        values=dict(hit.values) if hit else {},
     )
 
 

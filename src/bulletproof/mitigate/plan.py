@@ -46,6 +46,7 @@ class Attempt:
     evidence: tuple[str, ...]  # the log lines it matched
     fix: Fix | None
     outcome: str = "pending"  # "fixed", "did not help", "no fix known", "declined", "pending"
+    values: dict[str, str] = field(default_factory=dict)  # what the signature's groups caught
 
     def as_dict(self) -> dict[str, object]:
         return {
