@@ -91,23 +91,24 @@ def _setup(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
     except Unfixable as exc:
         if out.verification is not None:
             print_verification(ui.out, out.verification)
-        print_attempts(ui.out, out.attempts)
-        save_attempts(args.directory, out.attempts)
+        _report_attempts(args, ui, out)
         ui.out.print(f"[cyan]hint:[/] {escape(exc.hint)}" if exc.hint else "")
         kept = "left as it was" if out.generation or (venv / "bin").exists() else "not created"
         return _finish(args, ui, out, 1, f"not verified: {exc.message}; {venv} {kept}")
-    assert out.verification is not None
+    # setup returns only with a verified environment: what fails raises Unfixable
+    assert out.verification is not None and out.ok
     print_verification(ui.out, out.verification)
-    print_attempts(ui.out, out.attempts)
-    save_attempts(args.directory, out.attempts)
+    _report_attempts(args, ui, out)
     if fixed := summary(out.attempts):
         ui.out.print(escape(fixed))
-    if out.ok:
-        what = "switched to" if out.changed else "unchanged:"
-        gen = out.generation.path.name if out.generation else "?"
-        return _finish(args, ui, out, 0, f"verified: {venv} {what} {gen}")
-    kept = "left as it was" if out.generation else "not created"
-    return _finish(args, ui, out, 1, f"not verified: {venv} {kept}; see the failures above")
+    what = "switched to" if out.changed else "unchanged:"
+    gen = out.generation.path.name if out.generation else "?"
+    return _finish(args, ui, out, 0, f"verified: {venv} {what} {gen}")
+
+
+def _report_attempts(args: argparse.Namespace, ui: Ui, out: Outcome) -> None:
+    print_attempts(ui.out, out.attempts)
+    save_attempts(args.directory, out.attempts)
 
 
 def _verify(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:

@@ -116,10 +116,12 @@ def setup(
         with ui.step(f"Locking for Python {target.interpreter.version}") as detail:
             out.lock = locked = lock_with_retry(project, target, lock_meta, pins, out.attempts)
             detail.append(f"{locked.packages} packages" + (", unchanged" if locked.reused else ""))
-        digest = locked.packages_hash
         current = store.current()
-        wanted_meta = {"packages-hash": digest, "python-path": str(target.interpreter.path)}
-        if current and current.complete and wanted_meta.items() <= current.meta().items():
+        if (
+            current
+            and current.complete
+            and _env_key(locked, target).items() <= current.meta().items()
+        ):
             out.generation = current
             with (
                 ui.step("Verifying the current environment", spinner=False),
@@ -151,22 +153,16 @@ def setup(
             gen, out.verification = engine.run()
         except BaseException:
             out.verification = engine.last_verification
-            _restore(
-                project.root / LOCK_NAME, lock_before
-            )  # the lock the current env was made from
+            # back to the lock the current environment was made from
+            _restore(project.root / LOCK_NAME, lock_before)
             raise
         finally:
             out.attempts = engine.attempts
-        out.lock, out.target = engine.locked, engine.target
-        target = engine.target
-        wanted_meta = {
-            "packages-hash": engine.locked.packages_hash,
-            "python-path": str(target.interpreter.path),
-        }
+        out.lock, out.target = locked, target = engine.locked, engine.target
         store.mark_complete(
             gen,
             {
-                **wanted_meta,
+                **_env_key(locked, target),
                 "python": target.interpreter.version,
                 "bulletproof": __version__,
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -199,6 +195,11 @@ def _prepare_system(
         ran = install_missing(diagnosis.system, ui, assume_yes=assume_yes)
         ui.record.messages.extend(f"ran: {c}" for c in ran)
     return diagnosis
+
+
+def _env_key(locked: LockResult, target: Target) -> dict[str, str]:
+    """What a generation was built from; equal keys mean the current one can be kept."""
+    return {"packages-hash": locked.packages_hash, "python-path": str(target.interpreter.path)}
 
 
 def _mapping() -> DistroMapping | None:

@@ -10,6 +10,7 @@ import logging
 import re
 import time
 import urllib.request
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -66,6 +67,7 @@ def _lines(path: Path) -> list[str]:
     return [ln for ln in _text(path).splitlines() if ln.strip()]
 
 
+@cache
 def architecture() -> str:
     done = proc.run(["dpkg", "--print-architecture"], timeout=30)
     return done.stdout.strip() or "amd64"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import shutil
 from dataclasses import dataclass
+from functools import cache
 
 from bulletproof import proc
 from bulletproof.errors import ToolError
@@ -92,6 +93,7 @@ def rank(query: Query, hits: list[tuple[str, str]]) -> list[str]:
     return sorted(scored, key=lambda p: scored[p])
 
 
+@cache  # once a run: its answer does not change between queries
 def _apt_file_ready() -> bool:
     if shutil.which("apt-file") is None:
         return False

@@ -6,7 +6,8 @@ Bounded; what it cannot fix ends in Unfixable with every attempt and its evidenc
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from bulletproof.knowledge.mappings import DistroMapping
 from bulletproof.mitigate.plan import Attempt, Failure, Fix, Plan
 from bulletproof.mitigate.propose import Context, candidates
 from bulletproof.mitigate.trials import failing_builds
-from bulletproof.model import LockResult, MovedPin, Project, SystemPlan, Target, Verification
+from bulletproof.model import Interpreter, LockResult, Project, SystemPlan, Target, Verification
 from bulletproof.report.terminal import Ui
 from bulletproof.verify.run import verify
 
@@ -50,26 +51,34 @@ class Engine:
     mapping: DistroMapping | None
     assume_yes: bool
     import_timeout: float
-    others: Callable[[], tuple] = tuple  # type: ignore[type-arg]
+    others: Callable[[], Sequence[Interpreter]] = tuple
     constraints: tuple[str, ...] = ()  # from doctor's predictions
     allow_system: bool = True
     plan: Plan = field(default_factory=Plan)
     attempts: list[Attempt] = field(default_factory=list)
     last_verification: Verification | None = None  # of the last generation that failed it
 
+    def __post_init__(self) -> None:
+        self.first_target = self.target  # what an undone interpreter fix goes back to
+        self.ctx = Context(self.mapping, self.target.interpreter, self.project.root, {})
+        self.ctx.others, self.ctx.allow_system = self.others, self.allow_system
+        self._read_lock()
+        self.stale = False  # the plan's pins or interpreter changed since the last lock
+
     def run(self) -> tuple[Generation, Verification]:
         saved_env = dict(os.environ)
         self.plan.constraints = list(self.constraints)
-        ctx = self._context()
         pending: list[Attempt] = []
         try:
             for _ in range(MAX_ROUNDS):
                 failures, built = self._try()
-                self._judge(pending, failures)
+                matched = [(f, match(f.text, f.stage)) for f in failures]
+                self._judge(pending, matched)
                 if built is not None:
                     return built
-                pending = self._fix(failures, ctx)
-                ctx = self._context(ctx)
+                pending = self._fix(matched)
+                if self.stale:
+                    self._relock()
             raise Unfixable(
                 f"still failing after {MAX_ROUNDS} rounds of fixes",
                 self.attempts,
@@ -80,29 +89,29 @@ class Engine:
             os.environ.update(saved_env)
             os.environ.update(self.plan.env)  # a fix in force stays in force for this run
 
-    def _context(self, old: Context | None = None) -> Context:
-        versions = {p.name: p.version for p in read_locked(self.locked.path)}
-        ctx = Context(self.mapping, self.target.interpreter, self.project.root, versions)
-        ctx.others, ctx.allow_system = self.others, self.allow_system
-        if old is not None:
-            ctx.tried, ctx.pinned, ctx.nearest = old.tried, old.pinned, old.nearest
-        return ctx
+    def _read_lock(self) -> None:
+        """What the fixes are proposed against: the locked versions, the target interpreter."""
+        self.ctx.locked = {p.name: p.version for p in read_locked(self.locked.path)}
+        self.ctx.interpreter = self.target.interpreter
 
     def _try(self) -> tuple[list[Failure], tuple[Generation, Verification] | None]:
         gen = self.store.new_generation()
         try:
-            try:
-                with self.ui.step(f"Building environment {gen.path.name}"):
-                    build_environment(
-                        gen.path,
-                        self.locked.path,
-                        self.project,
-                        self.target,
-                        tuple(self.plan.constraints),
-                    )
-            except BuildError as exc:
-                self.store.discard(gen)
-                return self._failing_builds(exc), None
+            with self.ui.step(f"Building environment {gen.path.name}"):
+                build_environment(
+                    gen.path,
+                    self.locked.path,
+                    self.project,
+                    self.target,
+                    tuple(self.plan.constraints),
+                )
+        except BuildError as exc:
+            self.store.discard(gen)
+            return self._failing_builds(exc), None
+        except BaseException:
+            self.store.discard(gen)
+            raise
+        try:
             with (
                 self.ui.step("Verifying the new environment", spinner=False),
                 self.ui.import_progress() as progress,
@@ -127,16 +136,12 @@ class Engine:
         builds = source_builds(read_locked(self.locked.path), self.target.interpreter)
         with self.ui.step(f"Trying each of {len(builds)} source builds alone") as detail:
             found = failing_builds(
-                builds,
-                self.target.interpreter.path,
-                self.project.root,
-                self.plan.constraints,
-                {},
+                builds, self.target.interpreter.path, self.project.root, self.plan.constraints
             )
             detail.append(f"{len(found)} failed")
         return found or [Failure("", "build", exc.detail or exc.message)]
 
-    def _judge(self, pending: list[Attempt], failures: list[Failure]) -> None:
+    def _judge(self, pending: list[Attempt], matched: list[tuple[Failure, list[Match]]]) -> None:
         """A fix helped unless the failure it answered is still there, for the same reason."""
         for attempt in pending:
             still = any(
@@ -145,33 +150,32 @@ class Engine:
                     # the same signature saying the same thing (evidence lines name paths
                     # that change with the generation and the interpreter)
                     m.signature.id == attempt.signature and m.values == attempt.values
-                    for m in match(f.text, f.stage)
+                    for m in hits
                 )
-                for f in failures
+                for f, hits in matched
             )
             attempt.outcome = "did not help" if still else "fixed"
             if still and attempt.fix is not None:
                 self.plan.undo(attempt.fix)
-                if attempt.fix.kind in ("pin", "interpreter"):
-                    self._relock()
+                self.stale |= attempt.fix.kind in ("pin", "interpreter")
 
-    def _fix(self, failures: list[Failure], ctx: Context) -> list[Attempt]:
+    def _fix(self, matched: list[tuple[Failure, list[Match]]]) -> list[Attempt]:
         chosen: list[Attempt] = []
-        for failure in failures:
-            picked = _pick(failure, match(failure.text, failure.stage), ctx)
+        for failure, hits in matched:
+            picked = _pick(failure, hits, self.ctx)
             if not picked:
-                first = match(failure.text, failure.stage)[:1]
-                self.attempts.append(_attempt(failure, first[0] if first else None, None))
+                first = hits[0] if hits else None
+                self.attempts.append(_attempt(failure, first, None))
                 self.attempts[-1].outcome = "no fix known"
                 raise Unfixable(
-                    _unfixable_message(failure, first[0] if first else None),
+                    _unfixable_message(failure, first),
                     self.attempts,
                     hint="the attempts above show what was tried",
                     detail=_tail(failure.text),
                 )
             for hit, fix in picked:
                 chosen.append(_attempt(failure, hit, fix))
-                ctx.tried.add(fix)
+                self.ctx.tried.add(fix)
         self.attempts.extend(chosen)
         self._apply([a for a in chosen if a.fix is not None])
         return chosen
@@ -189,7 +193,6 @@ class Engine:
             )
             ran = install_missing(plan, self.ui, assume_yes=self.assume_yes)
             self.ui.record.messages.extend(f"ran: {c}" for c in ran)
-        relock = False
         for fix in fixes:
             self.ui.say(f"fix: {fix.describe()}")
             if fix.kind == "constraint":
@@ -200,25 +203,23 @@ class Engine:
                 os.environ[key] = value
             elif fix.kind in ("pin", "interpreter"):
                 _consent(self.ui, self.assume_yes, fix, self.attempts)
-                relock = True
+                self.stale = True
                 if fix.kind == "pin":
                     self.plan.pins[fix.package] = fix
                 else:
                     self.plan.interpreter = fix.value
-        if relock:
-            self._relock()
 
     def _relock(self) -> None:
-        if self.plan.interpreter and str(self.target.interpreter.path) != self.plan.interpreter:
+        self.stale = False
+        if not self.plan.interpreter:
+            self.target = self.first_target
+        elif str(self.target.interpreter.path) != self.plan.interpreter:
             found = query(Path(self.plan.interpreter), "fallback")
             if found is None:
                 raise Unfixable(f"cannot run {self.plan.interpreter}", self.attempts)
-            was = self.target.interpreter.version
+            was = self.first_target.interpreter.version
             self.target = Target(found, f"Python {was} failed; the project allows {found.minor}")
-        pins = [
-            MovedPin(f.package, f.was, f.value.split("==")[1], f.reason)
-            for f in self.plan.pins.values()
-        ]
+        pins = [fix.moved_pin() for fix in self.plan.pins.values()]
         with self.ui.step(f"Locking again for Python {self.target.interpreter.version}") as detail:
             try:
                 self.locked = lock(self.project, self.target, {}, pins=pins)
@@ -229,6 +230,7 @@ class Engine:
                     detail=exc.detail or "",
                 ) from exc
             detail.append(f"{self.locked.packages} packages")
+        self._read_lock()
 
 
 def _pick(failure: Failure, matches: list[Match], ctx: Context) -> list[tuple[Match, Fix]]:
@@ -260,8 +262,6 @@ def _attempt(failure: Failure, hit: Match | None, fix: Fix | None) -> Attempt:
 
 
 def _consent(ui: Ui, assume_yes: bool, fix: Fix, attempts: list[Attempt]) -> None:
-    import sys  # noqa: PLC0415
-
     if assume_yes:
         return
     if sys.stdin.isatty():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bulletproof.model import MovedPin
+
 KINDS = ("system", "constraint", "env", "pin", "interpreter")  # least intrusive first
 
 
@@ -26,6 +28,10 @@ class Fix:
     @property
     def level(self) -> int:
         return KINDS.index(self.kind)
+
+    def moved_pin(self) -> MovedPin:
+        """A pin fix as the lock records it."""
+        return MovedPin(self.package, self.was, self.value.partition("==")[2], self.reason)
 
     def describe(self) -> str:
         return {
@@ -66,7 +72,6 @@ class Attempt:
 class Plan:
     """The fixes in force: the engine adds one per failure a round, undoes what did not help."""
 
-    system: list[str] = field(default_factory=list)
     constraints: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     pins: dict[str, Fix] = field(default_factory=dict)  # by distribution
