@@ -13,6 +13,7 @@ import pytest
 from bulletproof.analyze.lock import UV_RESOLUTION_VARS
 from bulletproof.proc import uv_bin
 from tests.fixtures.wheels import make_c_extension_wheel, make_sdist, make_wheel
+from tests.fresh.system import REPO
 
 # uv and pip settings from the developer's shell must not leak into tests
 _LEAKY = (
@@ -153,3 +154,18 @@ def install_into(env: Path, house: Path, *names: str) -> None:
     python = str(env / "bin" / "python")
     args = ["pip", "install", "-q", "--no-index", "--find-links", str(house), "--python", python]
     subprocess.run([uv_bin(), *args, *names], check=True)
+
+
+@pytest.fixture(scope="session")
+def bulletproof_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """bulletproof built as a wheel, for installing into fresh systems."""
+    if os.geteuid() != 0:
+        pytest.skip("fresh systems need root (chroot, mount)")
+    assert shutil.which("debootstrap"), "debootstrap is missing: `make fresh-deps` installs it"
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [uv_bin(), "build", "--wheel", "--out-dir", str(out), str(REPO)],
+        check=True,
+        capture_output=True,
+    )
+    return next(out.glob("bulletproof-*.whl"))

@@ -10,18 +10,14 @@ Needs root, debootstrap and the package registries; `make test` runs it (CI runs
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bulletproof.proc import uv_bin
 from bulletproof.tomlcompat import tomllib
-from tests.fresh.system import REPO, FreshSystem, fresh_system
+from tests.fresh.system import FreshSystem, fresh_system
 
 pytestmark = [pytest.mark.fresh, pytest.mark.registry, pytest.mark.slow]
 
@@ -37,20 +33,6 @@ EXPECTED = {
     "p-pyyaml-cython3": ("gcc", "python{py}-dev"),
     "p-pyaudio": ("gcc", "python{py}-dev", "portaudio19-dev"),
 }
-
-
-@pytest.fixture(scope="session")
-def bulletproof_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if os.geteuid() != 0:
-        pytest.skip("fresh systems need root (chroot, mount)")
-    assert shutil.which("debootstrap"), "debootstrap is missing: `make fresh-deps` installs it"
-    out = tmp_path_factory.mktemp("dist")
-    subprocess.run(
-        [uv_bin(), "build", "--wheel", "--out-dir", str(out), str(REPO)],
-        check=True,
-        capture_output=True,
-    )
-    return next(out.glob("bulletproof-*.whl"))
 
 
 def _case_dir(system: FreshSystem, case: Mapping[str, Any]) -> None:

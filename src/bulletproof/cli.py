@@ -1,7 +1,8 @@
 """Command line: parse, call a flow, map the outcome or the error to an exit code.
 
 Exit codes: 0 success (for setup and verify: the environment is verified); 1 the environment did
-not verify, or a tool failed; 2 bad usage or input (nothing was changed); 3 another run holds the
+not verify, or a tool failed; 4 usable: what the project's code imports works, and every failure
+left is optional or the project's own code; 2 bad usage or input (nothing was changed); 3 another run holds the
 project's lock; 130 interrupted. ``doctor`` exits 1 when it finds something that blocks setup.
 """
 
@@ -17,7 +18,7 @@ from bulletproof import __version__
 from bulletproof.errors import BulletproofError
 from bulletproof.model import RunRecord
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY, EXIT_USABLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
 DESCRIPTION = """\
 Make a Python project's development environment work the first time, and prove it.
@@ -49,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"bulletproof {__version__}")
+    _verbosity(parser, False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, help_: str) -> argparse.ArgumentParser:
@@ -61,8 +63,7 @@ def _parser() -> argparse.ArgumentParser:
             metavar="DIR",
             help="the project folder (default: the current folder)",
         )
-        p.add_argument("-v", "--verbose", action="store_true", help="show every command run")
-        p.add_argument("-q", "--quiet", action="store_true", help="no progress, only the summary")
+        _verbosity(p, argparse.SUPPRESS)
         return p
 
     setup = add("setup", "Lock, build, verify and switch to the project's environment.")
@@ -83,8 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument(
         "directory", nargs="?", default=".", type=Path, metavar="DIR", help="the project folder"
     )
-    generate.add_argument("-v", "--verbose", action="store_true", help="show every command run")
-    generate.add_argument("-q", "--quiet", action="store_true", help="only the summary")
+    _verbosity(generate, argparse.SUPPRESS)
     for p in (setup, doctor):
         p.add_argument(
             "--python",
@@ -126,6 +126,14 @@ def _parser() -> argparse.ArgumentParser:
             metavar="SECONDS",
             help="how long one module may take to import (default 60)",
         )
+    for p in (setup, doctor):
+        _selection_options(p)
+    setup.add_argument(
+        "--strict",
+        action="store_true",
+        help="switch only to a verified environment; by default a usable one (every failure "
+        "left is optional or the project's own code) is switched to, with exit code 4",
+    )
     for p in (setup, verify, rollback):
         p.add_argument(
             "--lock-timeout",
@@ -135,6 +143,55 @@ def _parser() -> argparse.ArgumentParser:
             help="how long to wait for another run on the same DIR (default 300)",
         )
     return parser
+
+
+def _verbosity(parser: argparse.ArgumentParser, default: object) -> None:
+    """-v/-q before or after the command; a subcommand's own default must not undo the
+    global one, hence SUPPRESS there."""
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", default=default, help="show every command run"
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", default=default, help="no progress, only the summary"
+    )
+
+
+def _selection_options(p: argparse.ArgumentParser) -> None:
+    """uv's spellings for what goes into the environment."""
+    p.add_argument(
+        "--extra",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also an extra of the project (repeatable); the dev/test ones are in by default",
+    )
+    p.add_argument("--all-extras", action="store_true", help="every extra of the project")
+    p.add_argument(
+        "--group",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also a dependency group (PEP 735, Poetry, pdm, uv, Pipfile dev-packages); "
+        "repeatable; the dev/test ones are in by default",
+    )
+    p.add_argument(
+        "--only-group",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this group: not the project nor its requirement files (repeatable)",
+    )
+    p.add_argument(
+        "--no-dev",
+        action="store_true",
+        help="leave out the dev/test extras, groups and requirement files",
+    )
+    p.add_argument(
+        "--locked",
+        action="store_true",
+        help="the team's lock (uv.lock, poetry.lock, pdm.lock, Pipfile.lock) must be current: "
+        "an out-of-date one is an error (exit 2) instead of a fresh resolution",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -155,18 +212,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return commands.run(args, ui)
     except KeyboardInterrupt:
-        ui.err.print("[red]interrupted[/]: the current environment was left as it was")
+        ui.errors.print("[red]interrupted[/]: the current environment was left as it was")
         return EXIT_INTERRUPTED
     except BulletproofError as exc:
         commands.report_error(args, ui, exc)
         return exc.exit_code
     except OSError as exc:  # a file we could not read or write: say which, without a traceback
-        ui.err.print(f"[bold red]error:[/] {exc.filename or ''}: {exc.strerror or exc}")
+        ui.errors.print(f"[bold red]error:[/] {exc.filename or ''}: {exc.strerror or exc}")
         return EXIT_FAILED
     except Exception as exc:  # a bug: say so plainly; -v shows the traceback
         if args.verbose:
             raise
-        ui.err.print(
+        ui.errors.print(
             f"[bold red]internal error[/] (a bug in bulletproof): {type(exc).__name__}: "
             f"{exc}\nrun again with -v for the traceback and please report it"
         )

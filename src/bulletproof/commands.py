@@ -16,11 +16,19 @@ from bulletproof.generate.troubleshooting import save_attempts
 from bulletproof.generate.troubleshooting import write as write_troubleshooting
 from bulletproof.host.probe import probe_host
 from bulletproof.mitigate.engine import Unfixable
-from bulletproof.model import Host
+from bulletproof.model import Host, Selection, Verdict
 from bulletproof.project import discover
 from bulletproof.report import jsonreport
 from bulletproof.report.mitigation import print_attempts, summary
-from bulletproof.report.terminal import Ui, print_diagnosis, print_host, print_verification
+from bulletproof.report.terminal import (
+    Ui,
+    print_diagnosis,
+    print_host,
+    print_own_build_error,
+    print_verification,
+)
+
+EXIT_USABLE = 4  # as cli.EXIT_USABLE; kept here so that commands does not import the CLI
 
 _OUTCOME = "outcome"  # the attribute of args where a command leaves what it learned so far
 
@@ -87,6 +95,8 @@ def _setup(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
             lock_timeout=args.lock_timeout,
             assume_yes=args.yes,
             system=not args.no_system,
+            selection=selection_of(args),
+            strict=args.strict,
         )
     except Unfixable as exc:
         if out.verification is not None:
@@ -95,15 +105,32 @@ def _setup(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
         ui.out.print(f"[cyan]hint:[/] {escape(exc.hint)}" if exc.hint else "")
         kept = "left as it was" if out.generation or (venv / "bin").exists() else "not created"
         return _finish(args, ui, out, 1, f"not verified: {exc.message}; {venv} {kept}")
-    # setup returns only with a verified environment: what fails raises Unfixable
-    assert out.verification is not None and out.ok
+    # setup returns only with a verified or usable environment: what fails raises Unfixable
+    assert out.verification is not None
     print_verification(ui.out, out.verification)
     _report_attempts(args, ui, out)
     if fixed := summary(out.attempts):
         ui.out.print(escape(fixed))
+    if out.lock is not None and out.lock.own_build_error:
+        print_own_build_error(ui.out, out.lock.own_build_error)
     what = "switched to" if out.changed else "unchanged:"
     gen = out.generation.path.name if out.generation else "?"
+    if out.verification.verdict is Verdict.USABLE:
+        return _finish(
+            args, ui, out, EXIT_USABLE, f"usable: {venv} {what} {gen} (what is left is listed)"
+        )
     return _finish(args, ui, out, 0, f"verified: {venv} {what} {gen}")
+
+
+def selection_of(args: argparse.Namespace) -> Selection:
+    return Selection(
+        extras=tuple(args.extra),
+        all_extras=args.all_extras,
+        groups=tuple(args.group),
+        only_groups=tuple(args.only_group),
+        dev=not args.no_dev,
+        locked=args.locked,
+    )
 
 
 def _report_attempts(args: argparse.Namespace, ui: Ui, out: Outcome) -> None:
@@ -125,6 +152,8 @@ def _verify(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
     venv = args.directory / ".venv"
     if out.verification.ok:
         return _finish(args, ui, out, 0, f"verified: {venv}")
+    if out.verification.verdict is Verdict.USABLE:
+        return _finish(args, ui, out, EXIT_USABLE, f"usable: {venv} (what is left is listed)")
     return _finish(args, ui, out, 1, f"not verified: {venv}")
 
 
@@ -132,9 +161,14 @@ def _doctor(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
     with ui.step("Probing this machine"):
         host = probe_host()
     print_host(ui.out, host)
-    out.project = project = discover(args.directory)
+    out.project = project = discover(args.directory, selection_of(args))
     inputs = ", ".join(str(p.relative_to(project.root)) for p in project.input_files) or "none"
-    ui.out.print(f"project [bold]{escape(project.name)}[/]: inputs {escape(inputs)}")
+    ui.out.print(
+        f"project [bold]{escape(project.name)}[/] ({escape(project.shape)}): inputs "
+        f"{escape(inputs)}"
+    )
+    for note in project.notes:
+        ui.out.print(f"  · {escape(note)}")
     lock_meta = read_lock_meta(project.root / LOCK_NAME)
     out.target = target = choose_target(project, args.python, ui, host.interpreters, lock_meta)
     ui.out.print(
@@ -178,9 +212,9 @@ def _generate(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
 
 
 def report_error(args: argparse.Namespace, ui: Ui, exc: BulletproofError) -> None:
-    ui.err.print(f"[bold red]error:[/] {escape(exc.message)}")
+    ui.errors.print(f"[bold red]error:[/] {escape(exc.message)}")
     if exc.detail:
-        ui.err.print(escape(exc.detail.strip()[-4000:]))
+        ui.errors.print(escape(exc.detail.strip()[-4000:]))
     if exc.hint:
-        ui.err.print(f"[cyan]hint:[/] {escape(exc.hint)}")
+        ui.errors.print(f"[cyan]hint:[/] {escape(exc.hint)}")
     _write_json(args, ui, getattr(args, _OUTCOME, Outcome()), exc.exit_code, exc.message, host=None)

@@ -17,7 +17,7 @@ from packaging.version import Version
 
 from bulletproof import __version__
 from bulletproof.analyze.doctor import diagnose
-from bulletproof.analyze.lock import LOCK_NAME, carried_pins, read_lock_meta
+from bulletproof.analyze.lock import LOCK_NAME, carried_added, carried_pins, read_lock_meta
 from bulletproof.apply.generations import Generation, Store
 from bulletproof.apply.system import install_missing
 from bulletproof.errors import InputError
@@ -28,7 +28,16 @@ from bulletproof.knowledge.mappings import DistroMapping, ecosystem_for, load_ma
 from bulletproof.mitigate.engine import Engine
 from bulletproof.mitigate.plan import Attempt
 from bulletproof.mitigate.resolve import lock_with_retry
-from bulletproof.model import Diagnosis, Interpreter, LockResult, Project, Target, Verification
+from bulletproof.model import (
+    Diagnosis,
+    Interpreter,
+    LockResult,
+    Project,
+    Selection,
+    Target,
+    Verdict,
+    Verification,
+)
 from bulletproof.project import discover
 from bulletproof.report.terminal import Ui
 from bulletproof.verify.run import verify
@@ -96,12 +105,14 @@ def setup(
     lock_timeout: float = 300.0,
     assume_yes: bool = False,
     system: bool = True,
+    selection: Selection | None = None,
+    strict: bool = False,
 ) -> Outcome:
     """Bring DIR/.venv to a verified environment of the current lock; fills ``out`` as it goes.
 
     ``assume_yes`` is consent to install missing system packages; ``system=False`` skips them.
     """
-    out.project = project = discover(directory)
+    out.project = project = discover(directory, selection)
     store = Store(project.root)
     with locked_run(store, ui, lock_timeout):
         removed = store.clear_unfinished()
@@ -113,9 +124,14 @@ def setup(
         lock_meta = read_lock_meta(project.root / LOCK_NAME)
         out.target = target = choose_target(project, wanted, ui, lock_meta=lock_meta)
         pins = carried_pins(lock_meta, project, target)
+        added = carried_added(lock_meta, project, target)
         with ui.step(f"Locking for Python {target.interpreter.version}") as detail:
-            out.lock = locked = lock_with_retry(project, target, lock_meta, pins, out.attempts)
+            out.lock = locked = lock_with_retry(
+                project, target, lock_meta, pins, out.attempts, added
+            )
             detail.append(f"{locked.packages} packages" + (", unchanged" if locked.reused else ""))
+        for note in locked.notes:
+            ui.say(note)
         current = store.current()
         if (
             current
@@ -130,7 +146,7 @@ def setup(
                 out.verification = verify(
                     current.path, project, full=full, timeout=import_timeout, on_imports=progress
                 )
-            if out.verification.ok:
+            if out.verification.ok or (not strict and out.verification.verdict is Verdict.USABLE):
                 return out
             ui.say("the current environment no longer verifies; building a new one")
         out.diagnosis = diagnosis = _prepare_system(
@@ -148,6 +164,8 @@ def setup(
             others=lambda: _other_interpreters(project, target),
             constraints=diagnosis.build_constraints,
             allow_system=system,
+            strict=strict,
+            added=tuple(added),
         )
         try:
             gen, out.verification = engine.run()

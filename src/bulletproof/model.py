@@ -5,7 +5,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bulletproof.shapes.teamlock import TeamLock
 
 
 @dataclass(frozen=True)
@@ -48,11 +51,24 @@ class Host:
 
 
 @dataclass(frozen=True)
+class Selection:
+    """Which extras and groups make the environment (uv's spellings: --extra, --group...)."""
+
+    extras: tuple[str, ...] = ()
+    all_extras: bool = False
+    groups: tuple[str, ...] = ()
+    only_groups: tuple[str, ...] = ()
+    dev: bool = True  # the dev/test extras and groups a developer needs, by default
+    locked: bool = False  # the team's lock must be current (--locked): stale is an error
+
+
+@dataclass(frozen=True)
 class Config:
     """The ``[tool.bulletproof]`` table of pyproject.toml."""
 
     requirements: tuple[str, ...] | None = None  # file names, relative to the project
     python: str | None = None
+    selection: Selection = Selection()  # extras, groups, no-dev from the table
 
 
 @dataclass(frozen=True)
@@ -73,19 +89,39 @@ class ExternalNeeds:
 class Project:
     root: Path
     name: str
-    pyproject: Path | None  # set when it has a [project] table, whose dependencies are locked
+    pyproject: Path | None  # the file uv reads the project's own requirements from through its
+    # build backend (pyproject.toml, setup.py or setup.cfg); None when the project is no package
     requirement_files: tuple[Path, ...]  # the files named or found, plus those they include
     dependencies: tuple[str, ...]  # [project].dependencies
     requires_python: str | None
     config: Config
-    installable: bool  # has [project] and [build-system]: installed editable into the env
+    installable: bool  # a package with a build backend: installed editable into the env
     own_packages: tuple[str, ...]  # import names of the project's own top-level packages
     source_roots: tuple[Path, ...]  # where those packages live (root or src/)
     external: ExternalNeeds = ExternalNeeds()  # its own PEP 725 [external] table
+    shape: str = "requirements"  # how it declares itself: "pyproject", "setup.py", "poetry"...
+    extras: tuple[str, ...] = ()  # of the project itself, asked of uv
+    guessed_extras: tuple[str, ...] = ()  # dev-named extras that may not exist (dynamic metadata)
+    all_extras: bool = False
+    groups: tuple[str, ...] = ()  # the dependency groups used
+    group_requirements: tuple[str, ...] = ()  # their requirements, PEP 508 (and a Pipfile's)
+    direct_requirements: tuple[str, ...] = ()  # what the project asks directly, where static
+    team_lock: TeamLock | None = None  # uv.lock, poetry.lock, pdm.lock or Pipfile.lock
+    build_env: tuple[tuple[str, str], ...] = ()  # for its own build (a pretend VCS version)
+    other_inputs: tuple[Path, ...] = ()  # read for the lock but not given to uv (Pipfile, uv.toml)
+    notes: tuple[str, ...] = ()  # what was read and why, for the report
+    selection: Selection = Selection()
 
     @property
     def input_files(self) -> tuple[Path, ...]:
+        """The files uv is given to lock."""
         return ((self.pyproject,) if self.pyproject else ()) + self.requirement_files
+
+    @property
+    def hashed_files(self) -> tuple[Path, ...]:
+        """Every file whose change can change the lock."""
+        lock = (self.team_lock.path,) if self.team_lock else ()
+        return self.input_files + self.other_inputs + lock
 
 
 @dataclass(frozen=True)
@@ -102,6 +138,8 @@ class LockResult:
     packages: int
     seconds: float
     packages_hash: str  # of what uv locked, without bulletproof's own [tool.bulletproof] table
+    notes: tuple[str, ...] = ()  # what the lock was made from: the team's lock used or stale
+    own_build_error: str = ""  # the project's own metadata did not build: its packaging's fault
 
 
 @dataclass(frozen=True)
@@ -123,6 +161,26 @@ class MovedPin:
 
     def as_dict(self) -> dict[str, str]:
         return {"package": self.package, "from": self.was, "to": self.to, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class AddedRequirement:
+    """A requirement added for a module the project's code imports and does not declare: in
+    the lock only, never the user's files."""
+
+    module: str
+    requirement: str
+    reason: str
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> AddedRequirement | None:
+        keys = ("module", "requirement", "reason")
+        if not isinstance(raw, dict) or not all(isinstance(raw.get(k), str) for k in keys):
+            return None
+        return cls(raw["module"], raw["requirement"], raw["reason"])
+
+    def as_dict(self) -> dict[str, str]:
+        return {"module": self.module, "requirement": self.requirement, "reason": self.reason}
 
 
 class ImportStatus(enum.Enum):
@@ -149,6 +207,35 @@ class IntegrityProblem:
     problem: str  # "missing", "size differs", "hash differs", "RECORD unreadable"
 
 
+class Verdict(enum.Enum):
+    VERIFIED = "verified"  # every module that should import does; consistent; files intact
+    USABLE = "usable"  # what the project's code imports works; what fails is not the env's
+    BROKEN = "broken"
+
+
+# What a failed import means. Only BROKEN and UNDECLARED are the environment's to fix.
+class FailureKind(enum.Enum):
+    BROKEN = "broken"
+    UNDECLARED = "undeclared"  # the project's code imports a module nothing installed provides
+    OPTIONAL = "optional"  # needs a module its distribution does not require (an extra)
+    GUARDED = "guarded"  # the project imports it only inside try/except ImportError
+    OWN_CODE = "own code"  # raised in the project's own file: no environment change fixes it
+    INCOMPATIBLE = "incompatible"  # imports a name another package no longer has
+    UPSTREAM = "its own code"  # a dependency's own bug (a circular import of a submodule alone)
+
+    @property
+    def environment(self) -> bool:
+        return self in (FailureKind.BROKEN, FailureKind.UNDECLARED)
+
+
+@dataclass(frozen=True)
+class Judged:
+    module: str
+    distribution: str
+    kind: FailureKind
+    why: str
+
+
 @dataclass(frozen=True)
 class Verification:
     modules: tuple[ModuleCheck, ...]
@@ -159,6 +246,21 @@ class Verification:
     distributions: int
     cached: bool = False
     seconds: float = 0.0
+    judged: tuple[Judged, ...] = ()  # what each failed import means
+
+    @property
+    def verdict(self) -> Verdict:
+        if self.ok:
+            return Verdict.VERIFIED
+        failed = {m.module for m in self.failed_modules}
+        meanings = {j.module: j.kind for j in self.judged}
+        if (
+            self.consistency_ok
+            and not self.integrity_problems
+            and all(m in meanings and not meanings[m].environment for m in failed)
+        ):
+            return Verdict.USABLE
+        return Verdict.BROKEN
 
     @property
     def failed_modules(self) -> tuple[ModuleCheck, ...]:

@@ -18,16 +18,24 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
+from packaging.utils import canonicalize_name
 
 from bulletproof import proc
-from bulletproof.errors import ResolutionError, ToolError
+from bulletproof.analyze.lockinputs import (
+    Inputs,
+    index_env,
+    lock_inputs,
+    missing_extras,
+    names_project,
+)
+from bulletproof.errors import InputError, ResolutionError, ToolError
 from bulletproof.fsutil import atomic_write
 from bulletproof.host.pythons import stat_key
-from bulletproof.model import LockResult, MovedPin, Project, Target
+from bulletproof.model import AddedRequirement, LockResult, MovedPin, Project, Target
 from bulletproof.tomlcompat import tomllib
 
 LOCK_NAME = "pylock.toml"
-LOCK_FORMAT = "1"  # bump when the way bulletproof makes locks changes: every lock is redone
+LOCK_FORMAT = "2"  # bump when the way bulletproof makes locks changes: every lock is redone
 # uv settings that change what a resolution gives; part of the input hash.
 UV_RESOLUTION_VARS = (
     "UV_INDEX",
@@ -43,12 +51,22 @@ UV_RESOLUTION_VARS = (
 RESOLVE_TIMEOUT = 900.0
 
 
-def input_hash(project: Project, target: Target) -> str:
+def input_hash(project: Project, target: Target, added: Sequence[str] = ()) -> str:
     digest = hashlib.sha256()
     interp = target.interpreter
     parts = [LOCK_FORMAT, interp.implementation, interp.version, platform.machine()]
     parts += [f"{name}={os.environ.get(name, '')}" for name in UV_RESOLUTION_VARS]
-    for path in project.input_files:
+    parts += [f"{k}={v}" for k, v in sorted(index_env().items())]
+    parts += [
+        "extras=" + ",".join(project.extras + project.guessed_extras),
+        f"all-extras={project.all_extras}",
+        "groups=" + ",".join(project.groups),
+        "group-requirements=" + "\n".join(project.group_requirements),
+        f"locked={project.selection.locked}",
+        "build-env=" + ",".join(k for k, _ in project.build_env),
+        "added=" + "\n".join(added),
+    ]
+    for path in project.hashed_files:
         parts.append(
             str(path.relative_to(project.root)) if path.is_relative_to(project.root) else str(path)
         )
@@ -85,10 +103,30 @@ def read_lock_meta(path: Path) -> dict[str, Any]:
 def carried_pins(previous: Mapping[str, Any], project: Project, target: Target) -> list[MovedPin]:
     """The moved pins of the previous lock, while the project's own inputs are as they were then
     (a changed requirement may have moved past the failure: the engine finds out again)."""
-    if previous.get("base-hash") != input_hash(project, target):
+    if previous.get("base-hash") != input_hash(project, target, previous_added(previous)):
         return []
     pins = [MovedPin.from_dict(raw) for raw in previous.get("moved-pins", [])]
     return [p for p in pins if p is not None]
+
+
+def carried_added(
+    previous: Mapping[str, Any], project: Project, target: Target
+) -> list[AddedRequirement]:
+    """The requirements a previous lock added for undeclared imports, while the project's own
+    inputs are as they were then."""
+    if previous.get("base-hash") != input_hash(project, target, previous_added(previous)):
+        return []
+    found = [AddedRequirement.from_dict(raw) for raw in previous.get("added", [])]
+    return [a for a in found if a is not None]
+
+
+def previous_added(previous: Mapping[str, Any]) -> list[str]:
+    """The requirements a previous lock added for undeclared imports."""
+    return [
+        str(a["requirement"])
+        for a in previous.get("added", [])
+        if isinstance(a, dict) and isinstance(a.get("requirement"), str)
+    ]
 
 
 def lock(
@@ -97,14 +135,17 @@ def lock(
     previous: Mapping[str, Any],
     into: Path | None = None,
     pins: Sequence[MovedPin] = (),
+    added: Sequence[AddedRequirement] = (),
 ) -> LockResult:
     """Reuse DIR/pylock.toml when ``previous`` (its [tool.bulletproof] table, as the caller read
     it with read_lock_meta) was made from the same inputs; else resolve again, into ``into``
     when given (doctor leaves the project as it was) or DIR/pylock.toml. ``pins`` are moved
-    pins: uv overrides, recorded with their reasons in the lock, never in the user's files."""
+    pins: uv overrides, recorded with their reasons in the lock, never in the user's files;
+    ``added`` are requirements for imports the project does not declare, recorded likewise."""
     path = into or project.root / LOCK_NAME
     reusable = project.root / LOCK_NAME
-    base = input_hash(project, target)
+    added_reqs = [a.requirement for a in added]
+    base = input_hash(project, target, added_reqs)
     pinned = sorted(f"{p.package}=={p.to}" for p in pins)
     wanted = (
         base
@@ -125,35 +166,14 @@ def lock(
             int(previous["packages"]),
             time.monotonic() - start,
             str(previous["packages-hash"]),
+            tuple(str(n) for n in previous.get("notes", [])),
+            str(previous.get("own-build-error", "")),
         )
-    inputs = [str(p.relative_to(project.root)) for p in project.input_files]
     scratch = path.parent if into else project.root / ".bulletproof"
     scratch.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(dir=scratch, prefix="lock-") as tmp:
-        out = Path(tmp) / LOCK_NAME  # uv insists on the PEP 751 file name
-        overrides: list[str] = []
-        if pins:
-            (Path(tmp) / "overrides.txt").write_text("\n".join(pinned) + "\n", encoding="utf-8")
-            overrides = ["--override", str(Path(tmp) / "overrides.txt")]
-        done = proc.run(
-            [
-                proc.uv_bin(),
-                "pip",
-                "compile",
-                *inputs,
-                *overrides,
-                "--python",
-                str(target.interpreter.path),
-                "--output-file",
-                str(out),
-                "--no-header",
-            ],
-            cwd=project.root,
-            timeout=RESOLVE_TIMEOUT,
-        )
-        if not done.ok:
-            raise _resolution_error(done.stderr)
-        body = out.read_bytes().rstrip(b"\n")
+        body, stderr, notes, own_error = _compile(project, target, Path(tmp), pinned, added_reqs)
+        body = _relative_paths(body, Path(tmp), path.parent)
         packages_hash = "sha256:" + hashlib.sha256(body).hexdigest()
         packages = len(tomllib.loads(body.decode()).get("packages", []))
         meta = {
@@ -166,12 +186,120 @@ def lock(
             "python-headers": target.interpreter.has_headers,
             "implementation": target.interpreter.implementation,
             "machine": platform.machine(),
-            "yanked": _yanked(done.stderr),
+            "yanked": _yanked(stderr),
             "base-hash": base,
             "moved-pins": [p.as_dict() for p in pins],
+            "added": [a.as_dict() for a in added],
+            "notes": list(notes),
+            "own-build-error": own_error,
         }
         atomic_write(path, body + b"\n\n" + tomli_w.dumps({"tool": {"bulletproof": meta}}).encode())
-    return LockResult(path, wanted, False, packages, time.monotonic() - start, packages_hash)
+    return LockResult(
+        path, wanted, False, packages, time.monotonic() - start, packages_hash, notes, own_error
+    )
+
+
+def _compile(
+    project: Project, target: Target, tmp: Path, pinned: list[str], added: list[str]
+) -> tuple[bytes, str, tuple[str, ...], str]:
+    """Run uv pip compile, with the retries a project's own inputs can call for: guessed dev
+    extras that do not exist, a team lock that conflicts, the project's own metadata that does
+    not build (its dependencies are then locked without it). (body, stderr, notes, own error)"""
+    extras: list[str] | None = None
+    team_lock, with_project = True, True
+    own_error = ""
+    extra_notes: list[str] = []
+    for _ in range(4):
+        inputs = lock_inputs(
+            project,
+            target,
+            added=added,
+            extras=extras,
+            team_lock=team_lock,
+            with_project=with_project,
+        )
+        done = _run_compile(project, target, tmp, inputs, pinned)
+        if done.ok:
+            body = (tmp / LOCK_NAME).read_bytes().rstrip(b"\n")
+            return body, done.stderr, (*inputs.notes, *extra_notes), own_error
+        missing = missing_extras(done.stderr)
+        if missing is not None and extras is None:
+            asked = set(project.extras)
+            if asked & {canonicalize_name(m) for m in missing}:
+                raise InputError(f"the project has no extra named {missing[0]!r}")
+            extras = [
+                e
+                for e in (*project.extras, *project.guessed_extras)
+                if canonicalize_name(e) not in {canonicalize_name(m) for m in missing}
+            ]
+            continue
+        if inputs.uses_team_lock and "no solution found" in done.stderr.lower():
+            if project.selection.locked:
+                raise _resolution_error(done.stderr)
+            team_lock = False
+            name = project.team_lock.name if project.team_lock else "the team's lock"
+            extra_notes.append(f"{name} conflicts with the requirements: resolved afresh")
+            continue
+        if (
+            with_project
+            and project.pyproject is not None
+            and names_project(done.stderr, project.root)
+        ):
+            with_project = False
+            own_error = done.stderr.strip()
+            extra_notes.append(
+                "the project's own metadata does not build (its packaging's fault, evidence "
+                "in the report): its dependencies were locked without it"
+            )
+            continue
+        raise _resolution_error(done.stderr)
+    raise _resolution_error(done.stderr)
+
+
+def _run_compile(
+    project: Project, target: Target, tmp: Path, inputs: Inputs, pinned: list[str]
+) -> proc.Completed:
+    for name, text in inputs.files.items():
+        (tmp / name).write_text(text, encoding="utf-8")
+    overrides: list[str] = []
+    if pinned:
+        (tmp / "overrides.txt").write_text("\n".join(pinned) + "\n", encoding="utf-8")
+        overrides = ["--override", str(tmp / "overrides.txt")]
+    files = [str(p) for p in project.input_files if p != project.pyproject or inputs.with_project]
+    args = [str(tmp / a) if a in inputs.files else a for a in inputs.args]
+    (tmp / LOCK_NAME).unlink(missing_ok=True)
+    return proc.run(
+        [
+            proc.uv_bin(),
+            "pip",
+            "compile",
+            *files,
+            *args,
+            *overrides,
+            "--python",
+            str(target.interpreter.path),
+            "--output-file",
+            str(tmp / LOCK_NAME),
+            "--no-header",
+        ],
+        cwd=project.root,
+        env=inputs.env,
+        timeout=RESOLVE_TIMEOUT,
+    )
+
+
+def _relative_paths(body: bytes, written_in: Path, kept_in: Path) -> bytes:
+    """uv writes local paths relative to where it wrote the lock; make them relative to where
+    the lock is kept."""
+
+    def fix(found: re.Match[bytes]) -> bytes:
+        raw = found.group(2).decode()
+        if Path(raw).is_absolute():
+            return found.group(0)
+        moved = os.path.relpath((written_in / raw).resolve(), kept_in.resolve())
+        return found.group(1) + moved.encode() + found.group(3)
+
+    return re.sub(rb'^((?:directory|archive) = \{ path = ")([^"]*)(")', fix, body, flags=re.M)
 
 
 def _yanked(stderr: str) -> list[str]:

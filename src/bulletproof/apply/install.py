@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bulletproof import proc
+from bulletproof.apply.locksplit import split_local
 from bulletproof.errors import BuildError
 from bulletproof.model import Project, Target
 
@@ -22,6 +23,7 @@ def build_environment(
     project: Project,
     target: Target,
     build_constraints: tuple[str, ...] = (),
+    own_build_failed: bool = False,
 ) -> None:
     """Create a venv at ``path`` (a real directory) and install exactly the lock into it;
     ``build_constraints`` apply to the isolated environments of source builds only."""
@@ -47,7 +49,8 @@ def build_environment(
         ),
         f"could not create a virtual environment with Python {target.interpreter.version}",
     )
-    sync = [uv, "pip", "sync", "--require-hashes", str(lock_file), "--python", python, "--quiet"]
+    sync_lock, local = split_local(lock_file, real)
+    sync = [uv, "pip", "sync", "--require-hashes", str(sync_lock), "--python", python, "--quiet"]
     if build_constraints:
         constraints = real / "bulletproof-build-constraints.txt"  # kept with what it built
         constraints.write_text("\n".join(build_constraints) + "\n", encoding="utf-8")
@@ -58,7 +61,9 @@ def build_environment(
     if not done.ok:
         done = proc.run(sync, cwd=project.root, venv=real, timeout=INSTALL_TIMEOUT)
     _must(done, "could not install the locked packages")
-    if project.installable:
+    for entry in local:
+        if entry.path is not None and entry.path.resolve() == project.root.resolve():
+            continue  # the project itself, installed below with its own build
         _must(
             proc.run(
                 [
@@ -66,8 +71,7 @@ def build_environment(
                     "pip",
                     "install",
                     "--no-deps",
-                    "--editable",
-                    str(project.root),
+                    *entry.install_args(),
                     "--python",
                     python,
                     "--quiet",
@@ -76,5 +80,43 @@ def build_environment(
                 venv=real,
                 timeout=INSTALL_TIMEOUT,
             ),
-            f"could not install the project {project.name} itself (editable)",
+            f"could not install {entry.name} from {entry.where}",
+        )
+    own_error = ""
+    if project.installable and not own_build_failed:
+        done = proc.run(
+            [
+                uv,
+                "pip",
+                "install",
+                "--no-deps",
+                "--editable",
+                str(project.root),
+                "--python",
+                python,
+                "--quiet",
+            ],
+            cwd=project.root,
+            venv=real,
+            env=dict(project.build_env),
+            timeout=INSTALL_TIMEOUT,
+        )
+        own_error = "" if done.ok else (done.stderr.strip() or done.stdout.strip())
+    if not project.installable or own_build_failed or own_error:
+        _source_roots_on_path(real, project)
+    if own_error:
+        (real / OWN_BUILD_ERROR).write_text(own_error + "\n", encoding="utf-8")
+
+
+OWN_BUILD_ERROR = "bulletproof-own-build-error.txt"
+
+
+def _source_roots_on_path(env: Path, project: Project) -> None:
+    """A project that is run from its folder, or whose own build failed: its source roots on
+    the environment's path, so its code imports as it would from a working install."""
+    roots = project.source_roots or (project.root,)
+    for site in (env / "lib").glob("python*/site-packages"):
+        (site / "_bulletproof_project.pth").write_text(
+            "".join(f"{r}\n" for r in dict.fromkeys(str(p) for p in (*roots, project.root))),
+            encoding="utf-8",
         )

@@ -81,3 +81,28 @@ def compat_issues() -> tuple[CompatIssue, ...]:
             )
         )
     return tuple(issues)
+
+
+@dataclass(frozen=True)
+class ModuleSource:
+    requirement: str
+    reason: str
+
+
+@cache
+def module_sources() -> dict[str, ModuleSource]:
+    """knowledge/modules.toml: the distribution an import name comes from, where it differs."""
+    text = resources.files(__package__).joinpath("modules.toml").read_text(encoding="utf-8")
+    out: dict[str, ModuleSource] = {}
+
+    def walk(prefix: str, table: dict[str, Any]) -> None:
+        for key, value in table.items():
+            name = f"{prefix}.{key}" if prefix else key
+            if isinstance(value, dict) and "requirement" in value:
+                Requirement(value["requirement"])  # a bad entry fails loudly in the tests
+                out[name] = ModuleSource(value["requirement"], str(value.get("reason", "")))
+            elif isinstance(value, dict):
+                walk(name, value)
+
+    walk("", tomllib.loads(text))
+    return out

@@ -6,6 +6,7 @@ Bounded; what it cannot fix ends in Unfixable with every attempt and its evidenc
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,11 +27,23 @@ from bulletproof.knowledge.mappings import DistroMapping
 from bulletproof.mitigate.plan import Attempt, Failure, Fix, Plan
 from bulletproof.mitigate.propose import Context, candidates
 from bulletproof.mitigate.trials import failing_builds
-from bulletproof.model import Interpreter, LockResult, Project, SystemPlan, Target, Verification
+from bulletproof.mitigate.undeclared import proposals
+from bulletproof.model import (
+    AddedRequirement,
+    FailureKind,
+    Interpreter,
+    LockResult,
+    MovedPin,
+    Project,
+    SystemPlan,
+    Target,
+    Verification,
+)
 from bulletproof.report.terminal import Ui
 from bulletproof.verify.run import verify
 
 MAX_ROUNDS = 8
+_MISSING = re.compile(r"No module named '([\w.]+)'")
 
 
 class Unfixable(BulletproofError):
@@ -54,6 +67,8 @@ class Engine:
     others: Callable[[], Sequence[Interpreter]] = tuple
     constraints: tuple[str, ...] = ()  # from doctor's predictions
     allow_system: bool = True
+    strict: bool = False  # only a verified environment ends the loop, not a usable one
+    added: tuple[AddedRequirement, ...] = ()  # carried from the previous lock
     plan: Plan = field(default_factory=Plan)
     attempts: list[Attempt] = field(default_factory=list)
     last_verification: Verification | None = None  # of the last generation that failed it
@@ -64,10 +79,12 @@ class Engine:
         self.ctx.others, self.ctx.allow_system = self.others, self.allow_system
         self._read_lock()
         self.stale = False  # the plan's pins or interpreter changed since the last lock
+        self.declared_elsewhere: list[str] = []  # requirements of extras and groups not chosen
 
     def run(self) -> tuple[Generation, Verification]:
         saved_env = dict(os.environ)
         self.plan.constraints = list(self.constraints)
+        self.plan.added = {a.module: a for a in self.added}
         pending: list[Attempt] = []
         try:
             for _ in range(MAX_ROUNDS):
@@ -78,7 +95,7 @@ class Engine:
                     return built
                 pending = self._fix(matched)
                 if self.stale:
-                    self._relock()
+                    self._relock(pending)
             raise Unfixable(
                 f"still failing after {MAX_ROUNDS} rounds of fixes",
                 self.attempts,
@@ -104,6 +121,7 @@ class Engine:
                     self.project,
                     self.target,
                     tuple(self.plan.constraints),
+                    own_build_failed=bool(self.locked.own_build_error),
                 )
         except BuildError as exc:
             self.store.discard(gen)
@@ -126,11 +144,12 @@ class Engine:
         except BaseException:
             self.store.discard(gen)
             raise
-        if verification.ok:
+        failures = _verification_failures(verification, self.strict)
+        if verification.ok or not failures:
             return [], (gen, verification)
         self.last_verification = verification
         self.store.discard(gen)
-        return _verification_failures(verification), None
+        return failures, None
 
     def _failing_builds(self, exc: BuildError) -> list[Failure]:
         builds = source_builds(read_locked(self.locked.path), self.target.interpreter)
@@ -144,6 +163,15 @@ class Engine:
     def _judge(self, pending: list[Attempt], matched: list[tuple[Failure, list[Match]]]) -> None:
         """A fix helped unless the failure it answered is still there, for the same reason."""
         for attempt in pending:
+            if attempt.stage == "undeclared":
+                still = any(
+                    f.stage == "undeclared" and f.package == attempt.package for f, _ in matched
+                )
+                attempt.outcome = "did not help" if still else "fixed"
+                if still and attempt.fix is not None:
+                    self.plan.undo(attempt.fix)
+                    self.stale = True
+                continue
             still = any(
                 f.package == attempt.package
                 and any(
@@ -162,7 +190,11 @@ class Engine:
     def _fix(self, matched: list[tuple[Failure, list[Match]]]) -> list[Attempt]:
         chosen: list[Attempt] = []
         for failure, hits in matched:
-            picked = _pick(failure, hits, self.ctx)
+            picked = (
+                self._undeclared_fix(failure)
+                if failure.stage == "undeclared"
+                else _pick(failure, hits, self.ctx)
+            )
             if not picked:
                 first = hits[0] if hits else None
                 self.attempts.append(_attempt(failure, first, None))
@@ -179,6 +211,17 @@ class Engine:
         self.attempts.extend(chosen)
         self._apply([a for a in chosen if a.fix is not None])
         return chosen
+
+    def _lock(self, pins: list[MovedPin]) -> LockResult:
+        return lock(self.project, self.target, {}, pins=pins, added=list(self.plan.added.values()))
+
+    def _undeclared_fix(self, failure: Failure) -> list[tuple[Match | None, Fix]]:
+        """The next requirement to try for an import nothing provides."""
+        for added in proposals(failure.package, self.project, self.declared_elsewhere):
+            fix = Fix("requirement", added.requirement, failure.package, reason=added.reason)
+            if fix not in self.ctx.tried:
+                return [(None, fix)]
+        return []
 
     def _apply(self, attempts: list[Attempt]) -> None:
         fixes = [a.fix for a in attempts if a.fix is not None]
@@ -201,15 +244,19 @@ class Engine:
                 key, _, value = fix.value.partition("=")
                 self.plan.env[key] = value
                 os.environ[key] = value
-            elif fix.kind in ("pin", "interpreter"):
+            elif fix.kind in ("pin", "interpreter", "requirement"):
                 _consent(self.ui, self.assume_yes, fix, self.attempts)
                 self.stale = True
                 if fix.kind == "pin":
                     self.plan.pins[fix.package] = fix
+                elif fix.kind == "requirement":
+                    self.plan.added[fix.package] = AddedRequirement(
+                        fix.package, fix.value, fix.reason
+                    )
                 else:
                     self.plan.interpreter = fix.value
 
-    def _relock(self) -> None:
+    def _relock(self, pending: list[Attempt]) -> None:
         self.stale = False
         if not self.plan.interpreter:
             self.target = self.first_target
@@ -222,8 +269,18 @@ class Engine:
         pins = [fix.moved_pin() for fix in self.plan.pins.values()]
         with self.ui.step(f"Locking again for Python {self.target.interpreter.version}") as detail:
             try:
-                self.locked = lock(self.project, self.target, {}, pins=pins)
+                self.locked = self._lock(pins)
             except ResolutionError as exc:
+                # an added requirement the index does not have, or that conflicts: undone
+                tried = [a for a in pending if a.fix is not None and a.fix.kind == "requirement"]
+                for attempt in tried:
+                    attempt.outcome = "did not help"
+                    self.plan.undo(attempt.fix)  # type: ignore[arg-type]
+                if tried:
+                    self.locked = self._lock(pins)
+                    detail.append(f"{self.locked.packages} packages")
+                    self._read_lock()
+                    return
                 raise Unfixable(
                     "a moved pin conflicts with the other requirements",
                     self.attempts,
@@ -254,7 +311,9 @@ def _attempt(failure: Failure, hit: Match | None, fix: Fix | None) -> Attempt:
         package=failure.package,
         stage=failure.stage,
         signature=hit.signature.id if hit else "",
-        cause=hit.cause if hit else "no known signature matched",
+        cause=hit.cause
+        if hit
+        else (failure.text if failure.stage == "undeclared" else "no known signature matched"),
         evidence=hit.evidence if hit else tuple(_tail(failure.text, 3).splitlines()),
         fix=fix,
         values=dict(hit.values) if hit else {},
@@ -278,16 +337,29 @@ def _consent(ui: Ui, assume_yes: bool, fix: Fix, attempts: list[Attempt]) -> Non
     )
 
 
-def _verification_failures(v: Verification) -> list[Failure]:
+def _verification_failures(v: Verification, strict: bool = False) -> list[Failure]:
+    """The environment's failures (with ``strict``, every failure): broken imports grouped per
+    distribution, undeclared imports per module, an inconsistent set."""
     by_dist: dict[str, list[str]] = {}
     modules: dict[str, str] = {}
+    meaning = {j.module: j for j in v.judged}
+    undeclared: dict[str, Failure] = {}
     for check in v.failed_modules:
+        judged = meaning.get(check.module)
+        if judged is not None and judged.kind is FailureKind.UNDECLARED:
+            top = _MISSING.search(check.error)
+            name = top.group(1).split(".")[0] if top else check.module.split(".")[0]
+            undeclared.setdefault(name, Failure(name, "undeclared", judged.why, check.module))
+            continue
+        if judged is not None and not judged.kind.environment and not strict:
+            continue
         name = canonicalize_name(check.distribution)
         by_dist.setdefault(name, [])
         if check.error not in by_dist[name]:
             by_dist[name].append(check.error)
         modules.setdefault(name, check.module)
     failures = [Failure(d, "import", "\n".join(e[:5]), modules[d]) for d, e in by_dist.items()]
+    failures += undeclared.values()
     if not v.consistency_ok:
         failures.append(Failure("", "verify", v.consistency_output))
     return failures

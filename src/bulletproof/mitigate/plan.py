@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bulletproof.model import MovedPin
+from bulletproof.model import AddedRequirement, MovedPin
 
-KINDS = ("system", "constraint", "env", "pin", "interpreter")  # least intrusive first
+# least intrusive first; "requirement" adds a package for an undeclared import
+KINDS = ("system", "constraint", "env", "requirement", "pin", "interpreter")
 
 
 @dataclass(frozen=True)
 class Failure:
     package: str  # the distribution that failed ("" when none can be named)
-    stage: str  # "build", "import", "resolve" or "verify"
+    stage: str  # "build", "import", "resolve", "verify" or "undeclared" (module: the import)
     text: str  # the whole log or error
     module: str = ""  # for an import failure
 
@@ -38,6 +39,7 @@ class Fix:
             "system": f"install the system package {self.value}",
             "constraint": f"build with the constraint {self.value}",
             "env": f"set {self.value} for uv and the builds",
+            "requirement": f"add {self.value} for the import of {self.package} (in the lock only)",
             "pin": f"move {self.package} from {self.was} to {self.value.split('==')[-1]}",
             "interpreter": f"use the interpreter {self.value}",
         }[self.kind]
@@ -76,6 +78,7 @@ class Plan:
     env: dict[str, str] = field(default_factory=dict)
     pins: dict[str, Fix] = field(default_factory=dict)  # by distribution
     interpreter: str | None = None
+    added: dict[str, AddedRequirement] = field(default_factory=dict)  # by module
 
     def undo(self, fix: Fix) -> None:
         """Take a fix back out (an installed system package stays installed: it is noted)."""
@@ -87,3 +90,5 @@ class Plan:
             del self.pins[fix.package]
         elif fix.kind == "interpreter" and self.interpreter == fix.value:
             self.interpreter = None
+        elif fix.kind == "requirement" and fix.package in self.added:
+            del self.added[fix.package]

@@ -11,7 +11,7 @@ from bulletproof.analyze.lock import lock
 from bulletproof.analyze.signatures import match
 from bulletproof.errors import ResolutionError, ToolError
 from bulletproof.mitigate.plan import Attempt, Fix
-from bulletproof.model import LockResult, MovedPin, Project, Target
+from bulletproof.model import AddedRequirement, LockResult, MovedPin, Project, Target
 
 
 def lock_with_retry(
@@ -20,9 +20,10 @@ def lock_with_retry(
     previous: Mapping[str, Any],
     pins: Sequence[MovedPin],
     attempts: list[Attempt],
+    added: Sequence[AddedRequirement] = (),
 ) -> LockResult:
     try:
-        return lock(project, target, previous, pins=pins)
+        return lock(project, target, previous, pins=pins, added=added)
     except (ToolError, ResolutionError) as exc:
         text = exc.detail or exc.message
         hits = match(text, "resolve")
@@ -42,7 +43,7 @@ def lock_with_retry(
                 attempts.append(attempt)
                 os.environ[key] = value
                 try:
-                    result = lock(project, target, previous, pins=pins)
+                    result = lock(project, target, previous, pins=pins, added=added)
                 except (ToolError, ResolutionError):
                     attempt.outcome = "did not help"
                     del os.environ[key]

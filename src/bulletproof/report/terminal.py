@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 import time
 from collections.abc import Callable, Iterator
@@ -33,6 +34,7 @@ class Ui:
     def __init__(self, record: RunRecord, *, verbose: bool = False, quiet: bool = False):
         self.record = record
         self.err = Console(stderr=True, highlight=False, quiet=quiet)
+        self.errors = Console(stderr=True, highlight=False)  # -q never silences an error
         self.out = Console(highlight=False)
         self.verbose = verbose
 
@@ -119,11 +121,23 @@ def print_verification(console: Console, v: Verification) -> None:
                 f"its own code reports as not available ({escape(m.error[:200])})",
                 soft_wrap=True,
             )
-    failed = v.failed_modules
+    meaning = {j.module: j for j in v.judged}
+    failed = sorted(
+        v.failed_modules,
+        key=lambda m: (m.module in meaning and not meaning[m.module].kind.environment, m.module),
+    )
     for m in failed:
+        judged = meaning.get(m.module)
+        if judged is not None and not judged.kind.environment:
+            console.print(
+                f"  [yellow]· {escape(m.module)}[/] ({escape(m.distribution)}, "
+                f"{judged.kind.value}): {escape(judged.why[:500])}",
+                soft_wrap=True,
+            )
+            continue
         console.print(
             f"  [red]✗ {escape(m.module)}[/] ({escape(m.distribution)}, {m.status.value}): "
-            f"{escape(m.error[:500])}",
+            f"{escape((judged.why if judged else m.error)[:500])}",
             soft_wrap=True,
         )
     mark = "[green]ok[/]" if v.consistency_ok else "[red]conflicts[/]"
@@ -137,6 +151,18 @@ def print_verification(console: Console, v: Verification) -> None:
         console.print(f"  [red]{escape(p.problem)}[/]: {escape(p.distribution)} {escape(p.path)}")
     if len(v.integrity_problems) > 20:
         console.print(f"  … and {len(v.integrity_problems) - 20} more (see --json)")
+
+
+def print_own_build_error(console: Console, error: str) -> None:
+    """The project's own package did not build: its packaging's fault, said with the evidence."""
+    lines = [line for line in error.splitlines() if line.strip()]
+    evidence = [line for line in lines if re.search(r"error|Error|failed|cannot|No such", line)]
+    console.print(
+        "[yellow]the project's own package does not build[/] (a fault in its packaging, not in "
+        "the environment): its dependencies are installed and its source is on the path"
+    )
+    for line in (evidence or lines)[-8:]:
+        console.print(f"  {escape(line.strip()[:300])}", soft_wrap=True)
 
 
 def print_diagnosis(console: Console, d: Diagnosis) -> None:

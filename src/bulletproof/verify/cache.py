@@ -16,7 +16,15 @@ from typing import Any
 
 from bulletproof import __version__
 from bulletproof.fsutil import atomic_write
-from bulletproof.model import ImportStatus, IntegrityProblem, ModuleCheck, Verification
+from bulletproof.model import (
+    FailureKind,
+    ImportStatus,
+    IntegrityProblem,
+    Judged,
+    ModuleCheck,
+    Verdict,
+    Verification,
+)
 from bulletproof.verify.distributions import Distribution
 
 CACHE_NAME = "bulletproof-verified.json"
@@ -69,6 +77,10 @@ def to_dict(v: Verification) -> dict[str, Any]:
             for m in v.modules
         ],
         "consistency": {"ok": v.consistency_ok, "output": v.consistency_output},
+        "judged": [
+            {"module": j.module, "distribution": j.distribution, "kind": j.kind.value, "why": j.why}
+            for j in v.judged
+        ],
         "integrity": {
             "files_checked": v.files_checked,
             "problems": [
@@ -97,6 +109,10 @@ def from_dict(data: dict[str, Any]) -> Verification:
         distributions=data["distributions"],
         cached=True,
         seconds=data["seconds"],
+        judged=tuple(
+            Judged(j["module"], j["distribution"], FailureKind(j["kind"]), j["why"])
+            for j in data.get("judged", [])
+        ),
     )
 
 
@@ -111,7 +127,7 @@ def load(env: Path, print_: str) -> Verification | None:
 
 
 def store(env: Path, print_: str, verification: Verification) -> None:
-    if not verification.ok:  # only success is worth remembering; failures are re-checked
+    if verification.verdict is Verdict.BROKEN:  # failures are re-checked, never remembered
         (env / CACHE_NAME).unlink(missing_ok=True)
         return
     data = {"fingerprint": print_, "verification": to_dict(verification), "pid": os.getpid()}

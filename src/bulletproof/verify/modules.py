@@ -86,9 +86,37 @@ def package_modules(source_root: Path, package: str) -> list[str]:
         if rel.name == "__main__" or not all(_is_identifier(p) for p in parts):
             continue
         # only folders that are packages: a loose script folder inside is not importable as one
+        # (the top may be a namespace package of a project run from its folder)
+        first = 1 if (base / "__init__.py").exists() else 2
         if all(
             (source_root.joinpath(*parts[:i]) / "__init__.py").exists()
-            for i in range(1, len(parts))
+            for i in range(first, len(parts))
         ):
             names.append(".".join(parts))
     return names
+
+
+_NOT_PUBLIC = {"tests", "test", "testing", "conftest", "__main__", "setup", "examples"}
+
+
+def public_submodules(record_paths: Iterable[str], packages: Iterable[str]) -> list[str]:
+    """The first-level public submodules of each package (a lazy package can hide a missing
+    library in ``pkg.sub`` while ``import pkg`` works)."""
+    wanted = {tuple(p.split(".")) for p in packages}
+    found: set[str] = set()
+    for raw in record_paths:
+        parts = PurePosixPath(raw).parts
+        for package in wanted:
+            n = len(package)
+            if len(parts) <= n or parts[:n] != package:
+                continue
+            rest = parts[n:]
+            if len(rest) == 1:
+                name = _module_name(rest[0])
+            elif len(rest) == 2 and _module_name(rest[1]) == "__init__":
+                name = rest[0]
+            else:
+                continue
+            if name and not name.startswith("_") and name not in _NOT_PUBLIC:
+                found.add(".".join((*package, name)))
+    return sorted(found)

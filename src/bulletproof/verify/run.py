@@ -2,40 +2,77 @@
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
 from bulletproof import proc
-from bulletproof.model import Project, Verification
+from bulletproof.analyze.codeimports import CodeImport, code_imports, local_names
+from bulletproof.model import ImportStatus, Project, Verification
 from bulletproof.verify import cache
 from bulletproof.verify.distributions import Distribution, dependency_depth, distributions
 from bulletproof.verify.imports import ImportJob, import_all
 from bulletproof.verify.integrity import check_all
-from bulletproof.verify.modules import importable_modules, package_modules
+from bulletproof.verify.modules import importable_modules, package_modules, public_submodules
+from bulletproof.verify.verdict import judge
 
 
-def import_jobs(dists: list[Distribution], project: Project) -> list[ImportJob]:
-    """Every module to import: dependencies before their dependents, the project's own last."""
+def import_jobs(
+    dists: list[Distribution], project: Project, imports: Sequence[CodeImport] = ()
+) -> tuple[list[ImportJob], set[str]]:
+    """Every module to import: each distribution's top-level modules and their first-level
+    public submodules, dependencies before their dependents; then every module the project's
+    code imports; the project's own last. Also the importable names the distributions provide
+(top-level, and the first real ones inside namespace packages)."""
     jobs: dict[str, ImportJob] = {}
     own = set(project.own_packages)
+    provided: set[str] = set()
     depth = dependency_depth(dists)
     for dist in sorted(dists, key=lambda d: (depth.get(canonicalize_name(d.name), 0), d.name)):
         try:
             paths = [row.path for row in dist.record()]
         except (OSError, ValueError):
             continue  # reported by the integrity check
-        for module in importable_modules(paths):
+        tops = importable_modules(paths)
+        provided.update(tops)
+        for module in [*tops, *public_submodules(paths, tops)]:
             if module.split(".")[0] not in own:
                 jobs.setdefault(module, ImportJob(module, dist.name))
+    local = local_names(project.root) if imports else set()
+    provided_tops = {p.split(".")[0] for p in provided}
+    for code in imports:
+        if code.top in own or (code.top in local and code.top not in provided_tops):
+            continue
+        jobs.setdefault(code.module, ImportJob(code.module, f"{project.name} (its code)"))
     for root in project.source_roots:
         for package in project.own_packages:
             for module in package_modules(root, package):
                 jobs[module] = ImportJob(module, project.name)
-    return list(jobs.values())
+    return list(jobs.values()), provided
+
+
+def _extras_of(dists: list[Distribution]) -> dict[str, dict[str, set[str]]]:
+    """Per distribution, its extras and the names each one requires (from METADATA)."""
+    out: dict[str, dict[str, set[str]]] = {}
+    for dist in dists:
+        try:
+            text = (dist.dist_info / "METADATA").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        extras: dict[str, set[str]] = {}
+        for line in text.splitlines():
+            if not line.startswith("Requires-Dist:"):
+                continue
+            found = re.search(r"extra\s*==\s*['\"]([^'\"]+)['\"]", line)
+            name = re.match(r"Requires-Dist:\s*([A-Za-z0-9._-]+)", line)
+            if found and name:
+                extras.setdefault(found.group(1), set()).add(canonicalize_name(name.group(1)))
+        out[canonicalize_name(dist.name)] = extras
+    return out
 
 
 def verify(
@@ -58,7 +95,8 @@ def verify(
     if cache_results and not full and (cached := cache.load(env, print_)) is not None:
         return cached
     python = env / "bin" / "python"
-    jobs = import_jobs(dists, project)
+    imports, _ = code_imports(project.root)
+    jobs, provided = import_jobs(dists, project, imports)
     # consistency and file checks run beside the imports: they wait on disk, the imports on CPU
     with ThreadPoolExecutor(max_workers=2) as pool:
         checking = pool.submit(
@@ -86,6 +124,13 @@ def verify(
         files_checked=files_checked,
         distributions=len(dists),
         seconds=time.monotonic() - start,
+        judged=judge(
+            [m for m in modules if m.status not in (ImportStatus.OK, ImportStatus.ABSENT)],
+            project,
+            provided,
+            {i.module: i for i in imports},
+            _extras_of(dists),
+        ),
     )
     if cache_results:
         cache.store(env, print_, result)

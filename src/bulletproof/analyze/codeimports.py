@@ -1,0 +1,143 @@
+"""What the project's own code imports, read from the AST of every .py file in it (tests and
+scripts included; the docs' toolchain is not the project's code)."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+# Folders that are not the project's code, or belong to a toolchain of their own.
+_SKIP = {
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    ".bulletproof",
+    "node_modules",
+    "build",
+    "dist",
+    "site-packages",
+    "__pycache__",
+    "docs",
+    "doc",
+    ".tox",
+    ".nox",
+    "venv",
+    "env",
+}
+# Build scripts: what they import is the build backend's business, not the environment's.
+_BUILD_SCRIPTS = {"setup.py", "noxfile.py", "fabfile.py", "dodo.py"}
+MAX_FILES = 5000  # a vendored tree this large is not read whole
+
+
+@dataclass(frozen=True)
+class CodeImport:
+    module: str  # as imported: "a.b" for "import a.b" and for "from a.b import c"
+    where: str  # "path:line" of the first place it is imported
+    guarded: bool  # only inside try/except ImportError, or under TYPE_CHECKING
+
+    @property
+    def top(self) -> str:
+        return self.module.split(".")[0]
+
+
+def _files(root: Path) -> Iterator[Path]:
+    count = 0
+    stack = [root]
+    while stack and count < MAX_FILES:
+        folder = stack.pop()
+        try:
+            entries = sorted(folder.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir():
+                if (
+                    entry.name not in _SKIP
+                    and not entry.name.startswith(".")
+                    and not (entry / "pyvenv.cfg").exists()
+                ):
+                    stack.append(entry)
+            elif entry.suffix == ".py" and entry.name not in _BUILD_SCRIPTS:
+                count += 1
+                yield entry
+
+
+def local_names(root: Path) -> set[str]:
+    """Names a file or folder of the project's own tree provides (a test helper beside its
+    tests, a script's sibling module): not something to install."""
+    names: set[str] = set()
+    for path in _files(root):
+        names.add(path.stem)
+        names.update(p for p in path.relative_to(root).parts[:-1])
+    return names
+
+
+def _guards(node: ast.Try) -> bool:
+    for handler in node.handlers:
+        names = []
+        if handler.type is None:
+            return True
+        for item in handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]:
+            if isinstance(item, ast.Name):
+                names.append(item.id)
+            elif isinstance(item, ast.Attribute):
+                names.append(item.attr)
+        if {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"} & set(names):
+            return True
+    return False
+
+
+def _visit(tree: ast.AST, rel: str, found: dict[str, CodeImport]) -> None:
+    def walk(node: ast.AST, guarded: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            inner = guarded
+            if isinstance(child, ast.Try) and _guards(child):
+                for part in child.body:
+                    walk_one(part, True)
+                for rest in (*child.handlers, *child.orelse, *child.finalbody):
+                    walk_one(rest, guarded)
+                continue
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                for part in child.body:
+                    walk_one(part, True)
+                for part in child.orelse:
+                    walk_one(part, guarded)
+                continue
+            walk_one(child, inner)
+
+    def walk_one(node: ast.AST, guarded: bool) -> None:
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        for name in names:
+            where = f"{rel}:{getattr(node, 'lineno', 0)}"
+            old = found.get(name)
+            if old is None or (old.guarded and not guarded):
+                found[name] = CodeImport(name, where, guarded)
+        walk(node, guarded)
+
+    walk(tree, False)
+
+
+def code_imports(root: Path) -> tuple[list[CodeImport], list[str]]:
+    """(every absolute import of a module outside the standard library, files that do not
+    parse as "path:line: message")."""
+    found: dict[str, CodeImport] = {}
+    unparsable: list[str] = []
+    for path in _files(root):
+        rel = str(path.relative_to(root))
+        try:
+            tree = ast.parse(path.read_bytes(), filename=rel)
+        except (SyntaxError, ValueError) as exc:
+            unparsable.append(f"{rel}:{getattr(exc, 'lineno', 0)}: {exc}")
+            continue
+        _visit(tree, rel, found)
+    stdlib = set(sys.stdlib_module_names) | {"__future__"}
+    imports = [i for i in found.values() if i.top not in stdlib]
+    return sorted(imports, key=lambda i: i.module), unparsable

@@ -1,0 +1,111 @@
+"""What `uv pip compile` is given for a project: its files, the extras and groups chosen, the
+team's lock as constraints, the requirements added for undeclared imports, and the variables
+its own build needs. Kept apart from lock.py, which runs uv and records the result."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.markers import default_environment
+
+from bulletproof.errors import InputError
+from bulletproof.model import Project, Target
+from bulletproof.shapes.teamlock import stale_reasons
+
+# pip's index settings, honoured as uv's own when the user has not set uv's.
+PIP_TO_UV = {"PIP_INDEX_URL": "UV_INDEX_URL", "PIP_EXTRA_INDEX_URL": "UV_EXTRA_INDEX_URL"}
+
+
+@dataclass(frozen=True)
+class Inputs:
+    args: tuple[str, ...]  # for uv pip compile, after the input files
+    files: dict[str, str]  # name -> text, written into the scratch folder first
+    env: dict[str, str]
+    notes: tuple[str, ...]
+    uses_team_lock: bool
+    with_project: bool  # the project's own metadata is read (False: its build failed)
+
+
+def marker_environment(target: Target) -> dict[str, str]:
+    env = default_environment()
+    version = target.interpreter.version
+    env.update(python_version=target.interpreter.minor, python_full_version=version)
+    env["implementation_name"] = target.interpreter.implementation
+    return dict(env)
+
+
+def index_env() -> dict[str, str]:
+    return {
+        uv: os.environ[pip]
+        for pip, uv in PIP_TO_UV.items()
+        if pip in os.environ and uv not in os.environ
+    }
+
+
+def lock_inputs(
+    project: Project,
+    target: Target,
+    *,
+    added: Sequence[str] = (),
+    extras: Sequence[str] | None = None,
+    team_lock: bool = True,
+    with_project: bool = True,
+) -> Inputs:
+    """``extras`` overrides the project's (after uv said some guessed ones do not exist);
+    ``team_lock=False`` resolves afresh; ``with_project=False`` leaves out the project's own
+    metadata (its build failed)."""
+    args: list[str] = []
+    files: dict[str, str] = {}
+    notes: list[str] = []
+    extra_reqs = list(project.group_requirements) + list(added)
+    if not with_project:
+        extra_reqs = [*project.dependencies, *extra_reqs]
+    if extra_reqs:
+        files["groups.txt"] = "\n".join(extra_reqs) + "\n"
+        args.append("groups.txt")
+    if project.pyproject is not None and with_project:
+        if project.all_extras:
+            args.append("--all-extras")
+        else:
+            chosen = project.extras + project.guessed_extras if extras is None else extras
+            for extra in chosen:
+                args += ["--extra", extra]
+    uses = False
+    team = project.team_lock
+    if team is not None and team_lock:
+        stale = stale_reasons(team, project.direct_requirements, marker_environment(target))
+        if stale and project.selection.locked:
+            raise InputError(
+                f"{team.name} is out of date: {'; '.join(stale[:5])}",
+                hint=f"update {team.name} with its tool, or run without --locked to resolve afresh",
+            )
+        if stale:
+            notes.append(f"{team.name} is out of date ({'; '.join(stale[:3])}): resolved afresh")
+        else:
+            files["team-lock.txt"] = "\n".join(p.constraint() for p in team.pins) + "\n"
+            args += ["--constraint", "team-lock.txt"]
+            notes.append(f"the team's lock {team.name} honoured: its versions are kept")
+            uses = True
+    env = dict(project.build_env)
+    if env:
+        notes.append(
+            "no version control metadata for the project's own version: "
+            + ", ".join(f"{k}={v}" for k, v in env.items())
+        )
+    env.update(index_env())
+    return Inputs(tuple(args), files, env, tuple(notes), uses, with_project)
+
+
+def missing_extras(stderr: str) -> list[str] | None:
+    """uv's "Requested extras not found: a, b" (None when that is not the error)."""
+    found = re.search(r"Requested extras? not found: ([^\n]+)", stderr)
+    return [e.strip() for e in found.group(1).split(",")] if found else None
+
+
+def names_project(stderr: str, root: Path) -> bool:
+    """The failure is in building the project's own metadata (uv names its folder)."""
+    return str(root) in stderr or root.as_uri() in stderr

@@ -1,0 +1,59 @@
+"""A project whose version comes from version control, cloned or unpacked without usable
+metadata: the backend's documented pretend-version variable, so its build does not fail."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from bulletproof import proc
+
+# The build requirements that read the version from git, and what each documents as the way
+# to give it one; {NAME} is the distribution name, upper-cased with runs of -_. as _.
+_PRETEND = (
+    ("setuptools-scm", ("SETUPTOOLS_SCM_PRETEND_VERSION_FOR_{NAME}",)),
+    ("setuptools_scm", ("SETUPTOOLS_SCM_PRETEND_VERSION_FOR_{NAME}",)),
+    ("hatch-vcs", ("SETUPTOOLS_SCM_PRETEND_VERSION_FOR_{NAME}",)),
+    ("hatch_vcs", ("SETUPTOOLS_SCM_PRETEND_VERSION_FOR_{NAME}",)),
+    ("flit-scm", ("SETUPTOOLS_SCM_PRETEND_VERSION_FOR_{NAME}",)),
+    ("pdm-backend", ("PDM_BUILD_SCM_VERSION",)),
+    ("pbr", ("PBR_VERSION",)),
+)
+PRETEND_VERSION = "0.0.0"
+
+
+def _git_usable(root: Path) -> bool:
+    if shutil.which("git") is None or not (root / ".git").exists():
+        return False
+    return proc.run(["git", "-C", str(root), "rev-parse", "HEAD"], timeout=30).ok
+
+
+def pretend_version_env(root: Path, data: dict[str, Any], name: str | None) -> dict[str, str]:
+    """The variables to set for the project's own build, {} when git can give the version or
+    the backend does not ask it."""
+    requires = data.get("build-system", {}).get("requires", [])
+    setup_cfg = root / "setup.cfg"
+    texts = [str(r).lower() for r in requires if isinstance(r, str)]
+    if setup_cfg.is_file() and "pbr" in setup_cfg.read_text(encoding="utf-8", errors="replace"):
+        texts.append("pbr")
+    wanted: list[str] = []
+    for text in texts:
+        head = re.split(r"[\s<>=!~\[;]", text, maxsplit=1)[0]
+        for requirement, variables in _PRETEND:
+            if head == requirement:
+                wanted += variables
+    if not wanted or _git_usable(root):
+        return {}
+    key = re.sub(r"[-_.]+", "_", name or "").upper()
+    env: dict[str, str] = {}
+    for variable in wanted:
+        if "{NAME}" in variable:
+            if key:
+                env[variable.format(NAME=key)] = PRETEND_VERSION
+            else:
+                env["SETUPTOOLS_SCM_PRETEND_VERSION"] = PRETEND_VERSION
+        else:
+            env[variable] = PRETEND_VERSION
+    return env

@@ -1,0 +1,121 @@
+"""What each failed import means: the environment's to fix (broken, an undeclared import), or
+not (an optional part whose dependency nothing requires, an import the project guards, the
+project's own code, a package that imports a name another no longer has)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from bulletproof.analyze.codeimports import CodeImport
+from bulletproof.model import FailureKind, Judged, ModuleCheck, Project
+
+_MISSING = re.compile(r"No module named '([\w.]+)'")
+_CANNOT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
+_WHERE = re.compile(r"\(([^()]+):(\d+)\)$")
+_OWN_BUGS = ("SyntaxError", "IndentationError", "TabError", "NameError")
+
+
+def _raised_in(error: str, root: Path) -> bool:
+    found = _WHERE.search(error)
+    if not found:
+        return False
+    path = Path(found.group(1))
+    return path.is_absolute() and path.is_relative_to(root) and ".venv" not in path.parts
+
+
+def judge(
+    failed: Iterable[ModuleCheck],
+    project: Project,
+    provided: set[str],
+    imports: Mapping[str, CodeImport],
+    extras_of: Mapping[str, Mapping[str, set[str]]],
+) -> tuple[Judged, ...]:
+    """``provided``: importable names the installed distributions provide; ``imports``: what
+    the project's code imports, by module; ``extras_of``: per distribution, its extras and the
+    names they require (to say which one would bring a missing module)."""
+    own = set(project.own_packages)
+    out: list[Judged] = []
+
+    def installed(module: str) -> bool:
+        return any(module == p or module.startswith(p + ".") for p in provided)
+
+    for check in failed:
+        error = check.error
+        kind_name = error.split(":", 1)[0]
+        missing = _MISSING.search(error)
+        missing_name = missing.group(1) if missing else ""
+        missing_top = missing_name.split(".")[0]
+        cannot = _CANNOT.search(error)
+        code = imports.get(check.module)
+        is_own = check.module.split(".")[0] in own
+        kind, why = FailureKind.BROKEN, error
+        if code is not None and code.guarded and not is_own:
+            kind, why = (
+                FailureKind.GUARDED,
+                f"imported only where a failure is handled ({code.where})",
+            )
+        elif (
+            missing
+            and not installed(missing_name)
+            and missing_top not in own
+            and (is_own or code is not None)
+        ):
+            where = code.where if code else check.module
+            kind, why = (
+                FailureKind.UNDECLARED,
+                f"{missing_top} is imported ({where}) and nothing installed provides it",
+            )
+        elif is_own and (
+            kind_name in _OWN_BUGS
+            or (
+                _raised_in(error, project.root)
+                and kind_name not in ("ModuleNotFoundError", "ImportError", "OSError")
+            )
+        ):
+            kind, why = FailureKind.OWN_CODE, f"raised in the project's own code: {error}"
+        elif cannot and cannot.group(2).split(".")[0] in own:
+            kind, why = (
+                FailureKind.OWN_CODE,
+                f"the project's own {cannot.group(2)} has no {cannot.group(1)}",
+            )
+        elif not is_own and code is None and (
+            "partially initialized module" in error or _own_attribute(error, check.module)
+        ):
+            kind, why = FailureKind.UPSTREAM, (
+                f"{error}: a circular import inside {check.distribution} when this submodule "
+                "is imported first; no environment change fixes it"
+            )
+        elif cannot or (kind_name == "AttributeError" and "has no attribute" in error):
+            kind, why = (
+                FailureKind.INCOMPATIBLE,
+                (f"{error}: it needs a name the installed version no longer has (a pin candidate)"),
+            )
+        elif missing and not installed(missing_name) and not is_own and code is None:
+            extra = _extra_for(
+                extras_of.get(canonicalize_name(check.distribution), {}), missing_top
+            )
+            hint = f"; install with --extra {extra} of {check.distribution}" if extra else ""
+            kind, why = (
+                FailureKind.OPTIONAL,
+                (f"needs {missing_top}, which {check.distribution} does not require{hint}"),
+            )
+        out.append(Judged(check.module, check.distribution, kind, why))
+    return tuple(out)
+
+
+def _own_attribute(error: str, module: str) -> bool:
+    """An AttributeError about a module of the same package: a circular import inside it."""
+    found = re.search(r"module '([\w.]+)' has no attribute", error)
+    return bool(found) and found.group(1).split(".")[0] == module.split(".")[0]
+
+
+def _extra_for(extras: Mapping[str, set[str]], module: str) -> str | None:
+    wanted = canonicalize_name(module)
+    for extra, names in sorted(extras.items()):
+        if wanted in names or any(wanted in n or n in wanted for n in names):
+            return extra
+    return None

@@ -1,0 +1,86 @@
+"""Acceptance on real projects of every shape (../shared/cases/projects/, third-party code used
+unmodified as test data), each on a fresh Debian system of its suite, as an unpacked archive and
+as a clone would have it (`git init && git add -A && git commit`): `bulletproof setup DIR --yes`
+delivers a usable or verified environment, every listed module imports from the project folder,
+and the test suite's collection has no import error.
+
+Needs root, debootstrap and the package registries; `make test` runs it (CI runs as root).
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bulletproof.tomlcompat import tomllib
+from tests.fresh.system import REPO, FreshSystem, fresh_system
+
+pytestmark = [pytest.mark.fresh, pytest.mark.registry, pytest.mark.slow]
+
+PROJECTS_DIR = REPO.parent / "shared" / "cases" / "projects"
+PROJECTS: list[dict[str, Any]] = (
+    tomllib.loads((PROJECTS_DIR / "projects.toml").read_text())["project"]
+    if (PROJECTS_DIR / "projects.toml").exists()
+    else []
+)
+EXIT_VERIFIED, EXIT_USABLE = 0, 4
+
+
+def _unpack(system: FreshSystem, name: str) -> str:
+    inside = f"/work/{name}"
+    folder = system.path(inside)
+    folder.mkdir(parents=True)
+    with tarfile.open(PROJECTS_DIR / f"{name}.tar.gz") as archive:
+        archive.extractall(folder, filter="data")
+    return inside
+
+
+def _as_a_clone(system: FreshSystem, inside: str) -> None:
+    system.must(["apt-get", "update", "-q"])
+    system.must(["apt-get", "install", "-y", "-q", "--no-install-recommends", "git"])
+    git = ["git", "-C", inside, "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    system.must([*git, "init", "-q"])
+    system.must([*git, "add", "-A"])
+    system.must([*git, "commit", "-q", "-m", "as cloned"])
+
+
+def _in_folder(system: FreshSystem, inside: str, command: str) -> subprocess.CompletedProcess[str]:
+    return system.run(["sh", "-c", f"cd {shlex.quote(inside)} && {command}"], timeout=900)
+
+
+def _collect_command(tests: str) -> str:
+    """The project's test command with the dev env's python, collecting only."""
+    words = shlex.split(tests)
+    at = words.index("python")
+    words[at] = ".venv/bin/python"
+    return shlex.join([*words, "--collect-only", "-q"])
+
+
+@pytest.mark.skipif(not PROJECTS, reason="../shared/cases/projects is not beside the repository")
+@pytest.mark.parametrize("with_git", [False, True], ids=["archive", "clone"])
+@pytest.mark.parametrize("project", PROJECTS, ids=[p["name"] for p in PROJECTS])
+def test_real_project_gets_a_dev_environment(
+    project: dict[str, Any], with_git: bool, bulletproof_wheel: Path, tmp_path: Path
+) -> None:
+    with fresh_system(project["suite"], tmp_path, bulletproof_wheel) as system:
+        inside = _unpack(system, project["name"])
+        if with_git:
+            _as_a_clone(system, inside)
+        done = system.run(
+            ["/opt/bulletproof/bin/bulletproof", "setup", inside, "--yes"], timeout=1800
+        )
+        report = f"setup exit {done.returncode}\n{done.stdout[-6000:]}\n{done.stderr[-4000:]}"
+        assert done.returncode in (EXIT_VERIFIED, EXIT_USABLE), report
+        for module in project["imports"]:
+            imported = _in_folder(system, inside, f".venv/bin/python -c 'import {module}'")
+            assert imported.returncode == 0, f"import {module}: {imported.stderr}\n{report}"
+        if "tests" in project:
+            collected = _in_folder(system, inside, _collect_command(project["tests"]))
+            output = collected.stdout + collected.stderr
+            assert collected.returncode == 0, f"collection failed:\n{output[-4000:]}\n{report}"
+            assert "ImportError" not in output and "ModuleNotFoundError" not in output, output
