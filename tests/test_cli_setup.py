@@ -41,6 +41,7 @@ def test_setup_verifies_switches_and_is_a_no_op_when_nothing_changed(
         "nsone.beta": "ok",
         "nsone.loose": "ok",
         "odd": "ok",
+        "odd.is_odd": "ok",  # a first-level public submodule
         "cext": "ok",
         "fromsource": "ok",  # built from its sdist
     }  # no 'scripts', 'testing', 'nsone' or data dirs

@@ -1,9 +1,10 @@
 """Command line: parse, call a flow, map the outcome or the error to an exit code.
 
 Exit codes: 0 success (for setup and verify: the environment is verified); 1 the environment did
-not verify, or a tool failed; 4 usable: what the project's code imports works, and every failure
-left is optional or the project's own code; 2 bad usage or input (nothing was changed); 3 another run holds the
-project's lock; 130 interrupted. ``doctor`` exits 1 when it finds something that blocks setup.
+not verify, or a tool failed; 2 bad usage or input (nothing was changed); 3 another run holds the
+project's lock; 4 usable: what the project's code imports works, and every failure left is
+optional or the project's own code; 130 interrupted. ``doctor`` exits 1 when it finds something
+that blocks setup.
 """
 
 from __future__ import annotations

@@ -127,7 +127,7 @@ def setup(
         added = carried_added(lock_meta, project, target)
         with ui.step(f"Locking for Python {target.interpreter.version}") as detail:
             out.lock = locked = lock_with_retry(
-                project, target, lock_meta, pins, out.attempts, added
+                project, target, lock_meta, pins, out.attempts, added=added
             )
             detail.append(f"{locked.packages} packages" + (", unchanged" if locked.reused else ""))
         for note in locked.notes:

@@ -268,7 +268,7 @@ def _groups(root: Path, data: dict[str, Any]) -> tuple[dict[str, list[str]], lis
 def _choose_groups(
     groups: dict[str, list[str]], selection: Selection
 ) -> tuple[tuple[str, ...], list[str]]:
-    asked = [canonicalize_name(g) for g in (*selection.groups, *selection.only_groups)]
+    asked: list[str] = [canonicalize_name(g) for g in (*selection.groups, *selection.only_groups)]
     for name in asked:
         if name not in groups:
             known = ", ".join(sorted(groups)) or "none"
@@ -276,9 +276,9 @@ def _choose_groups(
                 f"no dependency group named {name!r} in this project", hint=f"its groups: {known}"
             )
     if selection.only_groups:
-        chosen = [canonicalize_name(g) for g in selection.only_groups]
+        chosen: list[str] = [canonicalize_name(g) for g in selection.only_groups]
     else:
-        chosen = [g for g in groups if selection.dev and g in DEV_NAMES] + asked
+        chosen = [str(g) for g in groups if selection.dev and g in DEV_NAMES] + asked
     chosen = list(dict.fromkeys(chosen))
     return tuple(chosen), [r for g in chosen for r in groups[g]]
 
@@ -314,7 +314,7 @@ def _merge(cli: Selection, config: Selection) -> Selection:
     )
 
 
-def discover(directory: Path, selection: Selection | None = None) -> Project:
+def discover(directory: Path, selection: Selection | None = None) -> Project:  # noqa: PLR0912
     root = directory.expanduser().absolute()
     if not root.exists():
         raise InputError(f"{directory}: no such folder")

@@ -133,6 +133,7 @@ def lock(
     project: Project,
     target: Target,
     previous: Mapping[str, Any],
+    *,
     into: Path | None = None,
     pins: Sequence[MovedPin] = (),
     added: Sequence[AddedRequirement] = (),

@@ -14,6 +14,7 @@ from packaging.markers import default_environment
 
 from bulletproof.errors import InputError
 from bulletproof.model import Project, Target
+from bulletproof.shapes.scm import for_resolution
 from bulletproof.shapes.teamlock import stale_reasons
 
 # pip's index settings, honoured as uv's own when the user has not set uv's.
@@ -31,11 +32,11 @@ class Inputs:
 
 
 def marker_environment(target: Target) -> dict[str, str]:
-    env = default_environment()
-    version = target.interpreter.version
-    env.update(python_version=target.interpreter.minor, python_full_version=version)
+    env = {str(k): str(v) for k, v in default_environment().items()}
+    env["python_version"] = target.interpreter.minor
+    env["python_full_version"] = target.interpreter.version
     env["implementation_name"] = target.interpreter.implementation
-    return dict(env)
+    return env
 
 
 def index_env() -> dict[str, str]:
@@ -86,16 +87,16 @@ def lock_inputs(
         if stale:
             notes.append(f"{team.name} is out of date ({'; '.join(stale[:3])}): resolved afresh")
         else:
-            files["team-lock.txt"] = "\n".join(p.constraint() for p in team.pins) + "\n"
+            files["team-lock.txt"] = "\n".join(team.constraints()) + "\n"
             args += ["--constraint", "team-lock.txt"]
             notes.append(f"the team's lock {team.name} honoured: its versions are kept")
             uses = True
-    env = dict(project.build_env)
-    if env:
+    if project.build_env:
         notes.append(
-            "no version control metadata for the project's own version: "
-            + ", ".join(f"{k}={v}" for k, v in env.items())
+            "no version control metadata for the project's own version: its build gets "
+            + ", ".join(f"{k}={v}" for k, v in project.build_env)
         )
+    env = for_resolution(dict(project.build_env))
     env.update(index_env())
     return Inputs(tuple(args), files, env, tuple(notes), uses, with_project)
 

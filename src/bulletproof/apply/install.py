@@ -22,6 +22,7 @@ def build_environment(
     lock_file: Path,
     project: Project,
     target: Target,
+    *,
     build_constraints: tuple[str, ...] = (),
     own_build_failed: bool = False,
 ) -> None:

@@ -37,6 +37,7 @@ from bulletproof.model import (
     Project,
     SystemPlan,
     Target,
+    Verdict,
     Verification,
 )
 from bulletproof.report.terminal import Ui
@@ -88,12 +89,21 @@ class Engine:
         pending: list[Attempt] = []
         try:
             for _ in range(MAX_ROUNDS):
-                failures, built = self._try()
+                failures, built, usable = self._try()
                 matched = [(f, match(f.text, f.stage)) for f in failures]
                 self._judge(pending, matched)
                 if built is not None:
                     return built
-                pending = self._fix(matched)
+                try:
+                    pending = self._fix(matched)
+                except BaseException:
+                    if usable is not None:
+                        self.store.discard(usable[0])
+                    raise
+                if usable is not None:
+                    if not any(a.fix is not None for a in pending):
+                        return usable  # what is left is not the environment's, and stays
+                    self.store.discard(usable[0])
                 if self.stale:
                     self._relock(pending)
             raise Unfixable(
@@ -111,7 +121,15 @@ class Engine:
         self.ctx.locked = {p.name: p.version for p in read_locked(self.locked.path)}
         self.ctx.interpreter = self.target.interpreter
 
-    def _try(self) -> tuple[list[Failure], tuple[Generation, Verification] | None]:
+    def _try(
+        self,
+    ) -> tuple[
+        list[Failure],
+        tuple[Generation, Verification] | None,
+        tuple[Generation, Verification] | None,
+    ]:
+        """(failures to fix, a verified generation, a usable one kept while its tolerated
+        failures are tried)."""
         gen = self.store.new_generation()
         try:
             with self.ui.step(f"Building environment {gen.path.name}"):
@@ -120,12 +138,12 @@ class Engine:
                     self.locked.path,
                     self.project,
                     self.target,
-                    tuple(self.plan.constraints),
+                    build_constraints=tuple(self.plan.constraints),
                     own_build_failed=bool(self.locked.own_build_error),
                 )
         except BuildError as exc:
             self.store.discard(gen)
-            return self._failing_builds(exc), None
+            return self._failing_builds(exc), None, None
         except BaseException:
             self.store.discard(gen)
             raise
@@ -146,10 +164,12 @@ class Engine:
             raise
         failures = _verification_failures(verification, self.strict)
         if verification.ok or not failures:
-            return [], (gen, verification)
+            return [], (gen, verification), None
         self.last_verification = verification
+        if not self.strict and verification.verdict is Verdict.USABLE:
+            return failures, None, (gen, verification)
         self.store.discard(gen)
-        return failures, None
+        return failures, None, None
 
     def _failing_builds(self, exc: BuildError) -> list[Failure]:
         builds = source_builds(read_locked(self.locked.path), self.target.interpreter)
@@ -195,6 +215,10 @@ class Engine:
                 if failure.stage == "undeclared"
                 else _pick(failure, hits, self.ctx)
             )
+            if not picked and failure.tolerated and not self.strict:
+                self.attempts.append(_attempt(failure, hits[0] if hits else None, None))
+                self.attempts[-1].outcome = "no fix known"
+                continue
             if not picked:
                 first = hits[0] if hits else None
                 self.attempts.append(_attempt(failure, first, None))
@@ -344,6 +368,7 @@ def _verification_failures(v: Verification, strict: bool = False) -> list[Failur
     modules: dict[str, str] = {}
     meaning = {j.module: j for j in v.judged}
     undeclared: dict[str, Failure] = {}
+    intolerable: set[str] = set()  # distributions with a failure that is the environment's
     for check in v.failed_modules:
         judged = meaning.get(check.module)
         if judged is not None and judged.kind is FailureKind.UNDECLARED:
@@ -351,14 +376,20 @@ def _verification_failures(v: Verification, strict: bool = False) -> list[Failur
             name = top.group(1).split(".")[0] if top else check.module.split(".")[0]
             undeclared.setdefault(name, Failure(name, "undeclared", judged.why, check.module))
             continue
-        if judged is not None and not judged.kind.environment and not strict:
+        tolerated = judged is not None and judged.kind is FailureKind.INCOMPATIBLE
+        if judged is not None and not judged.kind.environment and not tolerated and not strict:
             continue
         name = canonicalize_name(check.distribution)
         by_dist.setdefault(name, [])
         if check.error not in by_dist[name]:
             by_dist[name].append(check.error)
         modules.setdefault(name, check.module)
-    failures = [Failure(d, "import", "\n".join(e[:5]), modules[d]) for d, e in by_dist.items()]
+        if not tolerated:
+            intolerable.add(name)
+    failures = [
+        Failure(d, "import", "\n".join(e[:5]), modules[d], tolerated=d not in intolerable)
+        for d, e in by_dist.items()
+    ]
     failures += undeclared.values()
     if not v.consistency_ok:
         failures.append(Failure("", "verify", v.consistency_output))

@@ -16,6 +16,7 @@ class Failure:
     stage: str  # "build", "import", "resolve", "verify" or "undeclared" (module: the import)
     text: str  # the whole log or error
     module: str = ""  # for an import failure
+    tolerated: bool = False  # not the environment's fault: tried, and left when nothing fixes it
 
 
 @dataclass(frozen=True)

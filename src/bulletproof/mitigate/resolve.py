@@ -20,6 +20,7 @@ def lock_with_retry(
     previous: Mapping[str, Any],
     pins: Sequence[MovedPin],
     attempts: list[Attempt],
+    *,
     added: Sequence[AddedRequirement] = (),
 ) -> LockResult:
     try:

@@ -45,5 +45,7 @@ def proposals(module: str, project: Project, declared: list[str]) -> list[AddedR
             module, module.replace("_", "-"), "the distribution of the same name on the index"
         )
     )
-    seen: set[str] = set()
-    return [a for a in out if not (a.requirement in seen or seen.add(a.requirement))]
+    first: dict[str, AddedRequirement] = {}
+    for added in out:
+        first.setdefault(added.requirement, added)
+    return list(first.values())

@@ -33,7 +33,7 @@ def pep735_groups(data: dict[str, Any]) -> dict[str, list[str]]:
     raw = data.get("dependency-groups", {})
     if not isinstance(raw, dict):
         raise InputError("pyproject.toml: [dependency-groups] must be a table")
-    by_name = {canonicalize_name(k): (k, v) for k, v in raw.items()}
+    by_name: dict[str, tuple[str, Any]] = {canonicalize_name(k): (k, v) for k, v in raw.items()}
 
     def expand(name: str, chain: tuple[str, ...]) -> list[str]:
         shown, items = by_name[name]

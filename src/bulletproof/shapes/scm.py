@@ -15,9 +15,10 @@ from bulletproof import proc
 _PRETEND = (
     ("setuptools-scm", ("SETUPTOOLS_SCM_PRETEND_VERSION_FOR_{NAME}",)),
     ("setuptools_scm", ("SETUPTOOLS_SCM_PRETEND_VERSION_FOR_{NAME}",)),
-    ("hatch-vcs", ("SETUPTOOLS_SCM_PRETEND_VERSION_FOR_{NAME}",)),
-    ("hatch_vcs", ("SETUPTOOLS_SCM_PRETEND_VERSION_FOR_{NAME}",)),
-    ("flit-scm", ("SETUPTOOLS_SCM_PRETEND_VERSION_FOR_{NAME}",)),
+    # hatch-vcs and flit-scm do not pass the name on to setuptools-scm: only the plain form works
+    ("hatch-vcs", ("SETUPTOOLS_SCM_PRETEND_VERSION",)),
+    ("hatch_vcs", ("SETUPTOOLS_SCM_PRETEND_VERSION",)),
+    ("flit-scm", ("SETUPTOOLS_SCM_PRETEND_VERSION",)),
     ("pdm-backend", ("PDM_BUILD_SCM_VERSION",)),
     ("pbr", ("PBR_VERSION",)),
 )
@@ -28,6 +29,12 @@ def _git_usable(root: Path) -> bool:
     if shutil.which("git") is None or not (root / ".git").exists():
         return False
     return proc.run(["git", "-C", str(root), "rev-parse", "HEAD"], timeout=30).ok
+
+
+def for_resolution(env: dict[str, str]) -> dict[str, str]:
+    """The variables safe while locking, where other packages' sdists may build too: only the
+    forms that name the project."""
+    return {k: v for k, v in env.items() if "_FOR_" in k}
 
 
 def pretend_version_env(root: Path, data: dict[str, Any], name: str | None) -> dict[str, str]:

@@ -45,6 +45,12 @@ class TeamLock:
     def name(self) -> str:
         return self.path.name
 
+    def constraints(self) -> list[str]:
+        """One constraint per locked version; a name locked at several versions without a
+        marker to tell them apart is left to the resolver (any of them satisfies the lock)."""
+        names = [p.name for p in self.pins]
+        return [p.constraint() for p in self.pins if names.count(p.name) == 1 or p.marker]
+
 
 def find_team_lock(root: Path) -> TeamLock | None:
     for name in LOCK_FILES:
@@ -56,7 +62,8 @@ def find_team_lock(root: Path) -> TeamLock | None:
 
 def _read_toml(path: Path) -> dict[str, object]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        data: dict[str, object] = tomllib.loads(path.read_text(encoding="utf-8"))
+        return data
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path.name}: cannot be read ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
@@ -64,8 +71,7 @@ def _read_toml(path: Path) -> dict[str, object]:
 
 
 def _pins(entries: Iterable[tuple[object, object, object]], path: Path) -> tuple[LockedPin, ...]:
-    """(name, version, marker) triples, checked; a name locked at several versions under
-    different markers keeps them only when each has a marker."""
+    """(name, version, marker) triples, checked."""
     out: list[LockedPin] = []
     for index, (name, version, marker) in enumerate(entries):
         if not isinstance(name, str) or not isinstance(version, str):
@@ -77,8 +83,7 @@ def _pins(entries: Iterable[tuple[object, object, object]], path: Path) -> tuple
         except (InvalidVersion, InvalidMarker) as exc:
             raise InputError(f"{path.name}: package {name!r}: {exc}") from None
         out.append(LockedPin(canonicalize_name(name), version, str(marker or "")))
-    names = [p.name for p in out]
-    return tuple(p for p in out if names.count(p.name) == 1 or p.marker)
+    return tuple(out)
 
 
 def _package_tables(path: Path) -> list[dict[str, object]]:
@@ -145,8 +150,8 @@ def _uv(path: Path) -> tuple[LockedPin, ...]:
     if not done.ok:
         raise InputError(f"{path.name}: uv cannot read it", detail=done.stderr.strip())
     entries: list[tuple[object, object, object]] = []
-    for line in done.stdout.splitlines():
-        line = line.strip()
+    for raw in done.stdout.splitlines():
+        line = raw.strip()
         if not line or line.startswith(("#", "-")):
             continue
         try:

@@ -76,6 +76,7 @@ def to_dict(v: Verification) -> dict[str, Any]:
             }
             for m in v.modules
         ],
+        "verdict": v.verdict.value,
         "consistency": {"ok": v.consistency_ok, "output": v.consistency_output},
         "judged": [
             {"module": j.module, "distribution": j.distribution, "kind": j.kind.value, "why": j.why}

@@ -44,6 +44,10 @@ for line in requests:
         tb = traceback.extract_tb(exc.__traceback__)
         where = " (%s:%s)" % (tb[-1].filename, tb[-1].lineno) if tb else ""
         error = "%s: %s%s" % (type(exc).__name__, exc, where)
+        # a package that words a missing module its own way still raised from the real cause
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, ImportError) and cause is not exc:
+            error += " [caused by %s: %s]" % (type(cause).__name__, cause)
         # a module whose own code raises "No module named <itself>" declares an optional part
         # absent (PyYAML's _yaml stub without the C extension): not a broken install
         own = name.replace(".", "/")

@@ -96,7 +96,18 @@ def package_modules(source_root: Path, package: str) -> list[str]:
     return names
 
 
-_NOT_PUBLIC = {"tests", "test", "testing", "conftest", "__main__", "setup", "examples"}
+# Not parts a user imports: test suites, and start-up hooks that read their own environment.
+_NOT_PUBLIC = {
+    "tests",
+    "test",
+    "testing",
+    "conftest",
+    "__main__",
+    "setup",
+    "examples",
+    "sitecustomize",
+    "usercustomize",
+}
 
 
 def public_submodules(record_paths: Iterable[str], packages: Iterable[str]) -> list[str]:

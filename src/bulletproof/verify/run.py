@@ -25,9 +25,9 @@ def import_jobs(
     dists: list[Distribution], project: Project, imports: Sequence[CodeImport] = ()
 ) -> tuple[list[ImportJob], set[str]]:
     """Every module to import: each distribution's top-level modules and their first-level
-    public submodules, dependencies before their dependents; then every module the project's
-    code imports; the project's own last. Also the importable names the distributions provide
-(top-level, and the first real ones inside namespace packages)."""
+        public submodules, dependencies before their dependents; then every module the project's
+        code imports; the project's own last. Also the importable names the distributions provide
+    (top-level, and the first real ones inside namespace packages)."""
     jobs: dict[str, ImportJob] = {}
     own = set(project.own_packages)
     provided: set[str] = set()
@@ -130,6 +130,7 @@ def verify(
             provided,
             {i.module: i for i in imports},
             _extras_of(dists),
+            local_names(project.root),
         ),
     )
     if cache_results:

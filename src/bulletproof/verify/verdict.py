@@ -5,7 +5,7 @@ project's own code, a package that imports a name another no longer has)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -17,6 +17,16 @@ _MISSING = re.compile(r"No module named '([\w.]+)'")
 _CANNOT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
 _WHERE = re.compile(r"\(([^()]+):(\d+)\)$")
 _OWN_BUGS = ("SyntaxError", "IndentationError", "TabError", "NameError")
+# What an environment change can fix: a missing module, library or file, a build, a pin.
+_ENVIRONMENT_ERRORS = (
+    "ModuleNotFoundError",
+    "ImportError",
+    "OSError",
+    "FileNotFoundError",
+    "SyntaxError",
+    "AttributeError",
+    "TypeError",
+)
 
 
 def _raised_in(error: str, root: Path) -> bool:
@@ -27,12 +37,13 @@ def _raised_in(error: str, root: Path) -> bool:
     return path.is_absolute() and path.is_relative_to(root) and ".venv" not in path.parts
 
 
-def judge(
+def judge(  # noqa: PLR0917  (the facts a verdict is made of, each named)
     failed: Iterable[ModuleCheck],
     project: Project,
     provided: set[str],
     imports: Mapping[str, CodeImport],
     extras_of: Mapping[str, Mapping[str, set[str]]],
+    local: Set[str] = frozenset(),
 ) -> tuple[Judged, ...]:
     """``provided``: importable names the installed distributions provide; ``imports``: what
     the project's code imports, by module; ``extras_of``: per distribution, its extras and the
@@ -58,6 +69,14 @@ def judge(
                 FailureKind.GUARDED,
                 f"imported only where a failure is handled ({code.where})",
             )
+        elif is_own and missing and missing_top in local and not installed(missing_name):
+            kind, why = (
+                FailureKind.OWN_CODE,
+                (
+                    f"imports its sibling {missing_name} by a bare name: it runs only with its own "
+                    "folder on the path (as pytest puts it there), not as a module of the project"
+                ),
+            )
         elif (
             missing
             and not installed(missing_name)
@@ -82,19 +101,48 @@ def judge(
                 FailureKind.OWN_CODE,
                 f"the project's own {cannot.group(2)} has no {cannot.group(1)}",
             )
-        elif not is_own and code is None and (
-            "partially initialized module" in error or _own_attribute(error, check.module)
+        elif (
+            not is_own
+            and code is None
+            and ("partially initialized module" in error or _own_attribute(error, check.module))
         ):
-            kind, why = FailureKind.UPSTREAM, (
-                f"{error}: a circular import inside {check.distribution} when this submodule "
-                "is imported first; no environment change fixes it"
+            kind, why = (
+                FailureKind.UPSTREAM,
+                (
+                    f"{error}: a circular import inside {check.distribution} when this submodule "
+                    "is imported first; no environment change fixes it"
+                ),
+            )
+        elif (
+            not is_own
+            and code is None
+            and check.module not in provided
+            and kind_name not in _ENVIRONMENT_ERRORS
+        ):
+            kind, why = (
+                FailureKind.UPSTREAM,
+                f"{error}: this submodule's own code refuses to load on its own (it is meant "
+                "for a context of its own); no environment change fixes it",
             )
         elif cannot or (kind_name == "AttributeError" and "has no attribute" in error):
             kind, why = (
                 FailureKind.INCOMPATIBLE,
                 (f"{error}: it needs a name the installed version no longer has (a pin candidate)"),
             )
-        elif missing and not installed(missing_name) and not is_own and code is None:
+        elif (
+            missing
+            and not installed(missing_name)
+            and not is_own
+            and code is None
+            and (
+                check.module not in provided  # a submodule: an optional part of its package
+                or (
+                    extra := _extra_for(
+                        extras_of.get(canonicalize_name(check.distribution), {}), missing_top
+                    )
+                )
+            )
+        ):
             extra = _extra_for(
                 extras_of.get(canonicalize_name(check.distribution), {}), missing_top
             )
@@ -109,8 +157,10 @@ def judge(
 
 def _own_attribute(error: str, module: str) -> bool:
     """An AttributeError about a module of the same package: a circular import inside it."""
-    found = re.search(r"module '([\w.]+)' has no attribute", error)
-    return bool(found) and found.group(1).split(".")[0] == module.split(".")[0]
+    found = re.search(r"module '([\w.]+)' has no attribute", error) or _CANNOT.search(error)
+    if found is None:
+        return False
+    return found.group(found.lastindex or 1).split(".")[0] == module.split(".", maxsplit=1)[0]
 
 
 def _extra_for(extras: Mapping[str, set[str]], module: str) -> str | None:
