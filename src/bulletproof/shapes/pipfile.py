@@ -13,6 +13,14 @@ SECTIONS = {"packages": "main", "dev-packages": "dev"}
 _MARKER_KEYS = ("os_name", "sys_platform", "platform_machine", "platform_system", "python_version")
 
 
+def _marker(key: str, value: str) -> str:
+    """Pipenv's ``sys_platform = "== 'win32'"`` (or a bare value) as a PEP 508 marker."""
+    op = value[:2] if value[:2] in ("==", "!=", ">=", "<=") else "=="
+    rest = value[2:].strip() if value[:2] == op else value.strip()
+    quoted = rest if rest[:1] in ("'", '"') else f"'{rest}'"
+    return f"{key} {op} {quoted}"
+
+
 def _requirement(name: str, spec: Any, root: Path, where: str) -> str:
     if isinstance(spec, str):
         text = name if spec.strip() in ("*", "") else f"{name}{spec}"
@@ -23,9 +31,7 @@ def _requirement(name: str, spec: Any, root: Path, where: str) -> str:
     head = f"{name}[{','.join(extras)}]" if extras else name
     markers = [spec["markers"]] if isinstance(spec.get("markers"), str) else []
     markers += [
-        f"{key} {value[:2]} '{value[2:].strip()}'"
-        if value[:2] in ("==", "!=", ">=", "<=")
-        else f"{key} == '{value}'"
+        _marker(key, value)
         for key, value in spec.items()
         if key in _MARKER_KEYS and isinstance(value, str)
     ]

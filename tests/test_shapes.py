@@ -1,0 +1,249 @@
+"""Each shape reader on small projects written here: Poetry (through poetry-core), PEP 735
+groups, Pipfile and its lock, the team's locks, requirement folders, a VCS version without
+git; and discover() composing them, with bad input named by file and key."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bulletproof.errors import InputError
+from bulletproof.model import Selection
+from bulletproof.project import discover
+from bulletproof.shapes.groups import pep735_groups
+from bulletproof.shapes.pipfile import read_pipfile
+from bulletproof.shapes.poetry import poetry_groups
+from bulletproof.shapes.reqfiles import choose
+from bulletproof.shapes.scm import pretend_version_env
+from bulletproof.shapes.teamlock import TeamLock, find_team_lock, stale_reasons
+from bulletproof.tomlcompat import tomllib
+
+POETRY = """\
+[tool.poetry]
+name = "demo-app"
+version = "1.0"
+description = ""
+authors = ["A <a@example.invalid>"]
+
+[tool.poetry.dependencies]
+python = "^3.9"
+requests = "^2.27"
+
+[tool.poetry.group.dev]
+optional = true
+
+[tool.poetry.group.dev.dependencies]
+pytest = "^7.4"
+greenlet = [
+    {version = ">=3.1,<3.2", python = "<3.10"},
+    {version = ">=3.1,<4", python = ">=3.10"},
+]
+
+[tool.poetry.group.docs.dependencies]
+sphinx = "*"
+
+[build-system]
+requires = ["poetry-core"]
+build-backend = "poetry.core.masonry.api"
+"""
+
+
+def _write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def test_poetry_groups_come_from_poetry_core_as_pep508(tmp_path: Path) -> None:
+    root = _write(tmp_path, {"pyproject.toml": POETRY})
+    groups = poetry_groups(root, tomllib.loads(POETRY))
+    assert groups is not None
+    assert groups["main"] == ["requests (>=2.27,<3.0)"]
+    assert "pytest (>=7.4,<8.0)" in groups["dev"]  # an optional group is still read
+    assert any(g.startswith("greenlet") and "python_version" in g for g in groups["dev"])
+    assert groups["docs"] == ["sphinx"]
+
+
+def test_a_poetry_constraint_that_is_wrong_is_named_by_its_key(tmp_path: Path) -> None:
+    text = POETRY.replace('pytest = "^7.4"', 'pytest = "^^7.4"')
+    root = _write(tmp_path, {"pyproject.toml": text})
+    with pytest.raises(InputError) as caught:
+        discover(root)
+    assert "[tool.poetry.group.dev.dependencies] pytest" in caught.value.message
+    assert caught.value.exit_code == 2
+
+
+def test_poetry_project_takes_its_dev_group_by_default_not_docs(tmp_path: Path) -> None:
+    project = discover(_write(tmp_path, {"pyproject.toml": POETRY}))
+    assert project.shape == "poetry" and project.installable
+    assert project.groups == ("dev",)
+    assert any(r.startswith("pytest") for r in project.group_requirements)
+    assert not any(r.startswith("sphinx") for r in project.group_requirements)
+    with_docs = discover(tmp_path, Selection(groups=("docs",)))
+    assert with_docs.groups == ("dev", "docs")
+    only = discover(tmp_path, Selection(only_groups=("docs",)))
+    assert only.group_requirements == ("sphinx",) and only.pyproject is None
+    assert discover(tmp_path, Selection(dev=False)).groups == ()
+
+
+def test_pep735_include_group_is_expanded_and_a_cycle_is_named() -> None:
+    data = {"dependency-groups": {"test": ["pytest"], "dev": [{"include-group": "test"}, "ruff"]}}
+    assert pep735_groups(data) == {"test": ["pytest"], "dev": ["pytest", "ruff"]}
+    loop = {"dependency-groups": {"a": [{"include-group": "b"}], "b": [{"include-group": "a"}]}}
+    with pytest.raises(InputError, match=r"\[dependency-groups\] .* includes itself"):
+        pep735_groups(loop)
+    with pytest.raises(InputError, match=r"dev\[0\] 'pytest>>1'"):
+        pep735_groups({"dependency-groups": {"dev": ["pytest>>1"]}})
+
+
+def test_pipfile_sections_become_requirements(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "Pipfile": '[packages]\nrequests = "*"\nrich = {version = ">=13", extras = ["jupyter"]}\n'
+            'legacy = {version = "==1.0", sys_platform = "== \'win32\'"}\n'
+            '[dev-packages]\npytest = "==8.0.0"\n[requires]\npython_version = "3"\n'
+        },
+    )
+    sections = read_pipfile(tmp_path / "Pipfile")
+    assert sections["main"][:2] == ["requests", "rich[jupyter]>=13"]
+    assert "win32" in sections["main"][2] and sections["dev"] == ["pytest==8.0.0"]
+    project = discover(tmp_path)
+    assert project.shape == "pipenv" and not project.installable
+    assert "pytest==8.0.0" in project.group_requirements
+    assert project.requires_python == "==3.*"
+
+
+def test_an_unreadable_pipfile_lock_is_named(tmp_path: Path) -> None:
+    _write(tmp_path, {"Pipfile": '[packages]\nrequests = "*"\n', "Pipfile.lock": "{ not json"})
+    with pytest.raises(InputError, match=r"Pipfile.lock: not valid JSON"):
+        discover(tmp_path)
+
+
+def test_pipfile_lock_pins_and_their_staleness(tmp_path: Path) -> None:
+    lock = {
+        "_meta": {},
+        "default": {"requests": {"version": "==2.31.0", "hashes": []}},
+        "develop": {"pytest": {"version": "==8.0.0", "markers": "python_version >= '3.8'"}},
+    }
+    _write(tmp_path, {"Pipfile.lock": json.dumps(lock)})
+    team = find_team_lock(tmp_path)
+    assert team is not None and team.name == "Pipfile.lock"
+    assert team.constraints() == ["requests==2.31.0", "pytest==8.0.0 ; python_version >= '3.8'"]
+    env = {"python_version": "3.12", "python_full_version": "3.12.1"}
+    assert stale_reasons(team, ["requests>=2", "pytest"], env) == []
+    assert stale_reasons(team, ["requests>=2.32"], env) == [
+        "Pipfile.lock has requests 2.31.0, the project asks requests>=2.32"
+    ]
+    assert stale_reasons(team, ["rich"], env) == ["rich is required but not in Pipfile.lock"]
+    # a requirement whose marker does not hold for the target is not asked of the lock
+    assert stale_reasons(team, ["rich ; python_version < '3'"], env) == []
+
+
+def test_poetry_lock_with_two_versions_of_a_name_leaves_it_to_the_resolver(tmp_path: Path) -> None:
+    text = "".join(
+        f'[[package]]\nname = "{n}"\nversion = "{v}"\noptional = false\n\n'
+        for n, v in (("greenlet", "3.1.1"), ("greenlet", "3.3.0"), ("pytest", "7.4.3"))
+    )
+    _write(tmp_path, {"poetry.lock": text})
+    team = find_team_lock(tmp_path)
+    assert isinstance(team, TeamLock)
+    assert team.constraints() == ["pytest==7.4.3"]
+    env = {"python_version": "3.12", "python_full_version": "3.12.1"}
+    assert stale_reasons(team, ["greenlet>=3.2"], env) == []  # 3.3.0 satisfies it
+    _write(tmp_path, {"poetry.lock": '[[package]]\nname = "x"\nversion = "not a version"\n'})
+    with pytest.raises(InputError, match=r"poetry.lock: package 'x'"):
+        find_team_lock(tmp_path)
+
+
+def test_requirement_folders_chain_and_variants_are_not_merged(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "requirements/base.txt": "requests\n",
+            "requirements/test.txt": "-r base.txt\npytest\n",
+            "requirements/dev.txt": "-r test.txt\nruff\n",
+            "requirements/min.txt": "requests==2.0\n",
+            "requirements-windows.txt": "pywin32\n",
+            "docs-requirements.txt": "sphinx\n",
+        },
+    )
+    picked = choose(tmp_path, dev=True)
+    assert [p.relative_to(tmp_path).as_posix() for p in picked.files] == [
+        "requirements/dev.txt",
+        "requirements/test.txt",
+        "requirements/base.txt",
+    ]
+    assert any("requirements/min.txt: a variant (min)" in s for s in picked.skipped)
+    assert any("requirements-windows.txt: a variant" in s for s in picked.skipped)
+    assert any("docs-requirements.txt: a variant" in s for s in picked.skipped)
+    assert choose(tmp_path, dev=False).files == ()  # base.txt is included by test.txt only
+    project = discover(tmp_path)
+    assert project.shape == "requirements" and not project.installable
+
+
+def test_a_setup_py_project_is_read_through_its_backend_with_dev_extras_guessed(
+    tmp_path: Path,
+) -> None:
+    _write(
+        tmp_path,
+        {
+            "setup.py": "from setuptools import setup\nsetup(name='legacy-pkg', "
+            "install_requires=['requests'], extras_require={'tests': ['pytest']})\n",
+            "pyproject.toml": '[build-system]\nrequires = ["setuptools"]\n'
+            'build-backend = "setuptools.build_meta"\n',
+        },
+    )
+    project = discover(tmp_path)
+    assert project.shape == "setup.py" and project.installable
+    assert project.name == "legacy-pkg"
+    assert project.pyproject == tmp_path / "pyproject.toml"
+    assert "tests" in project.guessed_extras  # dynamic metadata: uv says which ones exist
+
+
+def test_static_extras_are_checked_and_dev_ones_taken(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "pyproject.toml": '[project]\nname = "p"\nversion = "1"\n'
+            '[project.optional-dependencies]\ntest = ["pytest"]\npg = ["psycopg"]\n'
+            '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+        },
+    )
+    assert discover(tmp_path).extras == ("test",)
+    assert discover(tmp_path, Selection(extras=("pg",))).extras == ("pg", "test")
+    with pytest.raises(InputError, match="no extra named 'nosuch'"):
+        discover(tmp_path, Selection(extras=("nosuch",)))
+    with pytest.raises(InputError, match="no dependency group named 'nosuch'"):
+        discover(tmp_path, Selection(groups=("nosuch",)))
+
+
+def test_a_vcs_version_without_git_gets_the_pretend_variable(tmp_path: Path) -> None:
+    data = {"build-system": {"requires": ["hatchling", "hatch-vcs"]}}
+    assert pretend_version_env(tmp_path, data, "my-pkg") == {
+        "SETUPTOOLS_SCM_PRETEND_VERSION": "0.0.0"
+    }
+    scm = {"build-system": {"requires": ["setuptools>=64", "setuptools_scm>=8"]}}
+    assert pretend_version_env(tmp_path, scm, "my.pkg") == {
+        "SETUPTOOLS_SCM_PRETEND_VERSION_FOR_MY_PKG": "0.0.0"
+    }
+    assert pretend_version_env(tmp_path, {"build-system": {"requires": ["hatchling"]}}, "x") == {}
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    (tmp_path / "f").write_text("x")
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "c"]):
+        subprocess.run([*git, *args], check=True)
+    assert pretend_version_env(tmp_path, data, "my-pkg") == {}  # git gives the version
+
+
+def test_nothing_to_set_up_names_every_shape_it_looked_for(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as caught:
+        discover(tmp_path)
+    assert "nothing to set up" in caught.value.message
+    assert caught.value.hint is not None
+    for shape in ("[tool.poetry]", "setup.py", "Pipfile", "requirements/"):
+        assert shape in caught.value.hint

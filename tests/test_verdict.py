@@ -1,0 +1,136 @@
+"""What a failed import means, on errors worded here (no package the rules name), and what the
+project's code imports, read from its AST."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bulletproof.analyze.codeimports import code_imports, local_names
+from bulletproof.model import Config, FailureKind, ImportStatus, ModuleCheck, Project
+from bulletproof.verify.modules import public_submodules
+from bulletproof.verify.verdict import judge
+
+
+def _project(root: Path) -> Project:
+    return Project(
+        root=root,
+        name="mine",
+        pyproject=None,
+        requirement_files=(),
+        dependencies=(),
+        requires_python=None,
+        config=Config(),
+        installable=True,
+        own_packages=("mine",),
+        source_roots=(root,),
+    )
+
+
+def _failed(module: str, dist: str, error: str) -> ModuleCheck:
+    return ModuleCheck(module, dist, ImportStatus.FAILED, 0.0, error)
+
+
+def test_each_meaning_of_a_failed_import(tmp_path: Path) -> None:
+    own_file = tmp_path / "mine" / "core.py"
+    imports = {i.module: i for i in _imports(tmp_path)}
+    failed = [
+        # a submodule needing a module its distribution does not require: optional
+        _failed("zorblax.plot", "zorblax", "ModuleNotFoundError: No module named 'quuxplot'"),
+        # a top-level module that needs what nothing provides: the environment's (broken)
+        _failed("frobnik", "frobnik", "ModuleNotFoundError: No module named 'gizmo_core'"),
+        # a package that words a missing module its own way, carrying the real cause
+        _failed(
+            "zorblax.css",
+            "zorblax",
+            "ImportError: please install the css helper "
+            "[caused by ModuleNotFoundError: No module named 'csshelp']",
+        ),
+        # a lazy package whose submodule needs a missing library: broken, never optional
+        _failed("zorblax.native", "zorblax", "OSError: libzorb.so.3: cannot open shared object"),
+        # the project's own code
+        _failed(
+            "mine.core", "mine", f"NameError: name 'undefined_thing' is not defined ({own_file}:3)"
+        ),
+        # imported by the project's code, and nothing installed provides it: undeclared
+        _failed(
+            "plinkety.sub", "mine (its code)", "ModuleNotFoundError: No module named 'plinkety'"
+        ),
+        # imported only inside try/except ImportError
+        _failed("fastjsonish", "mine (its code)", "ModuleNotFoundError: No module named 'x'"),
+        # a name another package no longer has
+        _failed("oldplug", "oldplug", "ImportError: cannot import name 'gone' from 'hostlib' (x)"),
+        # a submodule that refuses to load outside its context
+        _failed("zorblax.doctestonly", "zorblax", "LookupError: only inside a doctest (z.py:4)"),
+    ]
+    provided = {"zorblax", "frobnik", "oldplug", "hostlib"}
+    judged = {j.module: j.kind for j in judge(failed, _project(tmp_path), provided, imports, {})}
+    assert judged == {
+        "zorblax.plot": FailureKind.OPTIONAL,
+        "frobnik": FailureKind.BROKEN,
+        "zorblax.css": FailureKind.OPTIONAL,
+        "zorblax.native": FailureKind.BROKEN,
+        "mine.core": FailureKind.OWN_CODE,
+        "plinkety.sub": FailureKind.UNDECLARED,
+        "fastjsonish": FailureKind.GUARDED,
+        "oldplug": FailureKind.INCOMPATIBLE,
+        "zorblax.doctestonly": FailureKind.UPSTREAM,
+    }
+
+
+def test_a_missing_top_level_module_is_optional_when_an_extra_brings_it(tmp_path: Path) -> None:
+    failed = [_failed("frobd", "frob", "ModuleNotFoundError: No module named 'aioserve'")]
+    extras = {"frob": {"serve": {"aioserve"}}}
+    (verdict,) = judge(failed, _project(tmp_path), {"frob", "frobd"}, {}, extras)
+    assert verdict.kind is FailureKind.OPTIONAL and "--extra serve of frob" in verdict.why
+
+
+def _imports(root: Path) -> list:  # type: ignore[type-arg]
+    files = {
+        "mine/__init__.py": "",
+        "mine/core.py": "import os\nimport plinkety.sub\nfrom zorblax import draw\n"
+        "try:\n    import fastjsonish\nexcept ImportError:\n    fastjsonish = None\n"
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import typeonly\n"
+        "from . import sibling\n",
+        "tests/helpers.py": "",
+        "tests/test_core.py": "import helpers\nimport pytest\n",
+        "setup.py": "import setuptools\n",
+        "docs/conf.py": "import sphinx_theme_x\n",
+        "broken.py": "def (:\n",
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    found, unparsable = code_imports(root)
+    assert unparsable and unparsable[0].startswith("broken.py:1")
+    return found
+
+
+def test_code_imports_from_the_ast(tmp_path: Path) -> None:
+    found = {i.module: i for i in _imports(tmp_path)}
+    assert "os" not in found and "typing" not in found  # the standard library
+    assert set(found) == {
+        "plinkety.sub",
+        "zorblax",
+        "fastjsonish",
+        "typeonly",
+        "helpers",
+        "pytest",
+    }
+    assert found["fastjsonish"].guarded and found["typeonly"].guarded
+    assert not found["plinkety.sub"].guarded and found["plinkety.sub"].where == "mine/core.py:2"
+    assert "setuptools" not in found and "sphinx_theme_x" not in found  # build script, docs
+    assert "helpers" in local_names(tmp_path)
+
+
+def test_public_submodules_from_record() -> None:
+    record = [
+        "zorb/__init__.py",
+        "zorb/plot.py",
+        "zorb/_private.py",
+        "zorb/tests/__init__.py",
+        "zorb/io/__init__.py",
+        "zorb/io/deep.py",
+        "zorb/fast.cpython-312-x86_64-linux-gnu.so",
+        "zorb/data/notes.txt",
+    ]
+    assert public_submodules(record, ["zorb"]) == ["zorb.fast", "zorb.io", "zorb.plot"]
