@@ -77,6 +77,22 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory, python312: Path) -> Pat
         {"crasher.py": "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n"},
     )
     make_wheel(house, "hanger", "1.0", {"hanger.py": "import time\ntime.sleep(600)\n"})
+    # lazy packages: the top imports, a submodule needs what is not there (a module, a library)
+    make_wheel(
+        house,
+        "lazyopt",
+        "1.0",
+        {"lazyopt/__init__.py": "", "lazyopt/extra.py": "import qwzx_never_required\n"},
+    )
+    make_wheel(
+        house,
+        "lazylib",
+        "1.0",
+        {
+            "lazylib/__init__.py": "",
+            "lazylib/native.py": "import ctypes\nctypes.CDLL('libqwzx-nowhere.so.7')\n",
+        },
+    )
     make_wheel(house, "printer", "1.0", {"printer.py": "print('{not json')\nprint('x' * 100000)\n"})
     make_wheel(house, "needs-good-two", "1.0", {"needs_good_two.py": ""}, requires=("good>=2",))
     make_wheel(

@@ -105,7 +105,8 @@ def test_pipfile_sections_become_requirements(tmp_path: Path) -> None:
     _write(
         tmp_path,
         {
-            "Pipfile": '[packages]\nrequests = "*"\nrich = {version = ">=13", extras = ["jupyter"]}\n'
+            "Pipfile": '[packages]\nrequests = "*"\n'
+            'rich = {version = ">=13", extras = ["jupyter"]}\n'
             'legacy = {version = "==1.0", sys_platform = "== \'win32\'"}\n'
             '[dev-packages]\npytest = "==8.0.0"\n[requires]\npython_version = "3"\n'
         },

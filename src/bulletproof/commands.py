@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from bulletproof.analyze.doctor import diagnose
 from bulletproof.analyze.lock import LOCK_NAME, lock, read_lock_meta
+from bulletproof.apply.install import OWN_BUILD_ERROR
 from bulletproof.errors import BulletproofError
 from bulletproof.flow import Outcome, choose_target, locked_run, setup, verify_only
 from bulletproof.generate.troubleshooting import save_attempts
@@ -111,15 +112,35 @@ def _setup(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
     _report_attempts(args, ui, out)
     if fixed := summary(out.attempts):
         ui.out.print(escape(fixed))
-    if out.lock is not None and out.lock.own_build_error:
-        print_own_build_error(ui.out, out.lock.own_build_error)
+    if own_error := _own_build_error(out):
+        print_own_build_error(ui.out, own_error)
+        out.extra["own_build_error"] = own_error
     what = "switched to" if out.changed else "unchanged:"
     gen = out.generation.path.name if out.generation else "?"
+    if own_error:  # its code imports from its source, but the package itself is not installed
+        return _finish(
+            args,
+            ui,
+            out,
+            EXIT_USABLE,
+            f"usable: {venv} {what} {gen} (the project's own package is not installed: see above)",
+        )
     if out.verification.verdict is Verdict.USABLE:
         return _finish(
             args, ui, out, EXIT_USABLE, f"usable: {venv} {what} {gen} (what is left is listed)"
         )
     return _finish(args, ui, out, 0, f"verified: {venv} {what} {gen}")
+
+
+def _own_build_error(out: Outcome) -> str:
+    """The project's own build failed while locking, or while installing it editable."""
+    if out.lock is not None and out.lock.own_build_error:
+        return out.lock.own_build_error
+    if out.generation is not None:
+        path = out.generation.path / OWN_BUILD_ERROR
+        if path.exists():
+            return path.read_text(encoding="utf-8", errors="replace")
+    return ""
 
 
 def selection_of(args: argparse.Namespace) -> Selection:
