@@ -218,3 +218,18 @@ def test_a_group_that_includes_itself_is_bad_input(tmp_path: Path) -> None:
     before = snapshot(project)
     assert main(["setup", str(project), "--python", "3.12"]) == 2
     assert snapshot(project) == before
+
+
+def test_doctor_says_when_the_projects_own_package_does_not_build(tmp_path: Path) -> None:
+    project = _own_project(tmp_path / "proj", broken=True)
+    pyproject = project / "pyproject.toml"
+    # dependencies from the backend: uv has to build the metadata, and the build fails
+    pyproject.write_text(
+        _PYPROJECT.replace('dependencies = ["good==1.0"]', 'dynamic = ["dependencies"]')
+    )
+    before = snapshot(project)
+    report = tmp_path / "r.json"
+    assert main(["doctor", str(project), "--python", "3.12", "--json", str(report)]) == 1
+    findings = {f["id"]: f for f in _report(report)["diagnosis"]["findings"]}
+    assert "listed twice in the manifest" in findings["own-build:ownpkg"]["why"]
+    assert snapshot(project) == before  # doctor changes nothing

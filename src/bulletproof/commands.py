@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from rich.markup import escape
@@ -17,7 +18,7 @@ from bulletproof.generate.troubleshooting import save_attempts
 from bulletproof.generate.troubleshooting import write as write_troubleshooting
 from bulletproof.host.probe import probe_host
 from bulletproof.mitigate.engine import Unfixable
-from bulletproof.model import Host, Selection, Verdict
+from bulletproof.model import Finding, Host, LockResult, Project, Selection, Severity, Verdict
 from bulletproof.project import discover
 from bulletproof.report import jsonreport
 from bulletproof.report.mitigation import print_attempts, summary
@@ -205,8 +206,15 @@ def _doctor(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
             )
         meta = lock_meta if locked.reused else read_lock_meta(locked.path)
         with ui.step("Predicting builds and system needs") as detail:
-            out.diagnosis = diagnosis = diagnose(project, target, locked.path, host.os, meta)
+            diagnosis = diagnose(project, target, locked.path, host.os, meta)
+            if locked.own_build_error:
+                diagnosis = replace(
+                    diagnosis, findings=(_own_build_finding(project, locked), *diagnosis.findings)
+                )
+            out.diagnosis = diagnosis
             detail.append(f"{len(diagnosis.findings)} findings")
+    for note in locked.notes:
+        ui.out.print(f"  · {escape(note)}")
     print_diagnosis(ui.out, diagnosis)
     if diagnosis.blocking:
         return _finish(
@@ -214,6 +222,20 @@ def _doctor(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
         )
     todo = " (setup will install the missing system packages)" if diagnosis.system.missing else ""
     return _finish(args, ui, out, 0, "nothing blocking found" + todo, host=host)
+
+
+def _own_build_finding(project: Project, locked: LockResult) -> Finding:
+    lines = [line.strip() for line in locked.own_build_error.splitlines() if line.strip()]
+    evidence = [line for line in lines if "rror" in line or "failed" in line.lower()]
+    return Finding(
+        f"own-build:{project.name}",
+        Severity.BLOCKER,
+        project.name,
+        "the project's own package does not build",
+        "; ".join((evidence or lines)[-3:])[:600],
+        "a fault in its packaging: setup installs its dependencies and puts its source on the "
+        "path; the maintainers' fix is in the build configuration the error names",
+    )
 
 
 def _rollback(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:

@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from bulletproof.analyze.compat import compat_findings
-from bulletproof.analyze.sdist import SdistFacts, inspect_sdist
+from bulletproof.analyze.sdist import SdistFacts, inspect_sdist, project_languages
 from bulletproof.analyze.sysdeps import COMPILER, PYTHON_HEADERS, Need, Status, assess
 from bulletproof.analyze.wheels import LockedPackage, describe_target, read_locked, source_builds
 from bulletproof.errors import ToolError
 from bulletproof.knowledge import known_needs
 from bulletproof.knowledge.mappings import ecosystem_for, load_mapping
 from bulletproof.model import Diagnosis, ExternalNeeds, Finding, OsInfo, Project, Severity, Target
+from bulletproof.tomlcompat import tomllib
 
 NAMES = {
     PYTHON_HEADERS: "Python.h",
@@ -25,6 +26,18 @@ NAMES = {
     COMPILER + "fortran": "Fortran compiler",
 }
 DERIVED = "derived from its sources"  # why, for needs read off an sdist's file list
+OWN_CODE = "the project's own extension code"
+
+
+def project_build_requires(project: Project) -> tuple[str, ...]:
+    """The project's own [build-system] requires (a Rust backend says Rust is needed)."""
+    path = project.root / "pyproject.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return ()
+    requires = data.get("build-system", {}).get("requires", [])
+    return tuple(str(r) for r in requires if isinstance(r, str))
 
 
 def diagnose(
@@ -139,6 +152,12 @@ def collect_needs(
             ):
                 needs.append(Need(PYTHON_HEADERS, "host", package.name, DERIVED))
         needs += [Need(i, "run", package.name, why) for i in table.dependencies]
+    if project.installable:
+        build_requires = project_build_requires(project)
+        for language in sorted(project_languages(project.root, build_requires)):
+            needs.append(Need(COMPILER + language, "build", project.name, OWN_CODE))
+            if language in ("c", "cxx", "fortran"):
+                needs.append(Need(PYTHON_HEADERS, "host", project.name, OWN_CODE))
     if project.external:
         own = project.external
         for role, ids in (

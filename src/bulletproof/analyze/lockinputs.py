@@ -65,8 +65,8 @@ def lock_inputs(
     extra_reqs = list(project.group_requirements) + list(added)
     if not with_project:
         extra_reqs = [*project.dependencies, *extra_reqs]
-    if extra_reqs:
-        files["groups.txt"] = "\n".join(extra_reqs) + "\n"
+    if extra_reqs or not with_project:  # uv needs one input, even an empty one
+        files["groups.txt"] = "".join(f"{r}\n" for r in extra_reqs)
         args.append("groups.txt")
     if project.pyproject is not None and with_project:
         if project.all_extras:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import tarfile
 import urllib.request
 import zipfile
@@ -59,6 +60,28 @@ def inspect_sdist(package: LockedPackage, cache: Path | None = None) -> SdistFac
         external=external_needs(build.get("external", {})),
         languages=frozenset(languages),
     )
+
+
+_NOT_SOURCES = {".git", ".venv", ".bulletproof", "node_modules", "build", "dist", ".tox", "docs"}
+
+
+def project_languages(root: Path, build_requires: tuple[str, ...]) -> frozenset[str]:
+    """Which compilers the project's own extension code calls for (C, Cython, C++, Fortran,
+    a Rust crate), read from its tree as the sdist's are from the archive."""
+    languages: set[str] = set()
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in _NOT_SOURCES and not d.startswith(".")]
+        for name in files:
+            suffix = PurePosixPath(name).suffix.lower()
+            if suffix in SOURCE_LANGUAGES:
+                languages.add(SOURCE_LANGUAGES[suffix])
+            elif name == "Cargo.toml":
+                languages.add("rust")
+        if Path(folder) == root and "pyvenv.cfg" in files:
+            return frozenset()  # a virtual environment at the top is no project tree
+    if any(r.lower().startswith(RUST_BACKENDS) for r in build_requires):
+        languages.add("rust")
+    return frozenset(languages)
 
 
 def _fetch(package: LockedPackage, cache: Path) -> bytes:
