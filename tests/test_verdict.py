@@ -134,3 +134,16 @@ def test_public_submodules_from_record() -> None:
         "zorb/data/notes.txt",
     ]
     assert public_submodules(record, ["zorb"]) == ["zorb.fast", "zorb.io", "zorb.plot"]
+
+
+def test_an_undeclared_import_is_looked_for_in_the_projects_own_groups_first(
+    tmp_path: Path,
+) -> None:
+    from bulletproof.mitigate.undeclared import proposals
+
+    project = _project(tmp_path)
+    found = proposals("yaml", project, ["sphinx==8", "PyYAML==6.0.1"])
+    assert [a.requirement for a in found] == ["PyYAML==6.0.1", "PyYAML", "yaml"]
+    assert found[0].reason == "named in the project's own extras or groups"
+    # a name nothing knows: the distribution of the same name, and nothing else invented
+    assert [a.requirement for a in proposals("zq_widgets", project, [])] == ["zq-widgets"]

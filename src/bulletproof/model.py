@@ -106,6 +106,7 @@ class Project:
     groups: tuple[str, ...] = ()  # the dependency groups used
     group_requirements: tuple[str, ...] = ()  # their requirements, PEP 508 (and a Pipfile's)
     direct_requirements: tuple[str, ...] = ()  # what the project asks directly, where static
+    unchosen_requirements: tuple[str, ...] = ()  # of its extras and groups not chosen
     team_lock: TeamLock | None = None  # uv.lock, poetry.lock, pdm.lock or Pipfile.lock
     build_env: tuple[tuple[str, str], ...] = ()  # for its own build (a pretend VCS version)
     other_inputs: tuple[Path, ...] = ()  # read for the lock but not given to uv (Pipfile, uv.toml)

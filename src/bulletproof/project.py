@@ -398,6 +398,7 @@ def discover(directory: Path, selection: Selection | None = None) -> Project:  #
         groups=group_names,
         group_requirements=tuple(group_reqs),
         direct_requirements=tuple(deps) + tuple(group_reqs),
+        unchosen_requirements=_unchosen(data, groups, group_names, extras),
         team_lock=team,
         build_env=tuple(sorted(pretend_version_env(root, data, name).items()))
         if installable
@@ -406,6 +407,23 @@ def discover(directory: Path, selection: Selection | None = None) -> Project:  #
         notes=tuple(notes),
         selection=chosen,
     )
+
+
+def _unchosen(
+    data: dict[str, Any],
+    groups: dict[str, list[str]],
+    chosen_groups: tuple[str, ...],
+    chosen_extras: tuple[str, ...],
+) -> tuple[str, ...]:
+    """Requirements of the extras and groups not chosen, where they can be read: the first
+    place an undeclared import is looked for."""
+    out = [r for g, reqs in groups.items() if g not in chosen_groups for r in reqs]
+    optional = data.get("project", {}).get("optional-dependencies", {})
+    if isinstance(optional, dict):
+        for extra, reqs in optional.items():
+            if canonicalize_name(extra) not in chosen_extras and isinstance(reqs, list):
+                out += [r for r in reqs if isinstance(r, str)]
+    return tuple(out)
 
 
 def _setup_name(root: Path) -> str | None:

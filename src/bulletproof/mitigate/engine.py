@@ -80,7 +80,9 @@ class Engine:
         self.ctx.others, self.ctx.allow_system = self.others, self.allow_system
         self._read_lock()
         self.stale = False  # the plan's pins or interpreter changed since the last lock
-        self.declared_elsewhere: list[str] = []  # requirements of extras and groups not chosen
+        # requirements of the project's extras and groups not chosen: where an undeclared
+        # import is looked for first
+        self.declared_elsewhere = list(self.project.unchosen_requirements)
 
     def run(self) -> tuple[Generation, Verification]:
         saved_env = dict(os.environ)

@@ -16,20 +16,20 @@ def proposals(module: str, project: Project, declared: list[str]) -> list[AddedR
     """Requirements to try for ``module`` (a top-level name), most likely first.
     ``declared``: requirements of the project's extras and groups that were not chosen."""
     out: list[AddedRequirement] = []
-    wanted = canonicalize_name(module)
+    data = module_sources()
+    wanted = {canonicalize_name(module), canonicalize_name(f"python-{module}")}
+    for name in (module, module.split(".", maxsplit=1)[0]):
+        if name in data:
+            wanted.add(canonicalize_name(Requirement(data[name].requirement).name))
     for text in declared:
         try:
             req = Requirement(text)
         except InvalidRequirement:
             continue
-        if (
-            canonicalize_name(req.name) == wanted
-            or canonicalize_name(req.name) == f"python-{wanted}"
-        ):
+        if canonicalize_name(req.name) in wanted:
             out.append(
                 AddedRequirement(module, text, "named in the project's own extras or groups")
             )
-    data = module_sources()
     for name in (module, module.split(".", maxsplit=1)[0]):
         if name in data:
             source = data[name]
