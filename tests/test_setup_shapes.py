@@ -233,3 +233,26 @@ def test_doctor_says_when_the_projects_own_package_does_not_build(tmp_path: Path
     findings = {f["id"]: f for f in _report(report)["diagnosis"]["findings"]}
     assert "listed twice in the manifest" in findings["own-build:ownpkg"]["why"]
     assert snapshot(project) == before  # doctor changes nothing
+
+
+def test_a_vcs_requirement_is_installed_outside_the_hashed_sync(tmp_path: Path) -> None:
+    from tests.fixtures.wheels import _BACKEND as TINY_BACKEND
+
+    repo = tmp_path / "vcspkg-repo"
+    (repo / "src" / "vcspkg").mkdir(parents=True)
+    (repo / "src" / "vcspkg" / "__init__.py").write_text("FROM = 'git'\n")
+    (repo / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: vcspkg\nVersion: 0.3\n")
+    (repo / "tiny_backend.py").write_text(TINY_BACKEND)
+    (repo / "pyproject.toml").write_text(
+        '[build-system]\nrequires = []\nbuild-backend = "tiny_backend"\nbackend-path = ["."]\n'
+    )
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "c"]):
+        subprocess.run([*git, *args], check=True)
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "requirements.txt").write_text(f"vcspkg @ git+{repo.as_uri()}\ngood==1.0\n")
+    assert main(["setup", str(project), "--python", "3.12"]) == 0
+    assert "vcs = {" in (project / "pylock.toml").read_text()
+    done = _python(project, "import vcspkg, good; print(vcspkg.FROM)")
+    assert done.stdout.strip() == "git", done.stderr

@@ -371,7 +371,7 @@ def discover(directory: Path, selection: Selection | None = None) -> Project:  #
     packages, roots = _own_packages(root)
     team = find_team_lock(root)
     if team is not None:
-        notes.append(f"the team's lock {team.name}: {len(team.pins)} locked versions")
+        notes.append(f"the team's lock: {team.name}")
     for group in group_names:
         notes.append(f"dependency group {group!r}")
     others = [

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from packaging.markers import InvalidMarker, Marker
@@ -38,12 +39,19 @@ class LockedPin:
 
 @dataclass(frozen=True)
 class TeamLock:
+    """A lock file of the team's tool. Its versions are read when a lock is made, not on the
+    no-change path (uv.lock's take a subprocess); a file that is not even TOML or JSON is
+    reported when the project is discovered."""
+
     path: Path
-    pins: tuple[LockedPin, ...]
 
     @property
     def name(self) -> str:
         return self.path.name
+
+    @cached_property
+    def pins(self) -> tuple[LockedPin, ...]:
+        return _READERS[self.path.name](self.path)
 
     def constraints(self) -> list[str]:
         """One constraint per locked version; a name locked at several versions without a
@@ -56,8 +64,20 @@ def find_team_lock(root: Path) -> TeamLock | None:
     for name in LOCK_FILES:
         path = root / name
         if path.is_file():
-            return TeamLock(path, _READERS[name](path))
+            _parse(path)
+            return TeamLock(path)
     return None
+
+
+def _parse(path: Path) -> object:
+    if path.name == "Pipfile.lock":
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path.name}: cannot be read ({exc})") from None
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path.name}: not valid JSON: {exc}") from None
+    return _read_toml(path)
 
 
 def _read_toml(path: Path) -> dict[str, object]:
@@ -105,12 +125,7 @@ def _pdm(path: Path) -> tuple[LockedPin, ...]:
 
 
 def _pipfile_lock(path: Path) -> tuple[LockedPin, ...]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path.name}: cannot be read ({exc})") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path.name}: not valid JSON: {exc}") from None
+    data = _parse(path)
     if not isinstance(data, dict):
         raise InputError(f"{path.name}: not a Pipfile.lock (no default/develop sections)")
     entries: list[tuple[object, object, object]] = []
