@@ -9,6 +9,7 @@ Needs root, debootstrap and the package registries; `make test` runs it (CI runs
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 import tarfile
@@ -59,6 +60,13 @@ def _collect_command(tests: str) -> str:
     at = words.index("python")
     words[at] = ".venv/bin/python"
     return shlex.join([*words, "--collect-only", "-q"])
+
+
+def test_the_shared_projects_are_there_in_ci() -> None:
+    """CI has shared/ beside the clone: missing projects there are a failure, not a skip."""
+    if not os.environ.get("CI"):
+        pytest.skip("outside CI the shared cases may not be beside the repository")
+    assert len(PROJECTS) >= 8, f"no projects.toml under {PROJECTS_DIR}"
 
 
 @pytest.mark.skipif(not PROJECTS, reason="../shared/cases/projects is not beside the repository")

@@ -224,10 +224,11 @@ def _metadata_source(root: Path, data: dict[str, Any]) -> tuple[Path | None, str
         return None, "pyproject"
     if "project" in data:
         return root / "pyproject.toml", "pyproject"
-    if (root / "setup.py").is_file():
-        shape = "setup.py"
+    declarative = (root / "setup.cfg").is_file() and _setup_cfg_has_metadata(root / "setup.cfg")
+    if (root / "setup.py").is_file():  # a setup() shim beside a declarative setup.cfg is that
+        shape = "setup.cfg" if declarative else "setup.py"
         return (root / "pyproject.toml" if data else root / "setup.py"), shape
-    if (root / "setup.cfg").is_file() and _setup_cfg_has_metadata(root / "setup.cfg"):
+    if declarative:
         return (root / "pyproject.toml" if data else root / "setup.cfg"), "setup.cfg"
     return None, "requirements"
 
