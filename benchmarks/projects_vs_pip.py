@@ -111,12 +111,14 @@ def main() -> int:
             "b_readme": b,
             "a_over_b": a / b,
             "both_succeeded": ok["a"] and ok["b"],
+            "a_succeeded": ok["a"],
+            "b_succeeded": ok["b"],
             "runs": args.repeat,
         }
         results.append(row)
         print(
             f"{name:22} a {a:6.1f} s   b {b:6.1f} s   a/b {a / b:4.2f}"
-            + ("" if row["both_succeeded"] else "   (one failed)")
+            + "".join(f"   ({w} failed)" for w in ("a", "b") if not ok[w])
         )
     if results:
         ratios = [r["a_over_b"] for r in results if r["both_succeeded"]]
