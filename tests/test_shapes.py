@@ -250,3 +250,27 @@ def test_nothing_to_set_up_names_every_shape_it_looked_for(tmp_path: Path) -> No
     assert caught.value.hint is not None
     for shape in ("[tool.poetry]", "setup.py", "Pipfile", "requirements/"):
         assert shape in caught.value.hint
+
+
+@pytest.mark.parametrize(
+    ("files", "named"),
+    [
+        ({"Pipfile": "[packages\nrequests = '*'\n"}, "Pipfile: not valid TOML"),
+        (
+            {"Pipfile": '[packages]\nrequests = ">>2"\n'},
+            "Pipfile: [packages] requests 'requests>>2'",
+        ),
+        (
+            {"pyproject.toml": '[project]\nname = "p"\nversion = "1"\n', "uv.lock": "version = "},
+            "uv.lock: not valid TOML",
+        ),
+    ],
+    ids=["pipfile-toml", "pipfile-requirement", "uv-lock"],
+)
+def test_bad_input_is_named_by_file_and_key(
+    tmp_path: Path, files: dict[str, str], named: str
+) -> None:
+    _write(tmp_path, files)
+    with pytest.raises(InputError) as caught:
+        discover(tmp_path)
+    assert named in caught.value.message and caught.value.exit_code == 2
