@@ -256,3 +256,21 @@ def test_a_vcs_requirement_is_installed_outside_the_hashed_sync(tmp_path: Path) 
     assert "vcs = {" in (project / "pylock.toml").read_text()
     done = _python(project, "import vcspkg, good; print(vcspkg.FROM)")
     assert done.stdout.strip() == "git", done.stderr
+
+
+def test_a_uv_lock_is_read_with_uv_and_its_versions_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bulletproof.proc import uv_bin
+
+    project = tmp_path / "proj"
+    project.mkdir()
+    pyproject = project / "pyproject.toml"
+    head = '[project]\nname = "app"\nversion = "0"\nrequires-python = ">=3.9"\n'
+    pyproject.write_text(head + 'dependencies = ["good<2"]\n[tool.uv]\npackage = false\n')
+    subprocess.run([uv_bin(), "lock", "--directory", str(project), "-q"], check=True)
+    # the team widened the requirement; its lock (good 1.0) still satisfies it
+    pyproject.write_text(head + 'dependencies = ["good"]\n[tool.uv]\npackage = false\n')
+    assert main(["setup", str(project), "--python", "3.12"]) == 0
+    assert "uv.lock honoured" in capsys.readouterr().err
+    assert 'name = "good"\nversion = "1.0"' in (project / "pylock.toml").read_text()

@@ -274,3 +274,17 @@ def test_bad_input_is_named_by_file_and_key(
     with pytest.raises(InputError) as caught:
         discover(tmp_path)
     assert named in caught.value.message and caught.value.exit_code == 2
+
+
+def test_pdm_lock_versions_with_their_markers(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "pdm.lock": '[metadata]\nlock_version = "4.4"\n\n[[package]]\nname = "Requests"\n'
+            'version = "2.31.0"\n\n[[package]]\nname = "tomli"\nversion = "2.0.1"\n'
+            'marker = "python_version < \\"3.11\\""\n'
+        },
+    )
+    team = find_team_lock(tmp_path)
+    assert team is not None
+    assert team.constraints() == ["requests==2.31.0", 'tomli==2.0.1 ; python_version < "3.11"']

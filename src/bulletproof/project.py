@@ -351,8 +351,8 @@ def discover(directory: Path, selection: Selection | None = None) -> Project:  #
     if (root / "Pipfile").is_file():
         shape = "pipenv"
         group_reqs = main + group_reqs
-    elif source is None:
-        group_reqs = main + group_reqs  # a Poetry project that is not a package
+    elif source is None:  # a Poetry or uv project that is not a package: its own requirements
+        group_reqs = list(deps) + main + group_reqs
     if chosen.only_groups:
         source, files = None, []
     extras, guessed = _choose_extras(_static_extras(root, data), chosen)
