@@ -76,14 +76,19 @@ def test_build_case_on_fresh_debian(
 
 
 def _setup_verifies(system: FreshSystem, case: dict[str, Any]) -> dict[str, Any]:
-    """`setup /work/case --yes` exits 0, verified, and every listed module imports."""
+    """`setup /work/case --yes` ends verified (exit 0), or usable (exit 4: every failure left is
+    listed as one no environment change fixes, e.g. an optional submodule), and every listed
+    module imports."""
     bp = "/opt/bulletproof/bin/bulletproof"
     setup = system.run([bp, "setup", "/work/case", "--yes", "--json", "/work/setup.json"])
-    assert setup.returncode == 0, (
+    assert setup.returncode in (0, 4), (
         f"setup failed on {system.suite}:\n{setup.stdout}\n{setup.stderr[-4000:]}"
     )
     result: dict[str, Any] = json.loads(system.path("/work/setup.json").read_text())
-    assert result["verification"]["ok"] and result["result"]["exit_code"] == 0
+    verification = result["verification"]
+    assert verification["verdict"] == ("verified" if setup.returncode == 0 else "usable")
+    kinds = {j["kind"] for j in verification["judged"]}
+    assert not kinds & {"broken", "undeclared"}, verification["judged"]
     for module in case["imports"]:
         system.must(["/work/case/.venv/bin/python", "-c", f"import {module}"])
     return result
@@ -118,7 +123,9 @@ def test_file_index_fixes_a_package_nothing_names(bulletproof_wheel: Path, tmp_p
         (project / "labels" / "__init__.py").write_text("from pylibdmtx import pylibdmtx\n")
         result = _setup_verifies(system, {"imports": ["pylibdmtx.pylibdmtx"]})
         fixed = [a for a in result["mitigation"] if a["outcome"] == "fixed"]
-        assert [(a["package"], a["fix"]["kind"], a["fix"]["value"]) for a in fixed] == [
-            ("labels", "system", "libdmtx0b")
-        ]
+        # the project and pylibdmtx's own submodule fail the same way: one fix answers both
+        assert {(a["package"], a["fix"]["kind"], a["fix"]["value"]) for a in fixed} == {
+            ("labels", "system", "libdmtx0b"),
+            ("pylibdmtx", "system", "libdmtx0b"),
+        }
         assert "Unable to find dmtx shared library" in fixed[0]["evidence"][0]

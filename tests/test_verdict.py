@@ -61,6 +61,8 @@ def test_each_meaning_of_a_failed_import(tmp_path: Path) -> None:
         _failed("oldplug", "oldplug", "ImportError: cannot import name 'gone' from 'hostlib' (x)"),
         # a submodule that refuses to load outside its context
         _failed("zorblax.doctestonly", "zorblax", "LookupError: only inside a doctest (z.py:4)"),
+        # a submodule that needs its package's compiled part, which was not built
+        _failed("zorblax.fastpath", "zorblax", "ModuleNotFoundError: No module named 'zorblax._c'"),
     ]
     provided = {"zorblax", "frobnik", "oldplug", "hostlib"}
     judged = {j.module: j.kind for j in judge(failed, _project(tmp_path), provided, imports, {})}
@@ -74,6 +76,7 @@ def test_each_meaning_of_a_failed_import(tmp_path: Path) -> None:
         "fastjsonish": FailureKind.GUARDED,
         "oldplug": FailureKind.INCOMPATIBLE,
         "zorblax.doctestonly": FailureKind.UPSTREAM,
+        "zorblax.fastpath": FailureKind.OPTIONAL,
     }
 
 
@@ -132,6 +135,7 @@ def test_public_submodules_from_record() -> None:
         "zorb/io/deep.py",
         "zorb/fast.cpython-312-x86_64-linux-gnu.so",
         "zorb/data/notes.txt",
+        "zorb/zorb.abi3.so",  # the package's own implementation, loaded by zorb itself
     ]
     assert public_submodules(record, ["zorb"]) == ["zorb.fast", "zorb.io", "zorb.plot"]
 

@@ -211,12 +211,26 @@ class Engine:
 
     def _fix(self, matched: list[tuple[Failure, list[Match]]]) -> list[Attempt]:
         chosen: list[Attempt] = []
+        shared: list[Attempt] = []  # answered by a fix chosen for another failure
         for failure, hits in matched:
             picked = (
                 self._undeclared_fix(failure)
                 if failure.stage == "undeclared"
                 else _pick(failure, hits, self.ctx)
             )
+            if not picked and chosen:
+                # a fix chosen this round for another failure may answer this one too (one
+                # missing library, two packages that load it): judged with the others
+                this_round = {a.fix for a in chosen if a.fix is not None}
+                self.ctx.tried -= this_round
+                try:
+                    again = _pick(failure, hits, self.ctx) if failure.stage != "undeclared" else []
+                finally:
+                    self.ctx.tried |= this_round
+                same = [_attempt(failure, hit, fix) for hit, fix in again if fix in this_round]
+                if same:
+                    shared += same
+                    continue
             if not picked and failure.tolerated and not self.strict:
                 self.attempts.append(_attempt(failure, hits[0] if hits else None, None))
                 self.attempts[-1].outcome = "no fix known"
@@ -234,9 +248,9 @@ class Engine:
             for hit, fix in picked:
                 chosen.append(_attempt(failure, hit, fix))
                 self.ctx.tried.add(fix)
-        self.attempts.extend(chosen)
+        self.attempts.extend(chosen + shared)
         self._apply([a for a in chosen if a.fix is not None])
-        return chosen
+        return chosen + shared
 
     def _lock(self, pins: list[MovedPin]) -> LockResult:
         return lock(self.project, self.target, {}, pins=pins, added=list(self.plan.added.values()))

@@ -128,6 +128,12 @@ def public_submodules(record_paths: Iterable[str], packages: Iterable[str]) -> l
                 name = rest[0]
             else:
                 continue
-            if name and not name.startswith("_") and name not in _NOT_PUBLIC:
+            # pkg.pkg is the package's own implementation module, loaded by pkg itself (cv2.cv2)
+            if (
+                name
+                and not name.startswith("_")
+                and name not in _NOT_PUBLIC
+                and name != package[-1]
+            ):
                 found.add(".".join((*package, name)))
     return sorted(found)

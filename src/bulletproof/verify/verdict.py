@@ -117,6 +117,17 @@ def judge(  # noqa: PLR0917  (the facts a verdict is made of, each named)
             not is_own
             and code is None
             and check.module not in provided
+            and _private_part(missing_name, check.module)
+        ):
+            kind, why = (
+                FailureKind.OPTIONAL,
+                f"needs {missing_name}, a part of {check.distribution} that was not built or "
+                f"installed (an accelerator); {check.module.split('.')[0]} itself imports",
+            )
+        elif (
+            not is_own
+            and code is None
+            and check.module not in provided
             and kind_name not in _ENVIRONMENT_ERRORS
         ):
             kind, why = (
@@ -153,6 +164,14 @@ def judge(  # noqa: PLR0917  (the facts a verdict is made of, each named)
             )
         out.append(Judged(check.module, check.distribution, kind, why))
     return tuple(out)
+
+
+def _private_part(missing: str, module: str) -> bool:
+    """A submodule that needs a private module of its own package (``yaml._yaml``): the
+    package's optional compiled part, absent."""
+    parts = missing.split(".")
+    same_package = parts[0] == module.split(".", maxsplit=1)[0]
+    return len(parts) > 1 and same_package and parts[-1].startswith("_")
 
 
 def _own_attribute(error: str, module: str) -> bool:
