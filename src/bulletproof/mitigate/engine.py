@@ -25,7 +25,7 @@ from bulletproof.host import pkgmgr
 from bulletproof.host.pythons import query
 from bulletproof.knowledge.mappings import DistroMapping
 from bulletproof.mitigate.plan import Attempt, Failure, Fix, Plan
-from bulletproof.mitigate.propose import Context, candidates
+from bulletproof.mitigate.propose import Context, candidates, fallbacks
 from bulletproof.mitigate.trials import failing_builds
 from bulletproof.mitigate.undeclared import proposals
 from bulletproof.model import (
@@ -196,6 +196,11 @@ class Engine:
                 continue
             still = any(
                 f.package == attempt.package
+                and f.stage == attempt.stage
+                and not attempt.signature  # no signature to compare: the failure itself
+                for f, _ in matched
+            ) or any(
+                f.package == attempt.package
                 and any(
                     # the same signature saying the same thing (evidence lines name paths
                     # that change with the generation and the interpreter)
@@ -330,7 +335,7 @@ class Engine:
         self._read_lock()
 
 
-def _pick(failure: Failure, matches: list[Match], ctx: Context) -> list[tuple[Match, Fix]]:
+def _pick(failure: Failure, matches: list[Match], ctx: Context) -> list[tuple[Match | None, Fix]]:
     """Per signature, the first match that has a fix here; of those, the least intrusive level
     only (a moved pin makes a missing header moot, so they are not applied together)."""
     best: dict[str, tuple[Match, Fix]] = {}
@@ -341,7 +346,13 @@ def _pick(failure: Failure, matches: list[Match], ctx: Context) -> list[tuple[Ma
         if found:
             best[hit.signature.id] = (hit, found[0])
     if not best:
-        return []
+        # nothing recognised it, or nothing it suggests is concrete here: the moves that need
+        # no recognition (a version with a wheel, an older interpreter)
+        if failure.stage not in ("build", "import") or failure.tolerated:
+            return []  # a tolerated failure is moved only where a signature says how
+        cause = matches[0].cause if matches else "no known signature matched"
+        moves = fallbacks(failure.package, cause, ctx)
+        return [(matches[0] if matches else None, moves[0])] if moves else []
     lowest = min(fix.level for _, fix in best.values())
     return [(m, f) for m, f in best.values() if f.level == lowest]
 

@@ -57,13 +57,32 @@ def _concrete(  # noqa: PLR0911  (one return per remedy kind)
     if "env" in remedy:
         return Fix("env", remedy["env"])
     if "pin" in remedy:
-        return _pin(remedy.get("package") or package, remedy["pin"], match, ctx)
+        return _pin(remedy.get("package") or package, remedy["pin"], match.cause, ctx)
     if "interpreter" in remedy:
-        mine = Version(ctx.interpreter.minor)
-        older = [i for i in ctx.others() if Version(i.minor) < mine]
-        fixes = [Fix("interpreter", str(i.path)) for i in older]
-        return next((f for f in fixes if f not in ctx.tried), None)  # the next older one
+        return _older_interpreter(ctx)
     return None
+
+
+def _older_interpreter(ctx: Context) -> Fix | None:
+    mine = Version(ctx.interpreter.minor)
+    older = [i for i in ctx.others() if Version(i.minor) < mine]
+    fixes = [Fix("interpreter", str(i.path)) for i in older]
+    return next((f for f in fixes if f not in ctx.tried), None)  # the next older one
+
+
+MAX_BLIND_INTERPRETERS = 2
+
+
+def fallbacks(package: str, cause: str, ctx: Context) -> list[Fix]:
+    """What to try when no signature recognises a failure, least intrusive first: the nearest
+    newer release of the failing package with a wheel for the target (else one that builds),
+    then the nearest older one, then an older local interpreter the project allows."""
+    found = [_pin(package, d, cause, ctx) for d in ("newer", "older")] if package else []
+    # an unrecognised failure rarely depends on the Python version: the nearest older ones only
+    walked = sum(1 for fix in ctx.tried if fix.kind == "interpreter")
+    if walked < MAX_BLIND_INTERPRETERS:
+        found.append(_older_interpreter(ctx))
+    return [f for f in found if f is not None and f not in ctx.tried]
 
 
 def _system_by_id(identifier: str, ctx: Context) -> Fix | None:
@@ -93,7 +112,7 @@ def _first_installable(names: tuple[str, ...], ctx: Context) -> Fix | None:
     return Fix("system", usable[0]) if usable else None
 
 
-def _pin(package: str, direction: str, match: Match, ctx: Context) -> Fix | None:
+def _pin(package: str, direction: str, cause: str, ctx: Context) -> Fix | None:
     name = package.lower()
     current = ctx.locked.get(name)
     if current is None:
@@ -105,5 +124,5 @@ def _pin(package: str, direction: str, match: Match, ctx: Context) -> Fix | None
     )
     if version is None:
         return None
-    reason = f"{name} {was} failed: {match.cause}"
+    reason = f"{name} {was} failed: {cause}"
     return Fix("pin", f"{name}=={version}", package=name, was=was, reason=reason)
