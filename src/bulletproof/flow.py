@@ -17,7 +17,7 @@ from packaging.version import Version
 
 from bulletproof import __version__
 from bulletproof.analyze.doctor import diagnose
-from bulletproof.analyze.lock import LOCK_NAME, carried_added, carried_pins, read_lock_meta
+from bulletproof.analyze.lock import LOCK_NAME, carried_fixes, read_lock_meta
 from bulletproof.apply.generations import Generation, Store
 from bulletproof.apply.system import install_missing
 from bulletproof.errors import InputError
@@ -123,8 +123,7 @@ def setup(
         lock_before = _read(project.root / LOCK_NAME)
         lock_meta = read_lock_meta(project.root / LOCK_NAME)
         out.target = target = choose_target(project, wanted, ui, lock_meta=lock_meta)
-        pins = carried_pins(lock_meta, project, target)
-        added = carried_added(lock_meta, project, target)
+        pins, added = carried_fixes(lock_meta, project, target)
         with ui.step(f"Locking for Python {target.interpreter.version}") as detail:
             out.lock = locked = lock_with_retry(
                 project, target, lock_meta, pins, out.attempts, added=added

@@ -202,11 +202,9 @@ def _static_extras(root: Path, data: dict[str, Any]) -> set[str] | None:
         return set(extras)
     setup_cfg = root / "setup.cfg"
     if setup_cfg.is_file() and not (root / "setup.py").is_file():
-        parser = configparser.ConfigParser(interpolation=None)
-        try:
-            parser.read(setup_cfg, encoding="utf-8")
-        except configparser.Error as exc:
-            raise InputError(f"setup.cfg: cannot be read: {exc}") from None
+        parser = _read_setup_cfg(setup_cfg)
+        if parser is None:
+            raise InputError("setup.cfg: cannot be read (not valid INI)")
         if parser.has_section("options.extras_require"):
             return set(parser.options("options.extras_require"))
         return set()
@@ -233,13 +231,19 @@ def _metadata_source(root: Path, data: dict[str, Any]) -> tuple[Path | None, str
     return None, "requirements"
 
 
-def _setup_cfg_has_metadata(path: Path) -> bool:
+def _read_setup_cfg(path: Path) -> configparser.ConfigParser | None:
+    """setup.cfg as setuptools reads it (no interpolation); None when it is not valid INI."""
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read(path, encoding="utf-8")
     except configparser.Error:
-        return False
-    return parser.has_option("metadata", "name")
+        return None
+    return parser
+
+
+def _setup_cfg_has_metadata(path: Path) -> bool:
+    parser = _read_setup_cfg(path)
+    return parser is not None and parser.has_option("metadata", "name")
 
 
 def _groups(root: Path, data: dict[str, Any]) -> tuple[dict[str, list[str]], list[str]]:
@@ -430,14 +434,9 @@ def _unchosen(
 def _setup_name(root: Path) -> str | None:
     """The distribution name a setup.cfg or a literal ``setup(name=...)`` gives."""
     setup_cfg = root / "setup.cfg"
-    if setup_cfg.is_file():
-        parser = configparser.ConfigParser(interpolation=None)
-        try:
-            parser.read(setup_cfg, encoding="utf-8")
-            if parser.has_option("metadata", "name"):
-                return parser.get("metadata", "name").strip() or None
-        except configparser.Error:
-            pass
+    parser = _read_setup_cfg(setup_cfg) if setup_cfg.is_file() else None
+    if parser is not None and parser.has_option("metadata", "name"):
+        return parser.get("metadata", "name").strip() or None
     setup_py = root / "setup.py"
     if setup_py.is_file():
         text = setup_py.read_text(encoding="utf-8", errors="replace")

@@ -100,33 +100,19 @@ def read_lock_meta(path: Path) -> dict[str, Any]:
     return meta if isinstance(meta, dict) else {}
 
 
-def carried_pins(previous: Mapping[str, Any], project: Project, target: Target) -> list[MovedPin]:
-    """The moved pins of the previous lock, while the project's own inputs are as they were then
-    (a changed requirement may have moved past the failure: the engine finds out again)."""
-    if previous.get("base-hash") != input_hash(project, target, previous_added(previous)):
-        return []
-    pins = [MovedPin.from_dict(raw) for raw in previous.get("moved-pins", [])]
-    return [p for p in pins if p is not None]
-
-
-def carried_added(
+def carried_fixes(
     previous: Mapping[str, Any], project: Project, target: Target
-) -> list[AddedRequirement]:
-    """The requirements a previous lock added for undeclared imports, while the project's own
-    inputs are as they were then."""
-    if previous.get("base-hash") != input_hash(project, target, previous_added(previous)):
-        return []
-    found = [AddedRequirement.from_dict(raw) for raw in previous.get("added", [])]
-    return [a for a in found if a is not None]
-
-
-def previous_added(previous: Mapping[str, Any]) -> list[str]:
-    """The requirements a previous lock added for undeclared imports."""
-    return [
-        str(a["requirement"])
-        for a in previous.get("added", [])
-        if isinstance(a, dict) and isinstance(a.get("requirement"), str)
-    ]
+) -> tuple[list[MovedPin], list[AddedRequirement]]:
+    """The moved pins and the requirements added for undeclared imports of the previous lock,
+    while the project's own inputs are as they were then (a changed requirement may have moved
+    past the failure: the engine finds out again). One input hash for both."""
+    added = [AddedRequirement.from_dict(raw) for raw in previous.get("added", [])]
+    kept = [a for a in added if a is not None]
+    base = input_hash(project, target, [a.requirement for a in kept])
+    if previous.get("base-hash") != base:
+        return [], []
+    pins = [MovedPin.from_dict(raw) for raw in previous.get("moved-pins", [])]
+    return [p for p in pins if p is not None], kept
 
 
 def lock(
