@@ -3,15 +3,13 @@ newer release has a wheel for the target, ends verified with the pin moved (in t
 
 from __future__ import annotations
 
-import io
 import json
-import tarfile
 from pathlib import Path
 
 import pytest
 
 from bulletproof.cli import main
-from tests.fixtures.wheels import make_wheel
+from tests.fixtures.wheels import make_wheel, write_sdist
 
 _FAILING_BACKEND = """
 def get_requires_for_build_wheel(config_settings=None):
@@ -23,21 +21,16 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
 
 
 def _failing_sdist(dest: Path, name: str, version: str) -> None:
-    """An sdist whose build fails with a message no signature, table or code names; its
-    PKG-INFO (Metadata-Version 2.2, nothing dynamic) lets the resolver read it unbuilt."""
-    base = f"{name}-{version}"
-    files = {
-        "PKG-INFO": f"Metadata-Version: 2.2\nName: {name}\nVersion: {version}\n",
-        "pyproject.toml": '[build-system]\nrequires = []\nbuild-backend = "qrxl_backend"\n'
-        'backend-path = ["."]\n',
-        "qrxl_backend.py": _FAILING_BACKEND,
-    }
-    with tarfile.open(dest / f"{base}.tar.gz", "w:gz") as archive:
-        for path, text in files.items():
-            data = text.encode()
-            member = tarfile.TarInfo(f"{base}/{path}")
-            member.size = len(data)
-            archive.addfile(member, io.BytesIO(data))
+    """An sdist whose build fails with a message no signature, table or code names."""
+    pyproject = (
+        '[build-system]\nrequires = []\nbuild-backend = "qrxl_backend"\nbackend-path = ["."]\n'
+    )
+    write_sdist(
+        dest,
+        name,
+        version,
+        {"pyproject.toml": pyproject, "qrxl_backend.py": _FAILING_BACKEND},
+    )
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from bulletproof.tomlcompat import tomllib
+from tests.fixtures.wheels import make_wheel, write_sdist
 from tests.fresh.system import FreshSystem, fresh_system
 
 pytestmark = [pytest.mark.fresh, pytest.mark.registry, pytest.mark.slow]
@@ -129,3 +130,72 @@ def test_file_index_fixes_a_package_nothing_names(bulletproof_wheel: Path, tmp_p
             ("pylibdmtx", "system", "libdmtx0b"),
         }
         assert "Unable to find dmtx shared library" in fixed[0]["evidence"][0]
+
+
+_CODEC_SETUP = """
+from setuptools import Extension, setup
+setup(ext_modules=[Extension("qwzxcodec._codec", ["codec.c"], libraries=["speex"])])
+"""
+_CODEC_C = """
+#include <Python.h>
+#include <speex/speex.h>
+static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, "_codec", 0, -1, 0};
+PyMODINIT_FUNC PyInit__codec(void) { SpeexBits b; speex_bits_init(&b); return PyModule_Create(&m); }
+"""
+# the lazy package: its top level imports; its submodule looks for a library and, not finding it,
+# fails in words of its own
+_VOICE = {
+    "qwzxvoice/__init__.py": "",
+    "qwzxvoice/codec.py": "import ctypes, ctypes.util\n_path = ctypes.util.find_library('gsm')\n"
+    "if _path is None:\n    raise OSError('qwzx: the voice lattice is absent (code 41)')\n"
+    "LIB = ctypes.CDLL(_path)\n",
+}
+
+
+def _unnamed_house(house: Path) -> None:
+    """A wheel and an sdist that no signature, table or code names, built for this test."""
+    house.mkdir(parents=True)
+    make_wheel(house, "qwzxvoice", "1.0", dict(_VOICE))
+    write_sdist(
+        house,
+        "qwzxcodec",
+        "1.0",
+        {
+            "pyproject.toml": '[build-system]\nrequires = ["setuptools"]\n'
+            'build-backend = "setuptools.build_meta"\n'
+            '[project]\nname = "qwzxcodec"\nversion = "1.0"\n',
+            "setup.py": _CODEC_SETUP,
+            "codec.c": _CODEC_C,
+            "qwzxcodec/__init__.py": "from qwzxcodec import _codec\n",
+        },
+    )
+
+
+@pytest.mark.parametrize("suite", ["bookworm", "trixie"])
+def test_packages_nothing_names_are_repaired(
+    suite: str, bulletproof_wheel: Path, tmp_path: Path
+) -> None:
+    """A build that needs a header (a novel package's C extension including speex/speex.h) and
+    a lazy package whose submodule does not find a library and says so in its own words: the
+    file index (or, where its Contents cannot be verified, apt's lists) names the packages."""
+    with fresh_system(suite, tmp_path, bulletproof_wheel) as system:
+        _unnamed_house(system.path("/work/house"))
+        project = system.path("/work/case")
+        project.mkdir(parents=True)
+        (project / "requirements.txt").write_text("qwzxvoice==1.0\nqwzxcodec==1.0\n")
+        bp = "/opt/bulletproof/bin/bulletproof"
+        setup = system.run(
+            [bp, "setup", "/work/case", "--yes", "--json", "/work/setup.json"],
+            env=["UV_FIND_LINKS=/work/house"],
+        )
+        assert setup.returncode == 0, f"{setup.stdout}\n{setup.stderr[-4000:]}"
+        result = json.loads(system.path("/work/setup.json").read_text())
+        fixed = {
+            (a["package"], a["fix"]["value"])
+            for a in result["mitigation"]
+            if a["outcome"] == "fixed" and a["fix"]["kind"] == "system"
+        }
+        assert ("qwzxcodec", "libspeex-dev") in fixed, result["mitigation"]
+        assert any(p == "qwzxvoice" and v.startswith("libgsm1") for p, v in fixed), fixed
+        for module in ("qwzxvoice.codec", "qwzxcodec"):
+            system.must(["/work/case/.venv/bin/python", "-c", f"import {module}"])

@@ -17,7 +17,7 @@ from bulletproof.flow import Outcome, choose_target, locked_run, setup, verify_o
 from bulletproof.generate.troubleshooting import save_attempts
 from bulletproof.generate.troubleshooting import write as write_troubleshooting
 from bulletproof.host.probe import probe_host
-from bulletproof.mitigate.engine import Unfixable
+from bulletproof.mitigate.consent import Unfixable
 from bulletproof.model import Finding, Host, LockResult, Project, Selection, Severity, Verdict
 from bulletproof.project import discover
 from bulletproof.report import jsonreport

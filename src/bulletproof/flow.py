@@ -27,7 +27,7 @@ from bulletproof.host.pythons import find_interpreters, select_target, target_fr
 from bulletproof.knowledge.mappings import DistroMapping, ecosystem_for, load_mapping
 from bulletproof.mitigate.engine import Engine
 from bulletproof.mitigate.plan import Attempt
-from bulletproof.mitigate.resolve import lock_with_retry
+from bulletproof.mitigate.resolve import Repair, lock_with_retry
 from bulletproof.model import (
     Diagnosis,
     Interpreter,
@@ -124,10 +124,18 @@ def setup(
         lock_meta = read_lock_meta(project.root / LOCK_NAME)
         out.target = target = choose_target(project, wanted, ui, lock_meta=lock_meta)
         pins, added = carried_fixes(lock_meta, project, target)
+        mapping = _mapping()
         with ui.step(f"Locking for Python {target.interpreter.version}") as detail:
-            out.lock = locked = lock_with_retry(
-                project, target, lock_meta, pins, out.attempts, added=added
+            done = lock_with_retry(
+                project,
+                target,
+                lock_meta,
+                pins,
+                out.attempts,
+                added=added,
+                repair=Repair(ui, mapping, assume_yes, system),
             )
+            out.lock = locked = done.result
             detail.append(f"{locked.packages} packages" + (", unchanged" if locked.reused else ""))
         for note in locked.notes:
             ui.say(note)
@@ -157,11 +165,12 @@ def setup(
             locked,
             store,
             ui,
-            _mapping(),
+            mapping,
             assume_yes,
             import_timeout,
             others=lambda: _other_interpreters(project, target),
-            constraints=diagnosis.build_constraints,
+            constraints=(*diagnosis.build_constraints, *done.build_constraints),
+            env=done.env,
             allow_system=system,
             strict=strict,
             added=tuple(added),

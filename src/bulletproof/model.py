@@ -199,6 +199,9 @@ class ModuleCheck:
     status: ImportStatus
     seconds: float
     error: str = ""
+    # the libraries the module tried to load and could not (ctypes, cffi, find_library, the
+    # loader, an extension's unresolved DT_NEEDED): what the file index is asked for
+    libraries: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -31,10 +31,12 @@ class FreshSystem:
         self.suite = suite
 
     def run(
-        self, argv: Sequence[str], *, timeout: float = 1800
+        self, argv: Sequence[str], *, timeout: float = 1800, env: Sequence[str] = ()
     ) -> subprocess.CompletedProcess[str]:
-        """Run a command inside, as root with a plain environment (no host settings leak in)."""
-        env = [
+        """Run a command inside, as root with a plain environment (no host settings leak in),
+        plus the ``env`` settings given (NAME=value)."""
+        settings = [
+            *env,
             f"PATH={PATH}",
             "HOME=/root",
             "LANG=C.UTF-8",
@@ -43,7 +45,7 @@ class FreshSystem:
             "PIP_DISABLE_PIP_VERSION_CHECK=1",
         ]
         return subprocess.run(
-            ["chroot", str(self.root), "/usr/bin/env", "-i", *env, *argv],
+            ["chroot", str(self.root), "/usr/bin/env", "-i", *settings, *argv],
             capture_output=True,
             text=True,
             timeout=timeout,

@@ -14,6 +14,7 @@ import re
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from bulletproof.analyze.lockinputs import (
     missing_extras,
     names_project,
 )
-from bulletproof.errors import InputError, ResolutionError, ToolError
+from bulletproof.errors import InputError, LockBuildError, ResolutionError, ToolError
 from bulletproof.fsutil import atomic_write
 from bulletproof.host.pythons import stat_key
 from bulletproof.model import AddedRequirement, LockResult, MovedPin, Project, Target
@@ -123,12 +124,16 @@ def lock(
     into: Path | None = None,
     pins: Sequence[MovedPin] = (),
     added: Sequence[AddedRequirement] = (),
+    build_constraints: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
 ) -> LockResult:
     """Reuse DIR/pylock.toml when ``previous`` (its [tool.bulletproof] table, as the caller read
     it with read_lock_meta) was made from the same inputs; else resolve again, into ``into``
     when given (doctor leaves the project as it was) or DIR/pylock.toml. ``pins`` are moved
     pins: uv overrides, recorded with their reasons in the lock, never in the user's files;
-    ``added`` are requirements for imports the project does not declare, recorded likewise."""
+    ``added`` are requirements for imports the project does not declare, recorded likewise.
+    ``build_constraints`` and ``env`` are fixes for the builds the resolver makes to read an
+    sdist's metadata."""
     path = into or project.root / LOCK_NAME
     reusable = project.root / LOCK_NAME
     added_reqs = [a.requirement for a in added]
@@ -159,7 +164,10 @@ def lock(
     scratch = path.parent if into else project.root / ".bulletproof"
     scratch.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(dir=scratch, prefix="lock-") as tmp:
-        body, stderr, notes, own_error = _compile(project, target, Path(tmp), pinned, added_reqs)
+        builds = _Builds(tuple(build_constraints), dict(env or {}))
+        body, stderr, notes, own_error = _compile(
+            project, target, Path(tmp), pinned, added_reqs, builds=builds
+        )
         body = _relative_paths(body, Path(tmp), path.parent)
         packages_hash = "sha256:" + hashlib.sha256(body).hexdigest()
         packages = len(tomllib.loads(body.decode()).get("packages", []))
@@ -186,8 +194,22 @@ def lock(
     )
 
 
+@dataclass(frozen=True)
+class _Builds:
+    """What the resolver's own builds of sdists get: build constraints, environment fixes."""
+
+    constraints: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
+
+
 def _compile(
-    project: Project, target: Target, tmp: Path, pinned: list[str], added: list[str]
+    project: Project,
+    target: Target,
+    tmp: Path,
+    pinned: list[str],
+    added: list[str],
+    *,
+    builds: _Builds,
 ) -> tuple[bytes, str, tuple[str, ...], str]:
     """Run uv pip compile, with the retries a project's own inputs can call for: guessed dev
     extras that do not exist, a team lock that conflicts, the project's own metadata that does
@@ -205,7 +227,7 @@ def _compile(
             team_lock=team_lock,
             with_project=with_project,
         )
-        done = _run_compile(project, target, tmp, inputs, pinned)
+        done = _run_compile(project, target, tmp, inputs, pinned, builds=builds)
         if done.ok:
             body = (tmp / LOCK_NAME).read_bytes().rstrip(b"\n")
             return body, done.stderr, (*inputs.notes, *extra_notes), own_error
@@ -244,7 +266,13 @@ def _compile(
 
 
 def _run_compile(
-    project: Project, target: Target, tmp: Path, inputs: Inputs, pinned: list[str]
+    project: Project,
+    target: Target,
+    tmp: Path,
+    inputs: Inputs,
+    pinned: list[str],
+    *,
+    builds: _Builds,
 ) -> proc.Completed:
     for name, text in inputs.files.items():
         (tmp / name).write_text(text, encoding="utf-8")
@@ -252,6 +280,9 @@ def _run_compile(
     if pinned:
         (tmp / "overrides.txt").write_text("\n".join(pinned) + "\n", encoding="utf-8")
         overrides = ["--override", str(tmp / "overrides.txt")]
+    if builds.constraints:
+        (tmp / "build-constraints.txt").write_text("\n".join(builds.constraints) + "\n")
+        overrides += ["--build-constraints", str(tmp / "build-constraints.txt")]
     files = [str(p) for p in project.input_files if p != project.pyproject or inputs.with_project]
     args = [str(tmp / a) if a in inputs.files else a for a in inputs.args]
     (tmp / LOCK_NAME).unlink(missing_ok=True)
@@ -270,7 +301,7 @@ def _run_compile(
             "--no-header",
         ],
         cwd=project.root,
-        env=inputs.env,
+        env={**inputs.env, **builds.env},
         timeout=RESOLVE_TIMEOUT,
     )
 
@@ -294,6 +325,10 @@ def _yanked(stderr: str) -> list[str]:
     return sorted(set(re.findall(r"`?([A-Za-z0-9._-]+==[^`\s]+)`? is yanked", stderr)))
 
 
+# uv's own report of an sdist it built to read its metadata ("Failed to build `name==1.0`")
+_FAILED_BUILD = re.compile(r"Failed to (?:download and )?build `([A-Za-z0-9._-]+)(?:==([^`\s]+))?")
+
+
 def _resolution_error(stderr: str) -> Exception:
     text = stderr.strip()
     lowered = text.lower()
@@ -302,6 +337,14 @@ def _resolution_error(stderr: str) -> Exception:
         return ToolError(
             "could not reach the package index while locking",
             hint="check the network, or the index settings (UV_INDEX_URL, UV_FIND_LINKS)",
+            detail=text,
+        )
+    built = _FAILED_BUILD.search(text)
+    if built and "no solution found" not in lowered:
+        return LockBuildError(
+            f"{built.group(1)} does not build, and the resolver needs its metadata",
+            package=built.group(1),
+            version=built.group(2) or "",
             detail=text,
         )
     if "no solution found" in lowered or "unsatisfiable" in lowered:

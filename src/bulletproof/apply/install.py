@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from bulletproof import proc
@@ -24,10 +25,12 @@ def build_environment(
     target: Target,
     *,
     build_constraints: tuple[str, ...] = (),
+    env: Mapping[str, str] | None = None,
     own_build_failed: bool = False,
 ) -> None:
     """Create a venv at ``path`` (a real directory) and install exactly the lock into it;
-    ``build_constraints`` apply to the isolated environments of source builds only."""
+    ``build_constraints`` apply to the isolated environments of source builds only, ``env`` (the
+    variables the repair set) to every build."""
     uv = proc.uv_bin()
     real = path.resolve()  # shebangs and pyvenv.cfg must name the generation, never DIR/.venv
     python = str(real / "bin" / "python")
@@ -58,9 +61,11 @@ def build_environment(
         sync += ["--build-constraints", str(constraints)]
     # Every artefact is pinned by hash in the lock, so uv's cache is as good as the index: try it
     # alone first and spare a revalidation request per package; go online only when it lacks one.
-    done = proc.run([*sync, "--offline"], cwd=project.root, venv=real, timeout=INSTALL_TIMEOUT)
+    done = proc.run(
+        [*sync, "--offline"], cwd=project.root, venv=real, env=env, timeout=INSTALL_TIMEOUT
+    )
     if not done.ok:
-        done = proc.run(sync, cwd=project.root, venv=real, timeout=INSTALL_TIMEOUT)
+        done = proc.run(sync, cwd=project.root, venv=real, env=env, timeout=INSTALL_TIMEOUT)
     _must(done, "could not install the locked packages")
     for entry in local:
         if entry.path is not None and entry.path.resolve() == project.root.resolve():
@@ -79,6 +84,7 @@ def build_environment(
                 ],
                 cwd=project.root,
                 venv=real,
+                env=env,
                 timeout=INSTALL_TIMEOUT,
             ),
             f"could not install {entry.name} from {entry.where}",
@@ -99,7 +105,7 @@ def build_environment(
             ],
             cwd=project.root,
             venv=real,
-            env=dict(project.build_env),
+            env={**(env or {}), **dict(project.build_env)},
             timeout=INSTALL_TIMEOUT,
         )
         own_error = "" if done.ok else (done.stderr.strip() or done.stdout.strip())

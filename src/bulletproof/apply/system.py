@@ -8,6 +8,8 @@ import sys
 
 from bulletproof import proc
 from bulletproof.errors import BulletproofError, ToolError
+from bulletproof.host import pkgmgr
+from bulletproof.knowledge.mappings import DistroMapping
 from bulletproof.model import SystemPlan
 from bulletproof.report.terminal import Ui
 
@@ -51,3 +53,19 @@ def install_missing(plan: SystemPlan, ui: Ui, *, assume_yes: bool) -> list[str]:
                     hint="run it yourself to see what the package manager needs",
                 )
     return shown
+
+
+def install_named(
+    names: tuple[str, ...], mapping: DistroMapping, ui: Ui, *, assume_yes: bool
+) -> None:
+    """Install these packages of the distro (a fix's), after consent; the commands run are
+    recorded in the report."""
+    plan = SystemPlan(
+        mapping.ecosystem,
+        mapping.manager.name,
+        names,
+        names,
+        pkgmgr.install_commands(mapping.manager, names),
+    )
+    ran = install_missing(plan, ui, assume_yes=assume_yes)
+    ui.record.messages.extend(f"ran: {c}" for c in ran)

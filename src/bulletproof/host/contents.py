@@ -10,17 +10,15 @@ import logging
 import re
 import time
 import urllib.request
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from platformdirs import user_cache_path
 
 from bulletproof import proc
 from bulletproof.fsutil import atomic_write
-
-if TYPE_CHECKING:
-    from bulletproof.host.fileindex import Query
+from bulletproof.host.filequery import Query
 
 log = logging.getLogger(__name__)
 SOURCES = Path("/etc/apt")
@@ -29,8 +27,9 @@ MAX_AGE = 7 * 24 * 3600.0
 FETCH_TIMEOUT = 300.0
 
 
-def sources(root: Path = SOURCES) -> list[tuple[str, str, str]]:
+def sources(root: Path | None = None) -> list[tuple[str, str, str]]:
     """(uri, suite, component) of the deb sources, in apt's order; both file formats."""
+    root = SOURCES if root is None else root
     found: list[tuple[str, str, str]] = []
     one_line = [root / "sources.list", *sorted((root / "sources.list.d").glob("*.list"))]
     for path in one_line:
@@ -73,13 +72,13 @@ def architecture() -> str:
     return done.stdout.strip() or "amd64"
 
 
-def search(query: Query) -> list[tuple[str, str]]:
+def search(query: Query, found: Sequence[Path] | None = None) -> list[tuple[str, str]]:
     """(path, package) for every line of the release's Contents indexes the query matches."""
     pattern, needle = query.path_pattern(), query.needle()
     insensitive = bool(pattern.flags & re.IGNORECASE)
     needle = needle.lower() if insensitive else needle
     hits: list[tuple[str, str]] = []
-    for index in indexes():
+    for index in indexes() if found is None else found:
         with gzip.open(index, "rt", encoding="utf-8", errors="replace") as handle:
             for line in handle:
                 if needle not in (line.lower() if insensitive else line):
@@ -104,6 +103,7 @@ def indexes() -> list[Path]:
     return out
 
 
+@cache  # once a run: a mismatched index is not fetched again for every query
 def _fetch(uri: str, suite: str, component: str, arch: str) -> Path | None:
     name = re.sub(r"[^\w.-]+", "_", f"{uri}_{suite}_{component}_{arch}") + ".gz"
     cached = user_cache_path("bulletproof") / "contents" / name
@@ -111,24 +111,35 @@ def _fetch(uri: str, suite: str, component: str, arch: str) -> Path | None:
         return cached
     # Debian keeps it per component; Ubuntu per suite
     for relative in (f"{component}/Contents-{arch}.gz", f"Contents-{arch}.gz"):
-        url = f"{uri}/dists/{suite}/{relative}"
-        if not url.startswith(("http://", "https://")):
+        base = f"{uri}/dists/{suite}/"
+        if not base.startswith(("http://", "https://")):
             continue  # file:, cdrom: and mirror+ sources have no index to fetch this way
-        try:
-            with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT) as response:  # noqa: S310
-                data = response.read()
-        except OSError as exc:
-            log.info("no Contents index at %s: %s", url, exc)
-            continue
         expected = _release_hash(uri, suite, relative)
-        actual = hashlib.sha256(data).hexdigest()
-        if expected is not None and expected != actual:
-            log.warning("the Contents index at %s does not match apt's Release; ignored", url)
-            continue
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(cached, data)
-        return cached
+        urls = [base + relative]
+        if expected is not None:  # a mirror that lags behind its Release keeps the file by hash
+            folder = relative.rpartition("/")[0]
+            urls.append(base + (folder + "/" if folder else "") + f"by-hash/SHA256/{expected}")
+        for url in urls:
+            data = _download(url)
+            if data is None:
+                continue
+            if expected is not None and hashlib.sha256(data).hexdigest() != expected:
+                log.warning("the Contents index at %s does not match apt's Release; ignored", url)
+                continue
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(cached, data)
+            return cached
     return cached if cached.exists() else None  # a stale index beats none
+
+
+def _download(url: str) -> bytes | None:
+    try:
+        with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT) as response:  # noqa: S310
+            data: bytes = response.read()
+    except OSError as exc:
+        log.info("no Contents index at %s: %s", url, exc)
+        return None
+    return data
 
 
 def _release_hash(uri: str, suite: str, relative: str) -> str | None:

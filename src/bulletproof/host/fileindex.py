@@ -11,69 +11,42 @@ from __future__ import annotations
 
 import re
 import shutil
-from dataclasses import dataclass
 from functools import cache
 
 from bulletproof import proc
 from bulletproof.errors import ToolError
-from bulletproof.host import contents
+from bulletproof.host import aptnames, contents
+from bulletproof.host.filequery import Query
 
-KINDS = ("header", "pkgconfig", "link", "soname", "library", "command")
 TIMEOUT = 300.0
-LIBDIR = r"(usr/)?lib(64)?/([\w-]+-linux-[\w]+/)?"
-
-
-@dataclass(frozen=True)
-class Query:
-    kind: str
-    name: str
-
-    def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"unknown file query kind {self.kind!r}")
-
-    @property
-    def stem(self) -> str:
-        """The name without lib prefix and suffixes: what a package's own name tends to contain."""
-        base = self.name.rsplit("/", 1)[-1].lower()
-        base = re.sub(r"(\.so[.\d]*|\.h|\.hpp|\.pc|[-_]config)$", "", base)
-        return base[3:] if base.startswith("lib") and len(base) > 3 else base
-
-    def path_pattern(self) -> re.Pattern[str]:
-        """A pattern over index paths (no leading slash), most specific place first in ranking."""
-        name = re.escape(self.name)
-        patterns = {
-            "header": rf"(usr/)?include/(.+/)?{name}",
-            "pkgconfig": rf"usr/(lib/([\w-]+/)?|share/)pkgconfig/{name}\.pc",
-            "link": rf"{LIBDIR}lib{name}\.(so|a)",
-            "soname": rf"{LIBDIR}{name}",
-            "library": rf"{LIBDIR}lib{re.escape(self.stem)}([-.\d]*)\.so(\.\d+)*",
-            "command": rf"(usr/)?s?bin/{name}",
-        }
-        flags = re.IGNORECASE if self.kind == "library" else 0
-        return re.compile(patterns[self.kind] + r"$", flags)
-
-    def needle(self) -> str:
-        """A plain substring every matching line contains: a cheap filter before the pattern."""
-        if self.kind == "library":
-            return self.stem
-        if self.kind in ("link",):
-            return f"lib{self.name}."
-        return self.name + (".pc" if self.kind == "pkgconfig" else "")
+APT_FILE = "apt-file"
+CONTENTS = "the archive's Contents index"
+PACKAGE_LISTS = "apt's package lists"
 
 
 def providers(query: Query, manager: str) -> list[str]:
     """Package names that provide the file, best first; [] when the index has none or this
     package manager has no file index bulletproof can ask."""
+    return lookup(query, manager)[0]
+
+
+def lookup(query: Query, manager: str) -> tuple[list[str], str]:
+    """(package names best first, which source answered)."""
     if manager == "apt":
-        return rank(query, _apt_file(query) if _apt_file_ready() else contents.search(query))
-    if manager == "dnf":
-        return _dnf(query)
-    if manager == "pacman":
-        return _pacman(query)
-    if manager == "apk":
-        return _apk(query)
-    return []
+        if _apt_file_ready():
+            return rank(query, _apt_file(query)), APT_FILE
+        indexes = contents.indexes()
+        if indexes:
+            return rank(query, contents.search(query, indexes)), CONTENTS
+        # no Contents index that matches apt's signed Release (a mirror that lags behind it,
+        # one that answers 404): the names of what apt itself verified, by Debian's conventions
+        return aptnames.search(query), PACKAGE_LISTS
+    others = {"dnf": (_dnf, "dnf provides"), "pacman": (_pacman, "pacman -F")}
+    others["apk"] = (_apk, "apk's provides")
+    if manager not in others:
+        return [], ""
+    ask, source = others[manager]
+    return ask(query), source
 
 
 def rank(query: Query, hits: list[tuple[str, str]]) -> list[str]:

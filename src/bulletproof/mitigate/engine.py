@@ -5,10 +5,8 @@ Bounded; what it cannot fix ends in Unfixable with every attempt and its evidenc
 
 from __future__ import annotations
 
-import os
 import re
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,13 +17,13 @@ from bulletproof.analyze.signatures import Match, match
 from bulletproof.analyze.wheels import read_locked, source_builds
 from bulletproof.apply.generations import Generation, Store
 from bulletproof.apply.install import build_environment
-from bulletproof.apply.system import install_missing
-from bulletproof.errors import BuildError, BulletproofError, ResolutionError
-from bulletproof.host import pkgmgr
+from bulletproof.apply.system import install_named
+from bulletproof.errors import BuildError, ResolutionError
 from bulletproof.host.pythons import query
 from bulletproof.knowledge.mappings import DistroMapping
+from bulletproof.mitigate.consent import Unfixable, consent
 from bulletproof.mitigate.plan import Attempt, Failure, Fix, Plan
-from bulletproof.mitigate.propose import Context, candidates, fallbacks
+from bulletproof.mitigate.propose import Context, pick
 from bulletproof.mitigate.trials import failing_builds
 from bulletproof.mitigate.undeclared import proposals
 from bulletproof.model import (
@@ -35,7 +33,6 @@ from bulletproof.model import (
     LockResult,
     MovedPin,
     Project,
-    SystemPlan,
     Target,
     Verdict,
     Verification,
@@ -45,14 +42,6 @@ from bulletproof.verify.run import verify
 
 MAX_ROUNDS = 8
 _MISSING = re.compile(r"No module named '([\w.]+)'")
-
-
-class Unfixable(BulletproofError):
-    """Something failed that the engine could not fix; the environment is as it was."""
-
-    def __init__(self, message: str, attempts: list[Attempt], **kw: str) -> None:
-        super().__init__(message, **kw)
-        self.attempts = attempts
 
 
 @dataclass
@@ -70,6 +59,7 @@ class Engine:
     allow_system: bool = True
     strict: bool = False  # only a verified environment ends the loop, not a usable one
     added: tuple[AddedRequirement, ...] = ()  # carried from the previous lock
+    env: Mapping[str, str] = field(default_factory=dict)  # variables the lock's builds needed
     plan: Plan = field(default_factory=Plan)
     attempts: list[Attempt] = field(default_factory=list)
     last_verification: Verification | None = None  # of the last generation that failed it
@@ -85,38 +75,33 @@ class Engine:
         self.declared_elsewhere = list(self.project.unchosen_requirements)
 
     def run(self) -> tuple[Generation, Verification]:
-        saved_env = dict(os.environ)
         self.plan.constraints = list(self.constraints)
+        self.plan.env = dict(self.env)
         self.plan.added = {a.module: a for a in self.added}
         pending: list[Attempt] = []
-        try:
-            for _ in range(MAX_ROUNDS):
-                failures, built, usable = self._try()
-                matched = [(f, match(f.text, f.stage)) for f in failures]
-                self._judge(pending, matched)
-                if built is not None:
-                    return built
-                try:
-                    pending = self._fix(matched)
-                except BaseException:
-                    if usable is not None:
-                        self.store.discard(usable[0])
-                    raise
+        for _ in range(MAX_ROUNDS):
+            failures, built, usable = self._try()
+            matched = [(f, match(f.text, f.stage)) for f in failures]
+            self._judge(pending, matched)
+            if built is not None:
+                return built
+            try:
+                pending = self._fix(matched)
+            except BaseException:
                 if usable is not None:
-                    if not any(a.fix is not None for a in pending):
-                        return usable  # what is left is not the environment's, and stays
                     self.store.discard(usable[0])
-                if self.stale:
-                    self._relock(pending)
-            raise Unfixable(
-                f"still failing after {MAX_ROUNDS} rounds of fixes",
-                self.attempts,
-                hint="the attempts above show what was tried",
-            )
-        finally:
-            os.environ.clear()
-            os.environ.update(saved_env)
-            os.environ.update(self.plan.env)  # a fix in force stays in force for this run
+                raise
+            if usable is not None:
+                if not any(a.fix is not None for a in pending):
+                    return usable  # what is left is not the environment's, and stays
+                self.store.discard(usable[0])
+            if self.stale:
+                self._relock(pending)
+        raise Unfixable(
+            f"still failing after {MAX_ROUNDS} rounds of fixes",
+            self.attempts,
+            hint="the attempts above show what was tried",
+        )
 
     def _read_lock(self) -> None:
         """What the fixes are proposed against: the locked versions, the target interpreter."""
@@ -141,6 +126,7 @@ class Engine:
                     self.project,
                     self.target,
                     build_constraints=tuple(self.plan.constraints),
+                    env=self.plan.env,
                     own_build_failed=bool(self.locked.own_build_error),
                 )
         except BuildError as exc:
@@ -177,7 +163,11 @@ class Engine:
         builds = source_builds(read_locked(self.locked.path), self.target.interpreter)
         with self.ui.step(f"Trying each of {len(builds)} source builds alone") as detail:
             found = failing_builds(
-                builds, self.target.interpreter.path, self.project.root, self.plan.constraints
+                builds,
+                self.target.interpreter.path,
+                self.project.root,
+                self.plan.constraints,
+                self.plan.env,
             )
             detail.append(f"{len(found)} failed")
         return found or [Failure("", "build", exc.detail or exc.message)]
@@ -194,6 +184,11 @@ class Engine:
                     self.plan.undo(attempt.fix)
                     self.stale = True
                 continue
+            library = attempt.fix.library if attempt.fix is not None else ""
+            if library:  # a library it could not load: helped if that one loads now
+                still = any(library in f.libraries for f, _ in matched)
+                attempt.outcome = "did not help" if still else "fixed"
+                continue  # an installed system package stays installed: nothing to undo
             still = any(
                 f.package == attempt.package
                 and f.stage == attempt.stage
@@ -221,7 +216,7 @@ class Engine:
             picked = (
                 self._undeclared_fix(failure)
                 if failure.stage == "undeclared"
-                else _pick(failure, hits, self.ctx)
+                else pick(failure, hits, self.ctx)
             )
             if not picked and chosen:
                 # a fix chosen this round for another failure may answer this one too (one
@@ -229,7 +224,7 @@ class Engine:
                 this_round = {a.fix for a in chosen if a.fix is not None}
                 self.ctx.tried -= this_round
                 try:
-                    again = _pick(failure, hits, self.ctx) if failure.stage != "undeclared" else []
+                    again = pick(failure, hits, self.ctx) if failure.stage != "undeclared" else []
                 finally:
                     self.ctx.tried |= this_round
                 same = [_attempt(failure, hit, fix) for hit, fix in again if fix in this_round]
@@ -258,7 +253,15 @@ class Engine:
         return chosen + shared
 
     def _lock(self, pins: list[MovedPin]) -> LockResult:
-        return lock(self.project, self.target, {}, pins=pins, added=list(self.plan.added.values()))
+        return lock(
+            self.project,
+            self.target,
+            {},
+            pins=pins,
+            added=list(self.plan.added.values()),
+            build_constraints=self.plan.constraints,
+            env=self.plan.env,
+        )
 
     def _undeclared_fix(self, failure: Failure) -> list[tuple[Match | None, Fix]]:
         """The next requirement to try for an import nothing provides."""
@@ -272,15 +275,7 @@ class Engine:
         fixes = [a.fix for a in attempts if a.fix is not None]
         names = tuple(dict.fromkeys(f.value for f in fixes if f.kind == "system"))
         if names and self.mapping is not None:
-            plan = SystemPlan(
-                self.mapping.ecosystem,
-                self.mapping.manager.name,
-                names,
-                names,
-                pkgmgr.install_commands(self.mapping.manager, names),
-            )
-            ran = install_missing(plan, self.ui, assume_yes=self.assume_yes)
-            self.ui.record.messages.extend(f"ran: {c}" for c in ran)
+            install_named(names, self.mapping, self.ui, assume_yes=self.assume_yes)
         for fix in fixes:
             self.ui.say(f"fix: {fix.describe()}")
             if fix.kind == "constraint":
@@ -288,9 +283,8 @@ class Engine:
             elif fix.kind == "env":
                 key, _, value = fix.value.partition("=")
                 self.plan.env[key] = value
-                os.environ[key] = value
             elif fix.kind in ("pin", "interpreter", "requirement"):
-                _consent(self.ui, self.assume_yes, fix, self.attempts)
+                consent(self.ui, self.assume_yes, fix, self.attempts)
                 self.stale = True
                 if fix.kind == "pin":
                     self.plan.pins[fix.package] = fix
@@ -335,28 +329,6 @@ class Engine:
         self._read_lock()
 
 
-def _pick(failure: Failure, matches: list[Match], ctx: Context) -> list[tuple[Match | None, Fix]]:
-    """Per signature, the first match that has a fix here; of those, the least intrusive level
-    only (a moved pin makes a missing header moot, so they are not applied together)."""
-    best: dict[str, tuple[Match, Fix]] = {}
-    for hit in matches:
-        if hit.signature.id in best:
-            continue
-        found = candidates(failure.package, hit, ctx)
-        if found:
-            best[hit.signature.id] = (hit, found[0])
-    if not best:
-        # nothing recognised it, or nothing it suggests is concrete here: the moves that need
-        # no recognition (a version with a wheel, an older interpreter)
-        if failure.stage not in ("build", "import") or failure.tolerated:
-            return []  # a tolerated failure is moved only where a signature says how
-        cause = matches[0].cause if matches else "no known signature matched"
-        moves = fallbacks(failure.package, cause, ctx)
-        return [(matches[0] if matches else None, moves[0])] if moves else []
-    lowest = min(fix.level for _, fix in best.values())
-    return [(m, f) for m, f in best.values() if f.level == lowest]
-
-
 def _attempt(failure: Failure, hit: Match | None, fix: Fix | None) -> Attempt:
     return Attempt(
         package=failure.package,
@@ -365,26 +337,10 @@ def _attempt(failure: Failure, hit: Match | None, fix: Fix | None) -> Attempt:
         cause=hit.cause
         if hit
         else (failure.text if failure.stage == "undeclared" else "no known signature matched"),
-        evidence=hit.evidence if hit else tuple(_tail(failure.text, 3).splitlines()),
+        evidence=(hit.evidence if hit else tuple(_tail(failure.text, 3).splitlines()))
+        + ((f"could not load: {', '.join(failure.libraries)}",) if failure.libraries else ()),
         fix=fix,
         values=dict(hit.values) if hit else {},
-    )
-
-
-def _consent(ui: Ui, assume_yes: bool, fix: Fix, attempts: list[Attempt]) -> None:
-    if assume_yes:
-        return
-    if sys.stdin.isatty():
-        answer = ui.err.input(f"{fix.describe()} (recorded in the lock only)? [y/N] ")
-        if answer.strip().lower() in ("y", "yes"):
-            return
-    for attempt in attempts:
-        if attempt.fix == fix:
-            attempt.outcome = "declined"
-    raise Unfixable(
-        f"setup would {fix.describe()}, and needs consent for that",
-        attempts,
-        hint="run again with --yes to let it (the lock records it; your files stay as they are)",
     )
 
 
@@ -393,6 +349,7 @@ def _verification_failures(v: Verification, strict: bool = False) -> list[Failur
     distribution, undeclared imports per module, an inconsistent set."""
     by_dist: dict[str, list[str]] = {}
     modules: dict[str, str] = {}
+    libraries: dict[str, list[str]] = {}
     meaning = {j.module: j for j in v.judged}
     undeclared: dict[str, Failure] = {}
     intolerable: set[str] = set()  # distributions with a failure that is the environment's
@@ -411,10 +368,18 @@ def _verification_failures(v: Verification, strict: bool = False) -> list[Failur
         if check.error not in by_dist[name]:
             by_dist[name].append(check.error)
         modules.setdefault(name, check.module)
+        libraries.setdefault(name, []).extend(check.libraries)
         if not tolerated:
             intolerable.add(name)
     failures = [
-        Failure(d, "import", "\n".join(e[:5]), modules[d], tolerated=d not in intolerable)
+        Failure(
+            d,
+            "import",
+            "\n".join(e[:5]),
+            modules[d],
+            tolerated=d not in intolerable,
+            libraries=tuple(dict.fromkeys(libraries[d])),
+        )
         for d, e in by_dist.items()
     ]
     failures += undeclared.values()

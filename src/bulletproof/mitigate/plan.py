@@ -17,6 +17,7 @@ class Failure:
     text: str  # the whole log or error
     module: str = ""  # for an import failure
     tolerated: bool = False  # not the environment's fault: tried, and left when nothing fixes it
+    libraries: tuple[str, ...] = ()  # for an import failure: what it tried to load and could not
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,8 @@ class Fix:
     value: str  # "libpq-dev", "cython<3", "UV_NATIVE_TLS=1", "numpy==2.1.0", an interpreter path
     package: str = ""  # for a pin: the distribution it moves
     was: str = ""  # for a pin: the version that failed
-    reason: str = ""  # for a pin: why it moved, recorded in the lock
+    reason: str = ""  # a pin: why it moved (recorded in the lock); a system package: found how
+    library: str = ""  # a system package for a library a module could not load: that library
 
     @property
     def level(self) -> int:
@@ -37,7 +39,8 @@ class Fix:
 
     def describe(self) -> str:
         return {
-            "system": f"install the system package {self.value}",
+            "system": f"install the system package {self.value}"
+            + (f" ({self.reason})" if self.reason else ""),
             "constraint": f"build with the constraint {self.value}",
             "env": f"set {self.value} for uv and the builds",
             "requirement": f"add {self.value} for the import of {self.package} (in the lock only)",

@@ -4,6 +4,7 @@ build constraint, an environment variable, a moved pin, another interpreter."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,10 +14,11 @@ from packaging.version import Version
 from bulletproof.analyze.signatures import Match, remedy_level
 from bulletproof.analyze.sysdeps import mapped
 from bulletproof.host import pkgmgr
-from bulletproof.host.fileindex import Query, providers
+from bulletproof.host.fileindex import lookup
+from bulletproof.host.filequery import Query
 from bulletproof.knowledge.mappings import DistroMapping
 from bulletproof.mitigate import pins
-from bulletproof.mitigate.plan import Fix
+from bulletproof.mitigate.plan import Failure, Fix
 from bulletproof.model import Interpreter
 
 
@@ -33,6 +35,32 @@ class Context:
     pinned: dict[str, list[str]] = field(default_factory=dict)
     nearest: Callable[..., str | None] = pins.nearest
     allow_system: bool = True  # --no-system: never propose a system package
+
+
+def pick(failure: Failure, matches: list[Match], ctx: Context) -> list[tuple[Match | None, Fix]]:
+    """Per signature, the first match that has a fix here; of those, the least intrusive level
+    only (a moved pin makes a missing header moot, so they are not applied together)."""
+    best: dict[str, tuple[Match, Fix]] = {}
+    for hit in matches:
+        if hit.signature.id in best:
+            continue
+        found = candidates(failure.package, hit, ctx)
+        if found:
+            best[hit.signature.id] = (hit, found[0])
+    if not best:
+        # nothing recognised it, or nothing it suggests is concrete here: the moves that need
+        # no recognition (a version with a wheel, an older interpreter)
+        if failure.stage not in ("build", "import") or failure.tolerated:
+            return []  # a tolerated failure is moved only where a signature says how
+        cause = matches[0].cause if matches else "no known signature matched"
+        first = matches[0] if matches else None
+        loads = library_fixes(failure.libraries, ctx)
+        if loads:  # every library it could not load, at once: one may need several
+            return [(first, fix) for fix in loads]
+        moves = fallbacks(failure.package, cause, ctx)
+        return [(first, moves[0])] if moves else []
+    lowest = min(fix.level for _, fix in best.values())
+    return [(m, f) for m, f in best.values() if f.level == lowest]
 
 
 def candidates(package: str, match: Match, ctx: Context) -> list[Fix]:
@@ -85,6 +113,28 @@ def fallbacks(package: str, cause: str, ctx: Context) -> list[Fix]:
     return [f for f in found if f is not None and f not in ctx.tried]
 
 
+def library_fixes(libraries: Sequence[str], ctx: Context) -> list[Fix]:
+    """A system package for each library a module tried to load and could not, found through
+    the distro's file index by the name the module asked for (whatever its message said)."""
+    found: list[Fix] = []
+    for library in libraries:
+        fix = _system_by_file(library_query(library), ctx)
+        if fix is not None:
+            fix = Fix(fix.kind, fix.value, reason=fix.reason, library=library)
+            if fix not in ctx.tried and all(f.value != fix.value for f in found):
+                found.append(fix)
+    return found
+
+
+def library_query(name: str) -> Query:
+    """A versioned shared object by its soname; anything else (libfoo.so, "foo", "libfoo") as
+    a library named loosely."""
+    base = name.rsplit("/", 1)[-1]
+    if re.search(r"\.so\.\d", base):
+        return Query("soname", base)
+    return Query("library", base)
+
+
 def _system_by_id(identifier: str, ctx: Context) -> Fix | None:
     if ctx.mapping is None or not ctx.allow_system:
         return None
@@ -98,7 +148,11 @@ def _system_by_id(identifier: str, ctx: Context) -> Fix | None:
 def _system_by_file(query: Query, ctx: Context) -> Fix | None:
     if ctx.mapping is None or not ctx.allow_system:
         return None
-    return _first_installable(tuple(providers(query, ctx.mapping.manager.name)), ctx)
+    names, source = lookup(query, ctx.mapping.manager.name)
+    fix = _first_installable(tuple(names), ctx)
+    if fix is None:
+        return None
+    return Fix(fix.kind, fix.value, reason=f"for {query.name}, from {source}")
 
 
 def _first_installable(names: tuple[str, ...], ctx: Context) -> Fix | None:

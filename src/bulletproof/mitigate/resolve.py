@@ -1,17 +1,56 @@
-"""Locking, with the resolve-stage signatures: an environment fix (the system trust store for an
-intercepted TLS connection) is tried once; otherwise the error says what its output means."""
+"""Locking, with repair at that stage too: an environment fix from the resolve-stage signatures
+(the system trust store for an intercepted TLS connection) is tried once; an sdist the resolver
+has to build to read its metadata and that does not build goes through the same choice of fixes
+as a build during install (a system package, a build constraint, a variable, the nearest
+release that has a wheel), each judged by the next lock and undone if it did not help."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from bulletproof.analyze.lock import lock
-from bulletproof.analyze.signatures import match
-from bulletproof.errors import ResolutionError, ToolError
-from bulletproof.mitigate.plan import Attempt, Fix
+from bulletproof.analyze.signatures import Match, match
+from bulletproof.apply.system import install_named
+from bulletproof.errors import LockBuildError, ResolutionError, ToolError
+from bulletproof.knowledge.mappings import DistroMapping
+from bulletproof.mitigate.consent import Unfixable, consent
+from bulletproof.mitigate.plan import Attempt, Failure, Fix
+from bulletproof.mitigate.propose import Context, pick
 from bulletproof.model import AddedRequirement, LockResult, MovedPin, Project, Target
+from bulletproof.report.terminal import Ui
+
+MAX_LOCK_REPAIRS = 6
+
+
+@dataclass(frozen=True)
+class Repair:
+    """What repairing a build at the lock stage may do on this host."""
+
+    ui: Ui
+    mapping: DistroMapping | None
+    assume_yes: bool = False
+    allow_system: bool = True
+
+
+@dataclass(frozen=True)
+class Locked:
+    """The lock, and the fixes its builds needed: the install's builds need them too."""
+
+    result: LockResult
+    build_constraints: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _InForce:
+    """The lock-stage fixes in force while repairing."""
+
+    pins: list[MovedPin]
+    build_constraints: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
 
 
 def lock_with_retry(
@@ -22,16 +61,72 @@ def lock_with_retry(
     attempts: list[Attempt],
     *,
     added: Sequence[AddedRequirement] = (),
+    repair: Repair | None = None,
+) -> Locked:
+    fixes = _InForce(list(pins))
+    ctx = Context(repair.mapping if repair else None, target.interpreter, project.root, {})
+    if repair is not None:
+        ctx.allow_system = repair.allow_system
+    pending: list[Attempt] = []
+    for _ in range(MAX_LOCK_REPAIRS):
+        try:
+            result = _lock_once(project, target, previous, fixes, attempts, added=added)
+        except LockBuildError as exc:
+            failure = Failure(exc.package, "build", exc.detail or exc.message)
+            hits = match(failure.text, "build")
+            _judge(pending, failure, hits, fixes)
+            if repair is None:
+                raise
+            ctx.locked = {exc.package.lower(): exc.version} if exc.version else {}
+            picked = [(h, f) for h, f in pick(failure, hits, ctx) if f.kind != "interpreter"]
+            if not picked:
+                first = hits[0] if hits else None
+                attempts.append(_attempt(failure, first, None, "no fix known"))
+                if first is not None:
+                    exc.hint = f"{first.cause}: {first.fix}"
+                raise
+            pending = [_attempt(failure, hit, fix) for hit, fix in picked]
+            attempts.extend(pending)
+            for _hit, fix in picked:
+                ctx.tried.add(fix)
+            _apply([f for _, f in picked], fixes, repair, attempts)
+            continue
+        for attempt in pending:
+            attempt.outcome = "fixed"
+        return Locked(result, tuple(fixes.build_constraints), dict(fixes.env))
+    raise Unfixable("the lock's builds still fail after every fix tried", attempts)
+
+
+def _lock_once(
+    project: Project,
+    target: Target,
+    previous: Mapping[str, Any],
+    fixes: _InForce,
+    attempts: list[Attempt],
+    *,
+    added: Sequence[AddedRequirement],
 ) -> LockResult:
+    def once() -> LockResult:
+        return lock(
+            project,
+            target,
+            previous,
+            pins=fixes.pins,
+            added=added,
+            build_constraints=fixes.build_constraints,
+            env=fixes.env,
+        )
+
     try:
-        return lock(project, target, previous, pins=pins, added=added)
+        return once()
+    except LockBuildError:
+        raise
     except (ToolError, ResolutionError) as exc:
-        text = exc.detail or exc.message
-        hits = match(text, "resolve")
+        hits = match(exc.detail or exc.message, "resolve")
         for hit in hits:
             for remedy in hit.remedies():
                 key, _, value = remedy.get("env", "").partition("=")
-                if not key or os.environ.get(key) == value:
+                if not key or os.environ.get(key) == value or fixes.env.get(key) == value:
                     continue
                 attempt = Attempt(
                     "",
@@ -42,26 +137,82 @@ def lock_with_retry(
                     Fix("env", f"{key}={value}"),
                 )
                 attempts.append(attempt)
-                os.environ[key] = value
+                fixes.env[key] = value
                 try:
-                    result = lock(project, target, previous, pins=pins, added=added)
+                    result = once()
                 except (ToolError, ResolutionError):
                     attempt.outcome = "did not help"
-                    del os.environ[key]
+                    del fixes.env[key]
                     break
                 attempt.outcome = "fixed"
                 return result
         if hits:
+            first = hits[0]
             attempts.append(
                 Attempt(
                     "",
                     "resolve",
-                    hits[0].signature.id,
-                    hits[0].cause,
-                    hits[0].evidence,
+                    first.signature.id,
+                    first.cause,
+                    first.evidence,
                     None,
                     "no fix known",
                 )
             )
-            exc.hint = f"{hits[0].cause}: {hits[0].fix}"
+            exc.hint = f"{first.cause}: {first.fix}"
         raise
+
+
+def _judge(pending: list[Attempt], failure: Failure, hits: list[Match], fixes: _InForce) -> None:
+    """The fixes of the last round did not help if the same package fails to build again for
+    the same reason (or, with no signature, at all): undone."""
+    for attempt in pending:
+        same = failure.package == attempt.package and (
+            not attempt.signature
+            or any(h.signature.id == attempt.signature and h.values == attempt.values for h in hits)
+        )
+        attempt.outcome = "did not help" if same else "fixed"
+        if same and attempt.fix is not None:
+            _undo(attempt.fix, fixes)
+
+
+def _apply(chosen: list[Fix], fixes: _InForce, repair: Repair, attempts: list[Attempt]) -> None:
+    names = tuple(dict.fromkeys(f.value for f in chosen if f.kind == "system"))
+    if names and repair.mapping is not None:
+        install_named(names, repair.mapping, repair.ui, assume_yes=repair.assume_yes)
+    for fix in chosen:
+        repair.ui.say(f"fix (while locking): {fix.describe()}")
+        if fix.kind == "constraint":
+            fixes.build_constraints.append(fix.value)
+        elif fix.kind == "env":
+            key, _, value = fix.value.partition("=")
+            fixes.env[key] = value
+        elif fix.kind == "pin":
+            consent(repair.ui, repair.assume_yes, fix, attempts)
+            fixes.pins = [p for p in fixes.pins if p.package != fix.package]
+            fixes.pins.append(fix.moved_pin())
+
+
+def _undo(fix: Fix, fixes: _InForce) -> None:
+    if fix.kind == "constraint" and fix.value in fixes.build_constraints:
+        fixes.build_constraints.remove(fix.value)
+    elif fix.kind == "env":
+        fixes.env.pop(fix.value.partition("=")[0], None)
+    elif fix.kind == "pin":
+        fixes.pins = [p for p in fixes.pins if p.package != fix.package]
+
+
+def _attempt(
+    failure: Failure, hit: Match | None, fix: Fix | None, outcome: str = "pending"
+) -> Attempt:
+    evidence = hit.evidence if hit else tuple(failure.text.strip().splitlines()[-3:])
+    return Attempt(
+        package=failure.package,
+        stage="lock",
+        signature=hit.signature.id if hit else "",
+        cause=hit.cause if hit else "no known signature matched",
+        evidence=evidence,
+        fix=fix,
+        outcome=outcome,
+        values=dict(hit.values) if hit else {},
+    )

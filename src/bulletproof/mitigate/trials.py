@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -22,9 +22,10 @@ def failing_builds(
     python: Path,
     cwd: Path,
     constraints: Sequence[str],
+    env: Mapping[str, str] | None = None,
 ) -> list[Failure]:
-    """One Failure per source build that does not build alone, in the lock's order (with the
-    environment of this process, where the engine's variable fixes are in force)."""
+    """One Failure per source build that does not build alone, in the lock's order, with the
+    variables the engine's fixes set (``env``)."""
     with tempfile.TemporaryDirectory(prefix="bulletproof-trials-") as tmp:
         constraint_args: list[str] = []
         if constraints:
@@ -47,6 +48,7 @@ def failing_builds(
                     package.pin,
                 ],
                 cwd=cwd,
+                env=env,
                 timeout=BUILD_TIMEOUT,
             )
             if done.ok:

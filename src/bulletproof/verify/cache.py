@@ -73,6 +73,7 @@ def to_dict(v: Verification) -> dict[str, Any]:
                 "status": m.status.value,
                 "seconds": round(m.seconds, 4),
                 "error": m.error,
+                "libraries": list(m.libraries),
             }
             for m in v.modules
         ],
@@ -96,7 +97,12 @@ def from_dict(data: dict[str, Any]) -> Verification:
     return Verification(
         modules=tuple(
             ModuleCheck(
-                m["module"], m["distribution"], ImportStatus(m["status"]), m["seconds"], m["error"]
+                m["module"],
+                m["distribution"],
+                ImportStatus(m["status"]),
+                m["seconds"],
+                m["error"],
+                tuple(m.get("libraries", ())),
             )
             for m in data["modules"]
         ),

@@ -25,18 +25,52 @@ from pathlib import Path
 
 from bulletproof.model import ImportStatus, ModuleCheck
 from bulletproof.proc import child_env
+from bulletproof.verify.libraries import unresolved_needed
 
 _WORKER = r"""
-import importlib, json, os, sys, time, traceback
+import importlib, json, os, re, sys, time, traceback
 answers = os.fdopen(os.dup(1), "w")
 requests = os.fdopen(os.dup(0), "r")
 os.dup2(2, 1)  # what imported modules print goes to stderr, not into the answers
 null = os.open(os.devnull, os.O_RDONLY); os.dup2(null, 0)
 sys.path[:0] = json.loads(sys.argv[1])
+# Every library a module asks for by name and does not get, whatever the module then says:
+# ctypes loads (CDLL, cdll.LoadLibrary, cffi's dlopen by path) and find_library lookups that
+# return None (a binding that goes on to fail later, with its own words or an undefined symbol).
+unloaded = []
+try:
+    import ctypes, ctypes.util
+    _init, _find = ctypes.CDLL.__init__, ctypes.util.find_library
+    def _cdll_init(self, name, *args, **kwargs):
+        try:
+            _init(self, name, *args, **kwargs)
+        except OSError:
+            if name:
+                unloaded.append(os.fsdecode(name))
+            raise
+    def _find_library(name):
+        found = _find(name)
+        if found is None and name:
+            unloaded.append(name)
+        return found
+    ctypes.CDLL.__init__, ctypes.util.find_library = _cdll_init, _find_library
+except Exception:
+    pass
+# the dynamic loader's own report of a library it could not open (glibc, then musl)
+LOADER = re.compile(r"([^\s:'\"]+\.so[.\d]*): cannot open shared object file"
+                    r"|Error loading shared library ([^\s:]+)")
+def chain(exc):
+    seen = []
+    while exc is not None and exc not in seen:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return seen
 for line in requests:
     name = line.strip()
     start = time.perf_counter()
     absent = False
+    del unloaded[:]
+    libraries, extension = [], ""
     try:
         importlib.import_module(name)
         error = ""
@@ -54,10 +88,26 @@ for line in requests:
         absent = (isinstance(exc, ModuleNotFoundError) and bool(tb)
                   and str(exc) == "No module named %r" % name
                   and tb[-1].filename.endswith((own + ".py", own + "/__init__.py")))
-    answers.write(json.dumps({"error": error, "absent": absent,
+        libraries = list(unloaded)
+        for link in chain(exc):
+            if isinstance(link, (OSError, ImportError)):
+                libraries += [a or b for a, b in LOADER.findall(str(link))]
+            path = getattr(link, "path", None) if isinstance(link, ImportError) else None
+            if path and not extension and ".so" in os.path.basename(path):
+                extension = path  # an extension module the loader refused: its DT_NEEDED
+    answers.write(json.dumps({"error": error, "absent": absent, "libraries": libraries,
+                              "extension": extension,
                               "seconds": time.perf_counter() - start}) + "\n")
     answers.flush()
 """
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: ImportStatus
+    error: str
+    seconds: float
+    libraries: tuple[str, ...] = ()  # what the module tried to load and could not
 
 
 @dataclass(frozen=True)
@@ -80,26 +130,33 @@ class _Worker:
             start_new_session=True,
         )
 
-    def ask(self, module: str, timeout: float) -> tuple[ImportStatus, str, float]:
+    def ask(self, module: str, timeout: float) -> _Answer:
         assert self.process.stdin is not None and self.process.stdout is not None
         start = time.monotonic()
         try:
             self.process.stdin.write(module + "\n")
             self.process.stdin.flush()
         except BrokenPipeError:
-            return ImportStatus.CRASHED, self._death(), 0.0
+            return _Answer(ImportStatus.CRASHED, self._death(), 0.0)
         ready, _, _ = select.select([self.process.stdout], [], [], timeout)
         if not ready:
             self.stop()
-            return ImportStatus.TIMEOUT, f"import did not finish within {timeout:.0f} s", timeout
+            return _Answer(
+                ImportStatus.TIMEOUT, f"import did not finish within {timeout:.0f} s", timeout
+            )
         line = self.process.stdout.readline()
         if not line:
-            return ImportStatus.CRASHED, self._death(), time.monotonic() - start
+            return _Answer(ImportStatus.CRASHED, self._death(), time.monotonic() - start)
         answer = json.loads(line)
         status = ImportStatus.FAILED if answer["error"] else ImportStatus.OK
         if answer.get("absent"):
             status = ImportStatus.ABSENT
-        return status, answer["error"], float(answer["seconds"])
+        libraries = list(answer.get("libraries", ()))
+        if answer.get("extension"):
+            libraries += unresolved_needed(Path(answer["extension"]))
+        return _Answer(
+            status, answer["error"], float(answer["seconds"]), tuple(dict.fromkeys(libraries))
+        )
 
     def _death(self) -> str:
         code = self.process.wait(timeout=10)
@@ -136,10 +193,17 @@ def import_all(
     lock = threading.Lock()
     with tempfile.TemporaryDirectory(prefix="bulletproof-imports-") as cwd:
 
-        def record(index: int, status: ImportStatus, error: str, seconds: float) -> None:
+        def record(index: int, answer: _Answer) -> None:
             job = jobs[index]
             with lock:
-                results[index] = ModuleCheck(job.module, job.distribution, status, seconds, error)
+                results[index] = ModuleCheck(
+                    job.module,
+                    job.distribution,
+                    answer.status,
+                    answer.seconds,
+                    answer.error,
+                    answer.libraries,
+                )
                 if progress:
                     progress(len(results))
 
@@ -152,15 +216,15 @@ def import_all(
                     except queue.Empty:
                         return
                     worker = worker or _Worker(python, extra_path, Path(cwd))
-                    status, error, seconds = worker.ask(jobs[index].module, timeout)
-                    if status not in (ImportStatus.OK, ImportStatus.ABSENT):
+                    answer = worker.ask(jobs[index].module, timeout)
+                    if answer.status not in (ImportStatus.OK, ImportStatus.ABSENT):
                         worker.stop()
                         worker = None
-                    if status is ImportStatus.FAILED:  # confirm alone, in a fresh interpreter
+                    if answer.status is ImportStatus.FAILED:  # confirm alone, in a fresh one
                         alone = _Worker(python, extra_path, Path(cwd))
-                        status, error, seconds = alone.ask(jobs[index].module, timeout)
+                        answer = alone.ask(jobs[index].module, timeout)
                         alone.stop()
-                    record(index, status, error, seconds)
+                    record(index, answer)
             finally:
                 if worker is not None:
                     worker.stop()

@@ -1,0 +1,49 @@
+"""A question for a distro's file index: which package provides this header, pkg-config module,
+library to link, shared object, loosely named library or command."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+KINDS = ("header", "pkgconfig", "link", "soname", "library", "command")
+LIBDIR = r"(usr/)?lib(64)?/([\w-]+-linux-[\w]+/)?"
+
+
+@dataclass(frozen=True)
+class Query:
+    kind: str
+    name: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown file query kind {self.kind!r}")
+
+    @property
+    def stem(self) -> str:
+        """The name without lib prefix and suffixes: what a package's own name tends to contain."""
+        base = self.name.rsplit("/", 1)[-1].lower()
+        base = re.sub(r"(\.so[.\d]*|\.h|\.hpp|\.pc|[-_]config)$", "", base)
+        return base[3:] if base.startswith("lib") and len(base) > 3 else base
+
+    def path_pattern(self) -> re.Pattern[str]:
+        """A pattern over index paths (no leading slash), most specific place first in ranking."""
+        name = re.escape(self.name)
+        patterns = {
+            "header": rf"(usr/)?include/(.+/)?{name}",
+            "pkgconfig": rf"usr/(lib/([\w-]+/)?|share/)pkgconfig/{name}\.pc",
+            "link": rf"{LIBDIR}lib{name}\.(so|a)",
+            "soname": rf"{LIBDIR}{name}",
+            "library": rf"{LIBDIR}lib{re.escape(self.stem)}([-.\d]*)\.so(\.\d+)*",
+            "command": rf"(usr/)?s?bin/{name}",
+        }
+        flags = re.IGNORECASE if self.kind == "library" else 0
+        return re.compile(patterns[self.kind] + r"$", flags)
+
+    def needle(self) -> str:
+        """A plain substring every matching line contains: a cheap filter before the pattern."""
+        if self.kind == "library":
+            return self.stem
+        if self.kind in ("link",):
+            return f"lib{self.name}."
+        return self.name + (".pc" if self.kind == "pkgconfig" else "")
