@@ -1,5 +1,6 @@
 """Repair that needs no signature: a source build that fails with a wording nothing knows, while a
-newer release has a wheel for the target, ends verified with the pin moved (in the lock only)."""
+newer release has a wheel for the target, ends verified with the pin moved (in the lock only),
+whether the build fails while installing or while the resolver builds it to read its metadata."""
 
 from __future__ import annotations
 
@@ -15,12 +16,15 @@ _FAILING_BACKEND = """
 def get_requires_for_build_wheel(config_settings=None):
     return []
 
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    raise SystemExit("qrxl: the frobnication lattice is misaligned (code 77)")
+
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     raise SystemExit("qrxl: the frobnication lattice is misaligned (code 77)")
 """
 
 
-def _failing_sdist(dest: Path, name: str, version: str) -> None:
+def _failing_sdist(dest: Path, name: str, version: str, *, static: bool = True) -> None:
     """An sdist whose build fails with a message no signature, table or code names."""
     pyproject = (
         '[build-system]\nrequires = []\nbuild-backend = "qrxl_backend"\nbackend-path = ["."]\n'
@@ -30,6 +34,7 @@ def _failing_sdist(dest: Path, name: str, version: str) -> None:
         name,
         version,
         {"pyproject.toml": pyproject, "qrxl_backend.py": _FAILING_BACKEND},
+        static=static,
     )
 
 
@@ -39,6 +44,8 @@ def house(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     house.mkdir()
     _failing_sdist(house, "qrxlpkg", "1.0")
     make_wheel(house, "qrxlpkg", "1.1", {"qrxlpkg/__init__.py": "WORKS = True\n"})
+    _failing_sdist(house, "qrxlmeta", "2.0", static=False)
+    make_wheel(house, "qrxlmeta", "2.0.1", {"qrxlmeta/__init__.py": "WORKS = True\n"})
     monkeypatch.setenv("UV_NO_INDEX", "1")
     monkeypatch.setenv("UV_FIND_LINKS", str(house))
     monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
@@ -60,3 +67,44 @@ def test_an_unrecognised_build_failure_moves_to_a_release_with_a_wheel(tmp_path:
     assert "frobnication lattice" in " ".join(attempts[0]["evidence"])
     assert 'name = "qrxlpkg"\nversion = "1.1"' in (project / "pylock.toml").read_text()
     assert (project / "requirements.txt").read_text() == "qrxlpkg==1.0\n"
+
+
+@pytest.mark.usefixtures("house")
+def test_a_build_that_fails_while_locking_goes_through_the_same_repair(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "requirements.txt").write_text("qrxlmeta==2.0\n")
+    report = tmp_path / "r.json"
+    code = main(["setup", str(project), "--python", "3.12", "--yes", "--json", str(report)])
+    attempts = json.loads(report.read_text())["mitigation"]
+    assert code == 0, attempts
+    assert [(a["package"], a["stage"], a["fix"]["value"], a["outcome"]) for a in attempts] == [
+        ("qrxlmeta", "lock", "qrxlmeta==2.0.1", "fixed")
+    ]
+    assert "frobnication lattice" in " ".join(attempts[0]["evidence"])
+    lock = (project / "pylock.toml").read_text()
+    assert 'name = "qrxlmeta"\nversion = "2.0.1"' in lock
+    assert "[[tool.bulletproof.moved-pins]]" in lock
+    assert (project / "requirements.txt").read_text() == "qrxlmeta==2.0\n"
+    # run again: the moved pin is carried, nothing is locked or tried again
+    again = tmp_path / "again.json"
+    assert main(["setup", str(project), "--python", "3.12", "--json", str(again)]) == 0
+    assert json.loads(again.read_text())["mitigation"] == []
+
+
+def test_a_lock_build_nothing_fixes_leaves_the_project_as_it_was(
+    house: Path, tmp_path: Path
+) -> None:
+    """No newer or older release and no other interpreter: exit 1, the attempt and its real
+    evidence reported, no lock and no environment left behind."""
+    (house / "qrxlmeta-2.0.1-py3-none-any.whl").unlink()
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "requirements.txt").write_text("qrxlmeta==2.0\n")
+    report = tmp_path / "r.json"
+    code = main(["setup", str(project), "--python", "3.12", "--yes", "--json", str(report)])
+    assert code == 1
+    result = json.loads(report.read_text())
+    assert "frobnication lattice" in json.dumps(result)
+    assert not (project / "pylock.toml").exists()
+    assert not (project / ".venv").exists()

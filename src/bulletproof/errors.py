@@ -28,15 +28,6 @@ class ResolutionError(InputError):
     """The requirements cannot be satisfied together, or name something that does not exist."""
 
 
-class LockBuildError(ResolutionError):
-    """A source distribution the resolver had to build to read its metadata did not build."""
-
-    def __init__(self, message: str, *, package: str, version: str, detail: str) -> None:
-        super().__init__(message, detail=detail)
-        self.package = package
-        self.version = version
-
-
 class InterpreterNotFound(InputError):
     """No interpreter matches what was asked for."""
 
@@ -57,3 +48,12 @@ class Busy(BulletproofError):
 
 class NothingToRollBack(InputError):
     """``rollback`` found no previous verified generation."""
+
+
+class LockBuildError(BuildError):
+    """A source distribution the resolver had to build to read its metadata did not build."""
+
+    def __init__(self, message: str, *, package: str, version: str, detail: str) -> None:
+        super().__init__(message, detail=detail)
+        self.package = package
+        self.version = version

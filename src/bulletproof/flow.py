@@ -171,6 +171,8 @@ def setup(
             others=lambda: _other_interpreters(project, target),
             constraints=(*diagnosis.build_constraints, *done.build_constraints),
             env=done.env,
+            pins=done.pins,
+            attempts=list(out.attempts),  # the lock's, first
             allow_system=system,
             strict=strict,
             added=tuple(added),

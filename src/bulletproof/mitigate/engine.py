@@ -60,6 +60,7 @@ class Engine:
     strict: bool = False  # only a verified environment ends the loop, not a usable one
     added: tuple[AddedRequirement, ...] = ()  # carried from the previous lock
     env: Mapping[str, str] = field(default_factory=dict)  # variables the lock's builds needed
+    pins: tuple[MovedPin, ...] = ()  # moved pins the lock was made with (carried, or moved there)
     plan: Plan = field(default_factory=Plan)
     attempts: list[Attempt] = field(default_factory=list)
     last_verification: Verification | None = None  # of the last generation that failed it
@@ -305,7 +306,8 @@ class Engine:
                 raise Unfixable(f"cannot run {self.plan.interpreter}", self.attempts)
             was = self.first_target.interpreter.version
             self.target = Target(found, f"Python {was} failed; the project allows {found.minor}")
-        pins = [fix.moved_pin() for fix in self.plan.pins.values()]
+        moved = {fix.package: fix.moved_pin() for fix in self.plan.pins.values()}
+        pins = [p for p in self.pins if p.package not in moved] + list(moved.values())
         with self.ui.step(f"Locking again for Python {self.target.interpreter.version}") as detail:
             try:
                 self.locked = self._lock(pins)

@@ -42,6 +42,7 @@ class Locked:
     result: LockResult
     build_constraints: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=dict)
+    pins: tuple[MovedPin, ...] = ()  # every moved pin in force: carried, and moved here
 
 
 @dataclass
@@ -93,7 +94,7 @@ def lock_with_retry(
             continue
         for attempt in pending:
             attempt.outcome = "fixed"
-        return Locked(result, tuple(fixes.build_constraints), dict(fixes.env))
+        return Locked(result, tuple(fixes.build_constraints), dict(fixes.env), tuple(fixes.pins))
     raise Unfixable("the lock's builds still fail after every fix tried", attempts)
 
 
@@ -119,9 +120,7 @@ def _lock_once(
 
     try:
         return once()
-    except LockBuildError:
-        raise
-    except (ToolError, ResolutionError) as exc:
+    except (ToolError, ResolutionError) as exc:  # a LockBuildError is neither: repaired above
         hits = match(exc.detail or exc.message, "resolve")
         for hit in hits:
             for remedy in hit.remedies():
