@@ -108,3 +108,32 @@ def test_a_lock_build_nothing_fixes_leaves_the_project_as_it_was(
     assert "frobnication lattice" in json.dumps(result)
     assert not (project / "pylock.toml").exists()
     assert not (project / ".venv").exists()
+
+
+@pytest.fixture
+def removed_house(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A package that imports ``imp`` (gone since Python 3.12) in 1.0 and not in 1.1."""
+    house = tmp_path / "removed-house"
+    house.mkdir()
+    make_wheel(house, "qwzxmod", "1.0", {"qwzxmod/__init__.py": "import imp\n"})
+    make_wheel(house, "qwzxmod", "1.1", {"qwzxmod/__init__.py": "import importlib\n"})
+    monkeypatch.setenv("UV_NO_INDEX", "1")
+    monkeypatch.setenv("UV_FIND_LINKS", str(house))
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+    return house
+
+
+@pytest.mark.usefixtures("removed_house")
+def test_a_removed_standard_module_moves_to_a_release_without_it(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "requirements.txt").write_text("qwzxmod==1.0\n")
+    report = tmp_path / "r.json"
+    code = main(["setup", str(project), "--python", "3.12", "--yes", "--json", str(report)])
+    attempts = json.loads(report.read_text())["mitigation"]
+    assert code == 0, attempts
+    assert [(a["package"], a["fix"]["value"], a["outcome"]) for a in attempts] == [
+        ("qwzxmod", "qwzxmod==1.1", "fixed")
+    ]
+    # never looked for on the index as an undeclared import named imp
+    assert all(a["fix"]["kind"] != "requirement" for a in attempts)

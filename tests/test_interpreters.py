@@ -7,15 +7,13 @@ from pathlib import Path
 import pytest
 
 from bulletproof.cli import main
-from tests.conftest import pyenv_python, write_project
+from tests.conftest import need_python, write_project
 
 
 @pytest.mark.usefixtures("local_index")
 @pytest.mark.parametrize("minor", ["3.11", "3.12", "3.13"])
 def test_setup_for_each_interpreter(tmp_path: Path, minor: str) -> None:
-    python = pyenv_python(minor)
-    if python is None:
-        pytest.skip(f"no Python {minor} on this machine")
+    need_python(minor)
     project = write_project(tmp_path / "proj", "good==2.0\nnsa\nnsb\n")
     report = tmp_path / "r.json"
     assert main(["setup", str(project), "--python", minor, "--json", str(report)]) == 0

@@ -106,3 +106,20 @@ def module_sources() -> dict[str, ModuleSource]:
 
     walk("", tomllib.loads(text))
     return out
+
+
+@cache
+def removed_stdlib() -> dict[str, str]:
+    """Standard-library module -> the Python version (major.minor) that removed it."""
+    text = resources.files(__package__).joinpath("stdlib-removed.toml").read_text("utf-8")
+    return {str(k): str(v) for k, v in tomllib.loads(text)["removed"].items()}
+
+
+def removed_in(module: str, minor: str) -> str | None:
+    """The Python version that removed ``module`` from the standard library, when ``minor``
+    (the target's major.minor) is that version or later; else None."""
+    removed = removed_stdlib().get(module.split(".", maxsplit=1)[0])
+    if removed is None or not minor:
+        return None
+    as_tuple = [tuple(int(p) for p in v.split(".")[:2]) for v in (removed, minor)]
+    return removed if as_tuple[1] >= as_tuple[0] else None

@@ -23,7 +23,7 @@ from bulletproof.host.pythons import query
 from bulletproof.knowledge.mappings import DistroMapping
 from bulletproof.mitigate.consent import Unfixable, consent
 from bulletproof.mitigate.plan import Attempt, Failure, Fix, Plan
-from bulletproof.mitigate.propose import Context, pick
+from bulletproof.mitigate.propose import Context, applied, pick
 from bulletproof.mitigate.trials import failing_builds
 from bulletproof.mitigate.undeclared import proposals
 from bulletproof.model import (
@@ -289,6 +289,7 @@ class Engine:
                 self.stale = True
                 if fix.kind == "pin":
                     self.plan.pins[fix.package] = fix
+                    applied(fix, self.ctx)
                 elif fix.kind == "requirement":
                     self.plan.added[fix.package] = AddedRequirement(
                         fix.package, fix.value, fix.reason

@@ -16,6 +16,7 @@ from bulletproof.analyze.sysdeps import mapped
 from bulletproof.host import pkgmgr
 from bulletproof.host.fileindex import lookup
 from bulletproof.host.filequery import Query
+from bulletproof.knowledge import removed_in
 from bulletproof.knowledge.mappings import DistroMapping
 from bulletproof.mitigate import pins
 from bulletproof.mitigate.plan import Failure, Fix
@@ -41,10 +42,11 @@ def pick(failure: Failure, matches: list[Match], ctx: Context) -> list[tuple[Mat
     """Per signature, the first match that has a fix here; of those, the least intrusive level
     only (a moved pin makes a missing header moot, so they are not applied together)."""
     best: dict[str, tuple[Match, Fix]] = {}
+    since = _removed_since(failure, ctx)
     for hit in matches:
         if hit.signature.id in best:
             continue
-        found = candidates(failure.package, hit, ctx)
+        found = candidates(failure.package, hit, ctx, removed_since=since)
         if found:
             best[hit.signature.id] = (hit, found[0])
     if not best:
@@ -57,24 +59,25 @@ def pick(failure: Failure, matches: list[Match], ctx: Context) -> list[tuple[Mat
         loads = library_fixes(failure.libraries, ctx)
         if loads:  # every library it could not load, at once: one may need several
             return [(first, fix) for fix in loads]
-        moves = fallbacks(failure.package, cause, ctx)
+        moves = fallbacks(failure.package, cause, ctx, removed_since=since)
         return [(first, moves[0])] if moves else []
     lowest = min(fix.level for _, fix in best.values())
     return [(m, f) for m, f in best.values() if f.level == lowest]
 
 
-def candidates(package: str, match: Match, ctx: Context) -> list[Fix]:
-    """The fixes a match suggests for ``package`` on this host, in order; tried ones left out."""
+def candidates(package: str, match: Match, ctx: Context, *, removed_since: str = "") -> list[Fix]:
+    """The fixes a match suggests for ``package`` on this host, in order; tried ones left out.
+    ``removed_since``: the failure needs a standard-library module that Python removed."""
     found: list[Fix] = []
     for remedy in sorted(match.remedies(), key=remedy_level):
-        fix = _concrete(package, remedy, match, ctx)
+        fix = _concrete(package, remedy, match, ctx, removed_since)
         if fix is not None and fix not in ctx.tried:
             found.append(fix)
     return found
 
 
 def _concrete(  # noqa: PLR0911  (one return per remedy kind)
-    package: str, remedy: dict[str, str], match: Match, ctx: Context
+    package: str, remedy: dict[str, str], match: Match, ctx: Context, removed_since: str
 ) -> Fix | None:
     if "system" in remedy:
         return _system_by_id(remedy["system"], ctx)
@@ -87,12 +90,12 @@ def _concrete(  # noqa: PLR0911  (one return per remedy kind)
     if "pin" in remedy:
         return _pin(remedy.get("package") or package, remedy["pin"], match.cause, ctx)
     if "interpreter" in remedy:
-        return _older_interpreter(ctx)
+        return _older_interpreter(ctx, removed_since)
     return None
 
 
-def _older_interpreter(ctx: Context) -> Fix | None:
-    mine = Version(ctx.interpreter.minor)
+def _older_interpreter(ctx: Context, below: str = "") -> Fix | None:
+    mine = Version(below or ctx.interpreter.minor)
     older = [i for i in ctx.others() if Version(i.minor) < mine]
     fixes = [Fix("interpreter", str(i.path)) for i in older]
     return next((f for f in fixes if f not in ctx.tried), None)  # the next older one
@@ -101,16 +104,29 @@ def _older_interpreter(ctx: Context) -> Fix | None:
 MAX_BLIND_INTERPRETERS = 2
 
 
-def fallbacks(package: str, cause: str, ctx: Context) -> list[Fix]:
+def fallbacks(package: str, cause: str, ctx: Context, *, removed_since: str = "") -> list[Fix]:
     """What to try when no signature recognises a failure, least intrusive first: the nearest
     newer release of the failing package with a wheel for the target (else one that builds),
-    then the nearest older one, then an older local interpreter the project allows."""
-    found = [_pin(package, d, cause, ctx) for d in ("newer", "older")] if package else []
+    then the nearest older one, then an older local interpreter the project allows. When the
+    failure is a standard-library module that Python ``removed_since`` no longer has: a newer
+    release (an older one uses it too), then an interpreter older than that version."""
+    directions = ("newer",) if removed_since else ("newer", "older")
+    found = [_pin(package, d, cause, ctx) for d in directions] if package else []
+    if removed_since:
+        return [
+            f for f in [*found, _older_interpreter(ctx, removed_since)] if f and f not in ctx.tried
+        ]
     # an unrecognised failure rarely depends on the Python version: the nearest older ones only
     walked = sum(1 for fix in ctx.tried if fix.kind == "interpreter")
     if walked < MAX_BLIND_INTERPRETERS:
         found.append(_older_interpreter(ctx))
     return [f for f in found if f is not None and f not in ctx.tried]
+
+
+def _removed_since(failure: Failure, ctx: Context) -> str:
+    """The Python version that removed the standard-library module the failure is missing."""
+    found = re.search(r"No module named '(\w+)", failure.text)
+    return (removed_in(found.group(1), ctx.interpreter.minor) or "") if found else ""
 
 
 def library_fixes(libraries: Sequence[str], ctx: Context) -> list[Fix]:
@@ -171,12 +187,19 @@ def _pin(package: str, direction: str, cause: str, ctx: Context) -> Fix | None:
     current = ctx.locked.get(name)
     if current is None:
         return None
-    tried = ctx.pinned.setdefault(name, [])
-    was = tried[0] if tried else current
+    # the version that failed first, then every version a moved pin has tried (filled as pins
+    # are applied): none is proposed again
+    tried = ctx.pinned.get(name) or [current]
     version = ctx.nearest(
         name, current, direction, python=ctx.interpreter.path, cwd=ctx.cwd, skip=tried
     )
     if version is None:
         return None
-    reason = f"{name} {was} failed: {cause}"
-    return Fix("pin", f"{name}=={version}", package=name, was=was, reason=reason)
+    reason = f"{name} {tried[0]} failed: {cause}"
+    return Fix("pin", f"{name}=={version}", package=name, was=tried[0], reason=reason)
+
+
+def applied(fix: Fix, ctx: Context) -> None:
+    """Remember a moved pin's version as tried."""
+    if fix.kind == "pin":
+        ctx.pinned.setdefault(fix.package, [fix.was]).append(fix.value.partition("==")[2])

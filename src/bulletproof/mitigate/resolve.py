@@ -18,7 +18,7 @@ from bulletproof.errors import LockBuildError, ResolutionError, ToolError
 from bulletproof.knowledge.mappings import DistroMapping
 from bulletproof.mitigate.consent import Unfixable, consent
 from bulletproof.mitigate.plan import Attempt, Failure, Fix
-from bulletproof.mitigate.propose import Context, pick
+from bulletproof.mitigate.propose import Context, applied, pick
 from bulletproof.model import AddedRequirement, LockResult, MovedPin, Project, Target
 from bulletproof.report.terminal import Ui
 
@@ -90,6 +90,7 @@ def lock_with_retry(
             attempts.extend(pending)
             for _hit, fix in picked:
                 ctx.tried.add(fix)
+                applied(fix, ctx)
             _apply([f for _, f in picked], fixes, repair, attempts)
             continue
         for attempt in pending:

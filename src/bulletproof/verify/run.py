@@ -131,8 +131,19 @@ def verify(
             {i.module: i for i in imports},
             _extras_of(dists),
             local_names(project.root),
+            python_minor=_minor(env),
         ),
     )
     if cache_results:
         cache.store(env, print_, result)
     return result
+
+
+def _minor(env: Path) -> str:
+    """The environment's Python as major.minor, from its pyvenv.cfg ("" when it does not say)."""
+    try:
+        text = (env / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    found = re.search(r"^version(?:_info)?\s*=\s*(\d+\.\d+)", text, re.MULTILINE)
+    return found.group(1) if found else ""

@@ -11,6 +11,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from bulletproof.analyze.codeimports import CodeImport
+from bulletproof.knowledge import removed_in
 from bulletproof.model import FailureKind, Judged, ModuleCheck, Project
 
 _MISSING = re.compile(r"No module named '([\w.]+)'")
@@ -44,10 +45,13 @@ def judge(  # noqa: PLR0917  (the facts a verdict is made of, each named)
     imports: Mapping[str, CodeImport],
     extras_of: Mapping[str, Mapping[str, set[str]]],
     local: Set[str] = frozenset(),
+    *,
+    python_minor: str = "",
 ) -> tuple[Judged, ...]:
     """``provided``: importable names the installed distributions provide; ``imports``: what
     the project's code imports, by module; ``extras_of``: per distribution, its extras and the
-    names they require (to say which one would bring a missing module)."""
+    names they require (to say which one would bring a missing module); ``python_minor``: the
+    environment's Python (a module its standard library no longer has is not looked for)."""
     own = set(project.own_packages)
     out: list[Judged] = []
 
@@ -68,6 +72,19 @@ def judge(  # noqa: PLR0917  (the facts a verdict is made of, each named)
             kind, why = (
                 FailureKind.GUARDED,
                 f"imported only where a failure is handled ({code.where})",
+            )
+        elif (
+            missing
+            and not installed(missing_name)
+            and (gone := removed_in(missing_top, python_minor))
+        ):
+            kind, why = (
+                FailureKind.BROKEN,
+                (
+                    f"needs {missing_top}, which the standard library no longer has since "
+                    f"Python {gone}: a release of {check.distribution} that does not use it, "
+                    f"or a Python older than {gone}"
+                ),
             )
         elif is_own and missing and missing_top in local and not installed(missing_name):
             kind, why = (
