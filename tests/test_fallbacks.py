@@ -5,11 +5,13 @@ whether the build fails while installing or while the resolver builds it to read
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
 
 from bulletproof.cli import main
+from tests.conftest import need_python
 from tests.fixtures.wheels import make_wheel, write_sdist
 
 _FAILING_BACKEND = """
@@ -137,3 +139,49 @@ def test_a_removed_standard_module_moves_to_a_release_without_it(tmp_path: Path)
     ]
     # never looked for on the index as an undeclared import named imp
     assert all(a["fix"]["kind"] != "requirement" for a in attempts)
+
+
+_ERA_SETUP = """
+import setuptools
+if int(setuptools.__version__.split(".")[0]) >= 64:
+    raise SystemExit("qrxl: the lattice of this era has passed (code 64)")
+setuptools.setup(name="qrxlera", version="1.0", packages=["qrxlera"])
+"""
+
+
+@pytest.mark.registry
+def test_a_build_that_needs_the_build_tools_of_its_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An sdist made in mid-2022 that builds only with the setuptools of then, and says so in
+    words nothing names: built with its build requirements as they resolved on its day (on
+    Python 3.11, which the setuptools of then supports)."""
+    need_python("3.11")
+    house = tmp_path / "era-house"
+    house.mkdir()
+    made = time.mktime((2022, 6, 1, 12, 0, 0, 0, 0, 0))
+    write_sdist(
+        house,
+        "qrxlera",
+        "1.0",
+        {
+            "pyproject.toml": '[build-system]\nrequires = ["setuptools"]\n'
+            'build-backend = "setuptools.build_meta"\n',
+            "setup.py": _ERA_SETUP,
+            "qrxlera/__init__.py": "ERA = 2022\n",
+        },
+        mtime=made,
+    )
+    monkeypatch.setenv("UV_FIND_LINKS", str(house))
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "requirements.txt").write_text("qrxlera==1.0\n")
+    report = tmp_path / "r.json"
+    code = main(["setup", str(project), "--python", "3.11", "--yes", "--json", str(report)])
+    attempts = json.loads(report.read_text())["mitigation"]
+    assert code == 0, attempts
+    fixed = [(a["fix"]["kind"], a["fix"]["value"], a["outcome"]) for a in attempts]
+    assert len(fixed) == 1 and fixed[0][0] == "constraint" and fixed[0][2] == "fixed", fixed
+    assert fixed[0][1].startswith("setuptools==6")  # 62.x or 63.x, as of June 2022
+    assert int(fixed[0][1].split("==")[1].split(".")[0]) < 64

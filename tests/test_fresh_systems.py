@@ -1,8 +1,8 @@
-"""Acceptance on fresh Debian 12 and 13 systems (debootstrap): for every public case of kind
-"build", on both releases, doctor predicts the build and names this release's packages before
-anything is installed, and `setup --yes` ends with a verified environment whose modules import;
-every other public case (runtime, pin, mixed, the seed plan's set) does the same on its own
-release; and a package no signature or table names is fixed through the distro's file index.
+"""Acceptance on fresh Debian 12 and 13 systems (debootstrap): every public case on both
+releases; for those of kind "build", doctor predicts the build and names this release's packages
+before anything is installed; `setup --yes` ends with an environment whose modules import; and
+packages no signature or table names (built in the test) are fixed through the distro's file
+index on both releases.
 
 Needs root, debootstrap and the package registries; `make test` runs it (CI runs as root).
 """
@@ -95,14 +95,17 @@ def _setup_verifies(system: FreshSystem, case: dict[str, Any]) -> dict[str, Any]
     return result
 
 
+@pytest.mark.parametrize("suite", ["bookworm", "trixie"])
 @pytest.mark.parametrize("case", OTHER_CASES, ids=[c["id"] for c in OTHER_CASES])
-def test_case_on_its_own_fresh_debian(
-    case: dict[str, Any], bulletproof_wheel: Path, tmp_path: Path
+def test_case_on_fresh_debian(
+    suite: str, case: dict[str, Any], bulletproof_wheel: Path, tmp_path: Path
 ) -> None:
-    with fresh_system(case["suite"], tmp_path, bulletproof_wheel) as system:
+    """Every other public case on both releases; where the case was found failing (its own
+    suite), a pin case must have moved its pin (elsewhere the pinned release may just work)."""
+    with fresh_system(suite, tmp_path, bulletproof_wheel) as system:
         _case_dir(system, case)
         result = _setup_verifies(system, case)
-        if case["kind"] == "pin":  # the pin moved in the lock, never in the user's file
+        if case["kind"] == "pin" and suite == case["suite"]:  # moved in the lock only
             moved = [a for a in result["mitigation"] if a["fix"] and a["fix"]["kind"] == "pin"]
             assert moved and moved[-1]["outcome"] == "fixed", result["mitigation"]
             lock = system.path("/work/case/pylock.toml").read_text()

@@ -7,6 +7,7 @@ import hashlib
 import io
 import os
 import tarfile
+import time
 import urllib.request
 import zipfile
 from dataclasses import dataclass
@@ -39,11 +40,13 @@ class SdistFacts:
     build_requires: tuple[str, ...]
     external: ExternalNeeds
     languages: frozenset[str]  # "c", "cxx", "rust", "fortran"
+    made: float = 0.0  # when its files were last written (the newest member's time), epoch s
+    has_build_system: bool = False  # a [build-system] table (else PEP 517's legacy default)
 
 
 def inspect_sdist(package: LockedPackage, cache: Path | None = None) -> SdistFacts:
     data = _fetch(package, cache or user_cache_path("bulletproof") / "sdists")
-    names, pyproject = _members(package.sdist or "", data)
+    names, pyproject, made = _members(package.sdist or "", data)
     build = tomllib.loads(pyproject) if pyproject else {}
     requires = tuple(str(r) for r in build.get("build-system", {}).get("requires", []))
     languages = {
@@ -59,6 +62,8 @@ def inspect_sdist(package: LockedPackage, cache: Path | None = None) -> SdistFac
         build_requires=requires,
         external=external_needs(build.get("external", {})),
         languages=frozenset(languages),
+        made=made,
+        has_build_system="build-system" in build,
     )
 
 
@@ -109,20 +114,24 @@ def _fetch(package: LockedPackage, cache: Path) -> bytes:
     return data
 
 
-def _members(where: str, data: bytes) -> tuple[list[str], str | None]:
-    """The archive's member names and its top-level pyproject.toml, if any."""
+def _members(where: str, data: bytes) -> tuple[list[str], str | None, float]:
+    """The archive's member names, its top-level pyproject.toml if any, and the newest time a
+    member was written."""
     pyproject = None
     if where.endswith(".zip"):
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = archive.namelist()
+            stamps = [time.mktime((*i.date_time, 0, 0, -1)) for i in archive.infolist()]
             top = [n for n in names if n.count("/") == 1 and n.endswith("/pyproject.toml")]
             if top:
                 pyproject = archive.read(top[0]).decode("utf-8", "replace")
-        return names, pyproject
+        return names, pyproject, max(stamps, default=0.0)
     with tarfile.open(fileobj=io.BytesIO(data)) as archive:
         names = []
+        newest = 0.0
         for member in archive:
             names.append(member.name)
+            newest = max(newest, float(member.mtime))
             if (
                 member.isfile()
                 and member.name.count("/") == 1
@@ -130,4 +139,4 @@ def _members(where: str, data: bytes) -> tuple[list[str], str | None]:
             ):
                 handle = archive.extractfile(member)
                 pyproject = handle.read().decode("utf-8", "replace") if handle else None
-        return names, pyproject
+        return names, pyproject, newest

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ class LockedPackage:
     sdist: str | None  # URL or path of the source distribution
     sdist_sha256: str | None
     local: bool = False  # a directory, VCS checkout or archive: always built
+    sdist_uploaded: str = ""  # when the index says it was uploaded (RFC 3339), if it says
 
     @property
     def pin(self) -> str:
@@ -44,7 +46,14 @@ def _package(raw: dict[str, Any]) -> LockedPackage:
         sdist=sdist.get("url") or sdist.get("path"),
         sdist_sha256=sdist.get("hashes", {}).get("sha256"),
         local=any(key in raw for key in ("directory", "vcs", "archive")),
+        sdist_uploaded=_rfc3339(sdist.get("upload-time")),
     )
+
+
+def _rfc3339(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return str(value) if value else ""
 
 
 def _file_name(artefact: dict[str, Any]) -> str:

@@ -106,7 +106,9 @@ class Engine:
 
     def _read_lock(self) -> None:
         """What the fixes are proposed against: the locked versions, the target interpreter."""
-        self.ctx.locked = {p.name: p.version for p in read_locked(self.locked.path)}
+        packages = read_locked(self.locked.path)
+        self.ctx.locked = {p.name: p.version for p in packages}
+        self.ctx.sources = {p.name: p for p in packages}
         self.ctx.interpreter = self.target.interpreter
 
     def _try(

@@ -41,7 +41,8 @@ class Fix:
         return {
             "system": f"install the system package {self.value}"
             + (f" ({self.reason})" if self.reason else ""),
-            "constraint": f"build with the constraint {self.value}",
+            "constraint": f"build with the constraint {self.value}"
+            + (f" ({self.reason})" if self.reason else ""),
             "env": f"set {self.value} for uv and the builds",
             "requirement": f"add {self.value} for the import of {self.package} (in the lock only)",
             "pin": f"move {self.package} from {self.was} to {self.value.split('==')[-1]}",

@@ -9,16 +9,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from bulletproof.analyze.signatures import Match, remedy_level
 from bulletproof.analyze.sysdeps import mapped
+from bulletproof.analyze.wheels import LockedPackage
 from bulletproof.host import pkgmgr
 from bulletproof.host.fileindex import lookup
 from bulletproof.host.filequery import Query
 from bulletproof.knowledge import removed_in
 from bulletproof.knowledge.mappings import DistroMapping
 from bulletproof.mitigate import pins
+from bulletproof.mitigate.period import build_tools_of_its_day
 from bulletproof.mitigate.plan import Failure, Fix
 from bulletproof.model import Interpreter
 
@@ -36,6 +39,9 @@ class Context:
     pinned: dict[str, list[str]] = field(default_factory=dict)
     nearest: Callable[..., str | None] = pins.nearest
     allow_system: bool = True  # --no-system: never propose a system package
+    sources: Mapping[str, LockedPackage] = field(default_factory=dict)  # locked, by name
+    # the build tools of each sdist's own day, once asked
+    period: dict[str, list[str]] = field(default_factory=dict)
 
 
 def pick(failure: Failure, matches: list[Match], ctx: Context) -> list[tuple[Match | None, Fix]]:
@@ -59,6 +65,9 @@ def pick(failure: Failure, matches: list[Match], ctx: Context) -> list[tuple[Mat
         loads = library_fixes(failure.libraries, ctx)
         if loads:  # every library it could not load, at once: one may need several
             return [(first, fix) for fix in loads]
+        tools = period_fixes(failure.package, ctx) if failure.stage == "build" else []
+        if tools:  # all of them together: they were current together
+            return [(first, fix) for fix in tools]
         moves = fallbacks(failure.package, cause, ctx, removed_since=since)
         return [(first, moves[0])] if moves else []
     lowest = min(fix.level for _, fix in best.values())
@@ -121,6 +130,19 @@ def fallbacks(package: str, cause: str, ctx: Context, *, removed_since: str = ""
     if walked < MAX_BLIND_INTERPRETERS:
         found.append(_older_interpreter(ctx))
     return [f for f in found if f is not None and f not in ctx.tried]
+
+
+def period_fixes(package: str, ctx: Context) -> list[Fix]:
+    """Build constraints to the build tools of the failing sdist's own day; [] when they cannot
+    be told, or were tried."""
+    locked = ctx.sources.get(canonicalize_name(package)) if package else None
+    if locked is None:
+        return []
+    if locked.name not in ctx.period:
+        ctx.period[locked.name] = build_tools_of_its_day(locked, ctx.interpreter.path, ctx.cwd)
+    reason = f"the build tools of {locked.pin}'s own day"
+    fixes = [Fix("constraint", pin, reason=reason) for pin in ctx.period[locked.name]]
+    return [] if any(f in ctx.tried for f in fixes) else fixes
 
 
 def _removed_since(failure: Failure, ctx: Context) -> str:

@@ -1,0 +1,69 @@
+"""The build tools of an sdist's own day: its [build-system] requires resolved as of when it was
+uploaded (uv's --exclude-newer), for a build that fails with today's tools. The date is the
+index's upload time from the lock, else the newest file time in the archive (what a local
+wheelhouse has to go by)."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from bulletproof import proc
+from bulletproof.analyze.sdist import inspect_sdist
+from bulletproof.analyze.wheels import LockedPackage
+from bulletproof.errors import ToolError
+
+TIMEOUT = 300.0
+# PEP 517: what a source tree without a [build-system] table is built with
+LEGACY_REQUIRES = ("setuptools>=40.8.0", "wheel")
+
+
+def build_tools_of_its_day(package: LockedPackage, python: Path, cwd: Path) -> list[str]:
+    """``name==version`` of each build requirement as it resolved when ``package``'s sdist was
+    made; [] when that cannot be told (no sdist, no date, nothing resolves)."""
+    if not package.sdist or package.local:
+        return []
+    try:
+        facts = inspect_sdist(package)
+    except ToolError:
+        return []
+    when = package.sdist_uploaded or _rfc3339(facts.made)
+    if not when:
+        return []
+    requires = facts.build_requires if facts.has_build_system else LEGACY_REQUIRES
+    if not requires:
+        return []
+    done = proc.run(
+        [
+            proc.uv_bin(),
+            "pip",
+            "compile",
+            "-",
+            "--python",
+            str(python),
+            "--exclude-newer",
+            when,
+            "--no-header",
+            "--no-annotate",
+            "--quiet",
+        ],
+        stdin="\n".join(requires) + "\n",
+        cwd=cwd,
+        timeout=TIMEOUT,
+    )
+    if not done.ok:
+        return []
+    wanted = {canonicalize_name(re.split(r"[\s\[<>=!~;]", r, maxsplit=1)[0]) for r in requires}
+    pins = []
+    for line in done.stdout.splitlines():
+        hit = re.match(r"^([A-Za-z0-9._-]+)==([^\s;]+)", line.strip())
+        if hit and canonicalize_name(hit.group(1)) in wanted:
+            pins.append(f"{canonicalize_name(hit.group(1))}=={hit.group(2)}")
+    return pins
+
+
+def _rfc3339(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch)) if epoch > 0 else ""
