@@ -1,3 +1,5 @@
+import os
+import platform
 from pathlib import Path
 
 from bulletproof.host.osinfo import detect_libc, parse_os_release, read_os_info
@@ -32,12 +34,26 @@ def test_comments_blank_lines_and_broken_quotes_do_not_break_parsing() -> None:
 
 
 def test_missing_os_release_falls_back_to_platform(tmp_path: Path) -> None:
-    info = read_os_info((tmp_path / "absent",))
-    assert info.id  # the kernel's name, never empty
+    info = read_os_info((tmp_path / "absent", tmp_path / "also-absent"))
+    assert (info.id, info.version_id) == (platform.system().lower(), platform.release())
+
+
+def test_the_first_readable_os_release_is_read(tmp_path: Path) -> None:
+    (tmp_path / "usr-lib-os-release").write_text("ID=qwzxos\nVERSION_ID=7\n")
+    info = read_os_info((tmp_path / "absent", tmp_path / "usr-lib-os-release"))
+    assert (info.id, info.version_id) == ("qwzxos", "7")
 
 
 def test_libc_of_this_machine() -> None:
+    """Compared with what the C library itself says (glibc's confstr; else the musl loader)."""
     libc = detect_libc()
-    assert libc.name in {"glibc", "musl", "unknown"}
-    if libc.name == "glibc":
-        assert libc.version.count(".") >= 1
+    try:
+        told = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (ValueError, OSError):
+        told = ""
+    if told.startswith("glibc"):
+        assert (libc.name, libc.version) == ("glibc", told.split()[-1])
+    elif any(Path("/lib").glob("ld-musl-*")):
+        assert libc.name == "musl"
+    else:
+        assert libc.name == "unknown"

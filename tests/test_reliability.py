@@ -1,16 +1,16 @@
 """Kills, interrupts and concurrent runs: DIR/.venv is always a whole environment, old or new."""
 
 import os
-import random
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from bulletproof.apply.generations import Store
+from bulletproof.apply.generations import MARKER, Store
 from tests.conftest import write_project
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("local_index")]
@@ -63,35 +63,71 @@ def _assert_no_leftovers(project: Path) -> None:
     assert not list(project.glob(".venv.tmp-*"))
 
 
-def test_sigkill_at_random_moments_never_leaves_a_mixed_env(
-    tmp_path: Path, python312: Path
+def _newest_generation(project: Path) -> Path | None:
+    found = sorted((project / ".bulletproof" / "generations").glob("gen-*"))
+    return found[-1] if found else None
+
+
+def _site(gen: Path) -> Path | None:
+    return next(iter(gen.glob("lib/python*/site-packages")), None)
+
+
+# Moments a kill must be survived at, each seen on disk as it happens (polled every ms): the new
+# generation's folder made; its interpreter there; the first of the new packages installed in
+# it; every one installed (verification running); it marked complete; the switch's symlink made.
+KILL_POINTS: dict[str, Callable[[Path, Path | None], bool]] = {
+    "folder made": lambda p, gen: gen is not None and gen.name != _current(p),
+    "venv made": lambda p, gen: gen is not None and (gen / "bin" / "python").exists(),
+    "installing": lambda p, gen: (
+        gen is not None and (site := _site(gen)) is not None and any(site.glob("pkg*-*.dist-info"))
+    ),
+    "installed": lambda p, gen: (
+        gen is not None
+        and (site := _site(gen)) is not None
+        and len(list(site.glob("pkg*-*.dist-info"))) == len(PACKAGES)
+    ),
+    "marked complete": lambda p, gen: gen is not None and (gen / MARKER).is_file(),
+    "switching": lambda p, gen: any(p.glob(".venv.tmp-*")),
+}
+
+
+def _current(project: Path) -> str:
+    venv = project / ".venv"
+    return venv.resolve().name if venv.is_symlink() else ""
+
+
+@pytest.mark.parametrize("point", list(KILL_POINTS))
+def test_sigkill_at_each_moment_never_leaves_a_mixed_env(
+    tmp_path: Path, python312: Path, point: str
 ) -> None:
+    """SIGKILL at each interruption point of a setup that moves 1.0 -> 2.0: DIR/.venv is whole
+    (one version) after the kill, and the next run converges and leaves nothing half built."""
     project = write_project(tmp_path / "proj", _requirements("1.0"))
     _run(project, "--python", "3.12")
+    before = _current(project)
     (project / "requirements.txt").write_text(_requirements("2.0"))
-    start = time.monotonic()
-    _run(project)
-    full_run = time.monotonic() - start
-    rng = random.Random(20261124)
-    seen: dict[str, int] = {}
-    for attempt in range(24):
-        version = "1.0" if attempt % 2 == 0 else "2.0"
-        (project / "requirements.txt").write_text(_requirements(version))
-        child = _start(project, capture=False)
-        time.sleep(rng.uniform(0, full_run * 1.1))
-        os.killpg(child.pid, signal.SIGKILL)
-        child.wait()
-        versions = _versions(project)  # DIR/.venv is usable after every kill...
-        assert len(versions) == 1, f"mixed environment after kill {attempt}: {versions}"
-        outcome = "new" if versions == {version} else "old"
-        seen[outcome] = seen.get(outcome, 0) + 1
-        if any(not g.complete for g in Store(project).generations()):
-            seen["mid-build"] = seen.get("mid-build", 0) + 1
-    # ...and the next run converges and leaves nothing half built
-    print(f"24 kills over a {full_run:.2f} s run: env left {seen}")  # figures for the issue note
-    assert seen.get("mid-build", 0) >= 3, "too few kills landed while a generation was being built"
+    reached = KILL_POINTS[point]
+    child = _start(project, capture=False)
+    deadline = time.monotonic() + 120
+    landed = False
+    while child.poll() is None and time.monotonic() < deadline:
+        gen = _newest_generation(project)
+        if gen is not None and gen.name == before:
+            gen = None  # not the new one yet
+        if reached(project, gen):
+            os.killpg(child.pid, signal.SIGKILL)
+            landed = True
+            break
+        time.sleep(0.001)
+    child.wait()
+    if not landed:  # the moment passed between two polls: the run finished; still whole
+        assert child.returncode == 0
+    versions = _versions(project)
+    assert len(versions) == 1, f"mixed environment after a kill at {point!r}: {versions}"
+    if landed and point not in ("marked complete", "switching"):
+        assert versions == {"1.0"}, f"switched before verification finished ({point!r})"
     (project / "requirements.txt").write_text(_requirements("1.0"))
-    _run(project)
+    assert _run(project) == 0
     assert _versions(project) == {"1.0"}
     _assert_no_leftovers(project)
 

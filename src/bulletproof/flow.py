@@ -26,9 +26,9 @@ from bulletproof.host.osinfo import read_os_info
 from bulletproof.host.pythons import find_interpreters, select_target, target_from_lock
 from bulletproof.knowledge.mappings import DistroMapping, ecosystem_for, load_mapping
 from bulletproof.mitigate.engine import Engine
-from bulletproof.mitigate.plan import Attempt
 from bulletproof.mitigate.resolve import Repair, lock_with_retry
 from bulletproof.model import (
+    Attempt,
     Diagnosis,
     Interpreter,
     LockResult,

@@ -330,3 +330,125 @@ class Diagnosis:
     @property
     def blocking(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.severity is Severity.BLOCKER)
+
+
+# What the repair works with: failures, fixes and attempts (mitigate/ makes them, report/ and
+# generate/ read them).
+
+
+class _Named(str, enum.Enum):
+    """A string-valued enum that prints and compares as its value (reports, JSON, signatures)."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class FixKind(_Named):
+    """What a fix changes; declared least intrusive first, and that order is the one order."""
+
+    SYSTEM = "system"  # a system package
+    CONSTRAINT = "constraint"  # a build constraint for isolated builds
+    ENV = "env"  # a variable for uv and the builds
+    REQUIREMENT = "requirement"  # a package added for an undeclared import
+    PIN = "pin"  # a moved pin
+    INTERPRETER = "interpreter"  # another local interpreter
+
+    @property
+    def level(self) -> int:
+        return list(FixKind).index(self)
+
+
+class Stage(_Named):
+    """Where a failure happened."""
+
+    BUILD = "build"
+    IMPORT = "import"
+    RESOLVE = "resolve"
+    LOCK = "lock"  # a build the resolver made to read an sdist's metadata
+    VERIFY = "verify"
+    UNDECLARED = "undeclared"  # an import nothing installed provides (package: the module)
+
+
+class Outcome(_Named):
+    """What came of an attempt."""
+
+    PENDING = "pending"
+    FIXED = "fixed"
+    DID_NOT_HELP = "did not help"
+    NO_FIX = "no fix known"
+    DECLINED = "declined"
+
+
+@dataclass(frozen=True)
+class Failure:
+    package: str  # the distribution that failed ("" when none can be named)
+    stage: Stage
+    text: str  # the whole log or error
+    module: str = ""  # for an import failure
+    tolerated: bool = False  # not the environment's fault: tried, and left when nothing fixes it
+    libraries: tuple[str, ...] = ()  # for an import failure: what it tried to load and could not
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "stage", Stage(self.stage))
+
+
+@dataclass(frozen=True)
+class Fix:
+    kind: FixKind
+    value: str  # "libpq-dev", "cython<3", "UV_NATIVE_TLS=1", "numpy==2.1.0", an interpreter path
+    package: str = ""  # for a pin: the distribution it moves
+    was: str = ""  # for a pin: the version that failed
+    reason: str = ""  # a pin: why it moved (recorded in the lock); a system package: found how
+    library: str = ""  # a system package for a library a module could not load: that library
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", FixKind(self.kind))  # a plain string is accepted
+
+    @property
+    def level(self) -> int:
+        return self.kind.level
+
+    def moved_pin(self) -> MovedPin:
+        """A pin fix as the lock records it."""
+        return MovedPin(self.package, self.was, self.value.partition("==")[2], self.reason)
+
+    def describe(self) -> str:
+        return {
+            "system": f"install the system package {self.value}"
+            + (f" ({self.reason})" if self.reason else ""),
+            "constraint": f"build with the constraint {self.value}"
+            + (f" ({self.reason})" if self.reason else ""),
+            "env": f"set {self.value} for uv and the builds",
+            "requirement": f"add {self.value} for the import of {self.package} (in the lock only)",
+            "pin": f"move {self.package} from {self.was} to {self.value.split('==')[-1]}",
+            "interpreter": f"use the interpreter {self.value}",
+        }[self.kind.value]
+
+
+@dataclass
+class Attempt:
+    package: str
+    stage: str
+    signature: str  # the matched signature's id; "" when nothing matched
+    cause: str
+    evidence: tuple[str, ...]  # the log lines it matched
+    fix: Fix | None
+    outcome: Outcome = Outcome.PENDING
+    values: dict[str, str] = field(default_factory=dict)  # what the signature's groups caught
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "package": self.package,
+            "stage": Stage(self.stage).value,
+            "signature": self.signature,
+            "cause": self.cause,
+            "evidence": list(self.evidence),
+            "fix": None
+            if self.fix is None
+            else {
+                "kind": self.fix.kind.value,
+                "value": self.fix.value,
+                "what": self.fix.describe(),
+            },
+            "outcome": Outcome(self.outcome).value,
+        }

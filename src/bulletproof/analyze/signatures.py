@@ -9,10 +9,12 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from bulletproof.model import FixKind
 from bulletproof.tomlcompat import tomllib
 
 STAGES = ("build", "import", "resolve")
-LEVELS = ("system", "constraint", "env", "pin", "interpreter")  # least intrusive first
+# the fix kinds a signature's remedy can name, in the one order of FixKind (least intrusive first)
+LEVELS = tuple(k.value for k in FixKind if k is not FixKind.REQUIREMENT)
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ def fill(template: str, values: dict[str, str]) -> str:
 
 def remedy_level(remedy: dict[str, str]) -> int:
     kind = "system" if "provides" in remedy else next(k for k in remedy if k in LEVELS)
-    return LEVELS.index(kind)
+    return FixKind(kind).level
 
 
 @cache

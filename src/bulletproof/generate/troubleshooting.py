@@ -11,7 +11,7 @@ from typing import Any
 
 from bulletproof.analyze.signatures import signatures
 from bulletproof.fsutil import atomic_write
-from bulletproof.mitigate.plan import Attempt
+from bulletproof.model import Attempt
 
 HISTORY = Path(".bulletproof") / "attempts.json"
 NAME = "TROUBLESHOOTING.md"

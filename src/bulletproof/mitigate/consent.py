@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 
 from bulletproof.errors import BulletproofError
-from bulletproof.mitigate.plan import Attempt, Fix
+from bulletproof.model import Attempt, Fix, Outcome
 from bulletproof.report.terminal import Ui
 
 
@@ -29,7 +29,7 @@ def consent(ui: Ui, assume_yes: bool, fix: Fix, attempts: list[Attempt]) -> None
             return
     for attempt in attempts:
         if attempt.fix == fix:
-            attempt.outcome = "declined"
+            attempt.outcome = Outcome.DECLINED
     raise Unfixable(
         f"setup would {fix.describe()}, and needs consent for that",
         attempts,

@@ -22,17 +22,23 @@ from bulletproof.errors import BuildError, ResolutionError
 from bulletproof.host.pythons import query
 from bulletproof.knowledge.mappings import DistroMapping
 from bulletproof.mitigate.consent import Unfixable, consent
-from bulletproof.mitigate.plan import Attempt, Failure, Fix, Plan
+from bulletproof.mitigate.plan import Plan
 from bulletproof.mitigate.propose import Context, applied, pick
 from bulletproof.mitigate.trials import failing_builds
 from bulletproof.mitigate.undeclared import proposals
 from bulletproof.model import (
     AddedRequirement,
+    Attempt,
+    Failure,
     FailureKind,
+    Fix,
+    FixKind,
     Interpreter,
     LockResult,
     MovedPin,
+    Outcome,
     Project,
+    Stage,
     Target,
     Verdict,
     Verification,
@@ -173,16 +179,16 @@ class Engine:
                 self.plan.env,
             )
             detail.append(f"{len(found)} failed")
-        return found or [Failure("", "build", exc.detail or exc.message)]
+        return found or [Failure("", Stage.BUILD, exc.detail or exc.message)]
 
     def _judge(self, pending: list[Attempt], matched: list[tuple[Failure, list[Match]]]) -> None:
         """A fix helped unless the failure it answered is still there, for the same reason."""
         for attempt in pending:
-            if attempt.stage == "undeclared":
+            if attempt.stage is Stage.UNDECLARED:
                 still = any(
-                    f.stage == "undeclared" and f.package == attempt.package for f, _ in matched
+                    f.stage is Stage.UNDECLARED and f.package == attempt.package for f, _ in matched
                 )
-                attempt.outcome = "did not help" if still else "fixed"
+                attempt.outcome = Outcome.DID_NOT_HELP if still else Outcome.FIXED
                 if still and attempt.fix is not None:
                     self.plan.undo(attempt.fix)
                     self.stale = True
@@ -190,7 +196,7 @@ class Engine:
             library = attempt.fix.library if attempt.fix is not None else ""
             if library:  # a library it could not load: helped if that one loads now
                 still = any(library in f.libraries for f, _ in matched)
-                attempt.outcome = "did not help" if still else "fixed"
+                attempt.outcome = Outcome.DID_NOT_HELP if still else Outcome.FIXED
                 continue  # an installed system package stays installed: nothing to undo
             still = any(
                 f.package == attempt.package
@@ -207,10 +213,10 @@ class Engine:
                 )
                 for f, hits in matched
             )
-            attempt.outcome = "did not help" if still else "fixed"
+            attempt.outcome = Outcome.DID_NOT_HELP if still else Outcome.FIXED
             if still and attempt.fix is not None:
                 self.plan.undo(attempt.fix)
-                self.stale |= attempt.fix.kind in ("pin", "interpreter")
+                self.stale |= attempt.fix.kind in (FixKind.PIN, FixKind.INTERPRETER)
 
     def _fix(self, matched: list[tuple[Failure, list[Match]]]) -> list[Attempt]:
         chosen: list[Attempt] = []
@@ -218,7 +224,7 @@ class Engine:
         for failure, hits in matched:
             picked = (
                 self._undeclared_fix(failure)
-                if failure.stage == "undeclared"
+                if failure.stage is Stage.UNDECLARED
                 else pick(failure, hits, self.ctx)
             )
             if not picked and chosen:
@@ -227,7 +233,11 @@ class Engine:
                 this_round = {a.fix for a in chosen if a.fix is not None}
                 self.ctx.tried -= this_round
                 try:
-                    again = pick(failure, hits, self.ctx) if failure.stage != "undeclared" else []
+                    again = (
+                        pick(failure, hits, self.ctx)
+                        if failure.stage is not Stage.UNDECLARED
+                        else []
+                    )
                 finally:
                     self.ctx.tried |= this_round
                 same = [_attempt(failure, hit, fix) for hit, fix in again if fix in this_round]
@@ -236,12 +246,12 @@ class Engine:
                     continue
             if not picked and failure.tolerated and not self.strict:
                 self.attempts.append(_attempt(failure, hits[0] if hits else None, None))
-                self.attempts[-1].outcome = "no fix known"
+                self.attempts[-1].outcome = Outcome.NO_FIX
                 continue
             if not picked:
                 first = hits[0] if hits else None
                 self.attempts.append(_attempt(failure, first, None))
-                self.attempts[-1].outcome = "no fix known"
+                self.attempts[-1].outcome = Outcome.NO_FIX
                 raise Unfixable(
                     _unfixable_message(failure, first),
                     self.attempts,
@@ -269,30 +279,30 @@ class Engine:
     def _undeclared_fix(self, failure: Failure) -> list[tuple[Match | None, Fix]]:
         """The next requirement to try for an import nothing provides."""
         for added in proposals(failure.package, self.project, self.declared_elsewhere):
-            fix = Fix("requirement", added.requirement, failure.package, reason=added.reason)
+            fix = Fix(FixKind.REQUIREMENT, added.requirement, failure.package, reason=added.reason)
             if fix not in self.ctx.tried:
                 return [(None, fix)]
         return []
 
     def _apply(self, attempts: list[Attempt]) -> None:
         fixes = [a.fix for a in attempts if a.fix is not None]
-        names = tuple(dict.fromkeys(f.value for f in fixes if f.kind == "system"))
+        names = tuple(dict.fromkeys(f.value for f in fixes if f.kind is FixKind.SYSTEM))
         if names and self.mapping is not None:
             install_named(names, self.mapping, self.ui, assume_yes=self.assume_yes)
         for fix in fixes:
             self.ui.say(f"fix: {fix.describe()}")
-            if fix.kind == "constraint":
+            if fix.kind is FixKind.CONSTRAINT:
                 self.plan.constraints.append(fix.value)
-            elif fix.kind == "env":
+            elif fix.kind is FixKind.ENV:
                 key, _, value = fix.value.partition("=")
                 self.plan.env[key] = value
-            elif fix.kind in ("pin", "interpreter", "requirement"):
+            elif fix.kind in (FixKind.PIN, FixKind.INTERPRETER, FixKind.REQUIREMENT):
                 consent(self.ui, self.assume_yes, fix, self.attempts)
                 self.stale = True
-                if fix.kind == "pin":
+                if fix.kind is FixKind.PIN:
                     self.plan.pins[fix.package] = fix
                     applied(fix, self.ctx)
-                elif fix.kind == "requirement":
+                elif fix.kind is FixKind.REQUIREMENT:
                     self.plan.added[fix.package] = AddedRequirement(
                         fix.package, fix.value, fix.reason
                     )
@@ -316,9 +326,11 @@ class Engine:
                 self.locked = self._lock(pins)
             except ResolutionError as exc:
                 # an added requirement the index does not have, or that conflicts: undone
-                tried = [a for a in pending if a.fix is not None and a.fix.kind == "requirement"]
+                tried = [
+                    a for a in pending if a.fix is not None and a.fix.kind is FixKind.REQUIREMENT
+                ]
                 for attempt in tried:
-                    attempt.outcome = "did not help"
+                    attempt.outcome = Outcome.DID_NOT_HELP
                     self.plan.undo(attempt.fix)  # type: ignore[arg-type]
                 if tried:
                     self.locked = self._lock(pins)
@@ -341,7 +353,7 @@ def _attempt(failure: Failure, hit: Match | None, fix: Fix | None) -> Attempt:
         signature=hit.signature.id if hit else "",
         cause=hit.cause
         if hit
-        else (failure.text if failure.stage == "undeclared" else "no known signature matched"),
+        else (failure.text if failure.stage is Stage.UNDECLARED else "no known signature matched"),
         evidence=(hit.evidence if hit else tuple(_tail(failure.text, 3).splitlines()))
         + ((f"could not load: {', '.join(failure.libraries)}",) if failure.libraries else ()),
         fix=fix,
@@ -363,7 +375,7 @@ def _verification_failures(v: Verification, strict: bool = False) -> list[Failur
         if judged is not None and judged.kind is FailureKind.UNDECLARED:
             top = _MISSING.search(check.error)
             name = top.group(1).split(".")[0] if top else check.module.split(".")[0]
-            undeclared.setdefault(name, Failure(name, "undeclared", judged.why, check.module))
+            undeclared.setdefault(name, Failure(name, Stage.UNDECLARED, judged.why, check.module))
             continue
         tolerated = judged is not None and judged.kind is FailureKind.INCOMPATIBLE
         if judged is not None and not judged.kind.environment and not tolerated and not strict:
@@ -379,7 +391,7 @@ def _verification_failures(v: Verification, strict: bool = False) -> list[Failur
     failures = [
         Failure(
             d,
-            "import",
+            Stage.IMPORT,
             "\n".join(e[:5]),
             modules[d],
             tolerated=d not in intolerable,
@@ -389,7 +401,7 @@ def _verification_failures(v: Verification, strict: bool = False) -> list[Failur
     ]
     failures += undeclared.values()
     if not v.consistency_ok:
-        failures.append(Failure("", "verify", v.consistency_output))
+        failures.append(Failure("", Stage.VERIFY, v.consistency_output))
     return failures
 
 

@@ -22,8 +22,7 @@ from bulletproof.knowledge import removed_in
 from bulletproof.knowledge.mappings import DistroMapping
 from bulletproof.mitigate import pins
 from bulletproof.mitigate.period import build_tools_of_its_day
-from bulletproof.mitigate.plan import Failure, Fix
-from bulletproof.model import Interpreter
+from bulletproof.model import Failure, Fix, FixKind, Interpreter, Stage
 
 
 @dataclass
@@ -65,7 +64,7 @@ def pick(failure: Failure, matches: list[Match], ctx: Context) -> list[tuple[Mat
         loads = library_fixes(failure.libraries, ctx)
         if loads:  # every library it could not load, at once: one may need several
             return [(first, fix) for fix in loads]
-        tools = period_fixes(failure.package, ctx) if failure.stage == "build" else []
+        tools = period_fixes(failure.package, ctx) if failure.stage is Stage.BUILD else []
         if tools:  # all of them together: they were current together
             return [(first, fix) for fix in tools]
         moves = fallbacks(failure.package, cause, ctx, removed_since=since)
@@ -93,9 +92,9 @@ def _concrete(  # noqa: PLR0911  (one return per remedy kind)
     if "provides" in remedy:
         return _system_by_file(Query(remedy["provides"], remedy["name"]), ctx)
     if "constraint" in remedy:
-        return Fix("constraint", remedy["constraint"])
+        return Fix(FixKind.CONSTRAINT, remedy["constraint"])
     if "env" in remedy:
-        return Fix("env", remedy["env"])
+        return Fix(FixKind.ENV, remedy["env"])
     if "pin" in remedy:
         return _pin(remedy.get("package") or package, remedy["pin"], match.cause, ctx)
     if "interpreter" in remedy:
@@ -106,7 +105,7 @@ def _concrete(  # noqa: PLR0911  (one return per remedy kind)
 def _older_interpreter(ctx: Context, below: str = "") -> Fix | None:
     mine = Version(below or ctx.interpreter.minor)
     older = [i for i in ctx.others() if Version(i.minor) < mine]
-    fixes = [Fix("interpreter", str(i.path)) for i in older]
+    fixes = [Fix(FixKind.INTERPRETER, str(i.path)) for i in older]
     return next((f for f in fixes if f not in ctx.tried), None)  # the next older one
 
 
@@ -126,7 +125,7 @@ def fallbacks(package: str, cause: str, ctx: Context, *, removed_since: str = ""
             f for f in [*found, _older_interpreter(ctx, removed_since)] if f and f not in ctx.tried
         ]
     # an unrecognised failure rarely depends on the Python version: the nearest older ones only
-    walked = sum(1 for fix in ctx.tried if fix.kind == "interpreter")
+    walked = sum(1 for fix in ctx.tried if fix.kind is FixKind.INTERPRETER)
     if walked < MAX_BLIND_INTERPRETERS:
         found.append(_older_interpreter(ctx))
     return [f for f in found if f is not None and f not in ctx.tried]
@@ -141,7 +140,7 @@ def period_fixes(package: str, ctx: Context) -> list[Fix]:
     if locked.name not in ctx.period:
         ctx.period[locked.name] = build_tools_of_its_day(locked, ctx.interpreter.path, ctx.cwd)
     reason = f"the build tools of {locked.pin}'s own day"
-    fixes = [Fix("constraint", pin, reason=reason) for pin in ctx.period[locked.name]]
+    fixes = [Fix(FixKind.CONSTRAINT, pin, reason=reason) for pin in ctx.period[locked.name]]
     return [] if any(f in ctx.tried for f in fixes) else fixes
 
 
@@ -201,7 +200,7 @@ def _first_installable(names: tuple[str, ...], ctx: Context) -> Fix | None:
     fresh = tuple(n for n in names if n not in have)
     gone = pkgmgr.unavailable(manager, fresh) or frozenset()
     usable = [n for n in fresh if n not in gone]
-    return Fix("system", usable[0]) if usable else None
+    return Fix(FixKind.SYSTEM, usable[0]) if usable else None
 
 
 def _pin(package: str, direction: str, cause: str, ctx: Context) -> Fix | None:
@@ -218,10 +217,10 @@ def _pin(package: str, direction: str, cause: str, ctx: Context) -> Fix | None:
     if version is None:
         return None
     reason = f"{name} {tried[0]} failed: {cause}"
-    return Fix("pin", f"{name}=={version}", package=name, was=tried[0], reason=reason)
+    return Fix(FixKind.PIN, f"{name}=={version}", package=name, was=tried[0], reason=reason)
 
 
 def applied(fix: Fix, ctx: Context) -> None:
     """Remember a moved pin's version as tried."""
-    if fix.kind == "pin":
+    if fix.kind is FixKind.PIN:
         ctx.pinned.setdefault(fix.package, [fix.was]).append(fix.value.partition("==")[2])

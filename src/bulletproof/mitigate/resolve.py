@@ -17,9 +17,20 @@ from bulletproof.apply.system import install_named
 from bulletproof.errors import LockBuildError, ResolutionError, ToolError
 from bulletproof.knowledge.mappings import DistroMapping
 from bulletproof.mitigate.consent import Unfixable, consent
-from bulletproof.mitigate.plan import Attempt, Failure, Fix
 from bulletproof.mitigate.propose import Context, applied, pick
-from bulletproof.model import AddedRequirement, LockResult, MovedPin, Project, Target
+from bulletproof.model import (
+    AddedRequirement,
+    Attempt,
+    Failure,
+    Fix,
+    FixKind,
+    LockResult,
+    MovedPin,
+    Outcome,
+    Project,
+    Stage,
+    Target,
+)
 from bulletproof.report.terminal import Ui
 
 MAX_LOCK_REPAIRS = 6
@@ -73,16 +84,18 @@ def lock_with_retry(
         try:
             result = _lock_once(project, target, previous, fixes, attempts, added=added)
         except LockBuildError as exc:
-            failure = Failure(exc.package, "build", exc.detail or exc.message)
+            failure = Failure(exc.package, Stage.BUILD, exc.detail or exc.message)
             hits = match(failure.text, "build")
             _judge(pending, failure, hits, fixes)
             if repair is None:
                 raise
             ctx.locked = {exc.package.lower(): exc.version} if exc.version else {}
-            picked = [(h, f) for h, f in pick(failure, hits, ctx) if f.kind != "interpreter"]
+            picked = [
+                (h, f) for h, f in pick(failure, hits, ctx) if f.kind is not FixKind.INTERPRETER
+            ]
             if not picked:
                 first = hits[0] if hits else None
-                attempts.append(_attempt(failure, first, None, "no fix known"))
+                attempts.append(_attempt(failure, first, None, Outcome.NO_FIX))
                 if first is not None:
                     exc.hint = f"{first.cause}: {first.fix}"
                 raise
@@ -94,7 +107,7 @@ def lock_with_retry(
             _apply([f for _, f in picked], fixes, repair, attempts)
             continue
         for attempt in pending:
-            attempt.outcome = "fixed"
+            attempt.outcome = Outcome.FIXED
         return Locked(result, tuple(fixes.build_constraints), dict(fixes.env), tuple(fixes.pins))
     raise Unfixable("the lock's builds still fail after every fix tried", attempts)
 
@@ -134,17 +147,17 @@ def _lock_once(
                     hit.signature.id,
                     hit.cause,
                     hit.evidence,
-                    Fix("env", f"{key}={value}"),
+                    Fix(FixKind.ENV, f"{key}={value}"),
                 )
                 attempts.append(attempt)
                 fixes.env[key] = value
                 try:
                     result = once()
                 except (ToolError, ResolutionError):
-                    attempt.outcome = "did not help"
+                    attempt.outcome = Outcome.DID_NOT_HELP
                     del fixes.env[key]
                     break
-                attempt.outcome = "fixed"
+                attempt.outcome = Outcome.FIXED
                 return result
         if hits:
             first = hits[0]
@@ -156,7 +169,7 @@ def _lock_once(
                     first.cause,
                     first.evidence,
                     None,
-                    "no fix known",
+                    Outcome.NO_FIX,
                 )
             )
             exc.hint = f"{first.cause}: {first.fix}"
@@ -171,44 +184,44 @@ def _judge(pending: list[Attempt], failure: Failure, hits: list[Match], fixes: _
             not attempt.signature
             or any(h.signature.id == attempt.signature and h.values == attempt.values for h in hits)
         )
-        attempt.outcome = "did not help" if same else "fixed"
+        attempt.outcome = Outcome.DID_NOT_HELP if same else Outcome.FIXED
         if same and attempt.fix is not None:
             _undo(attempt.fix, fixes)
 
 
 def _apply(chosen: list[Fix], fixes: _InForce, repair: Repair, attempts: list[Attempt]) -> None:
-    names = tuple(dict.fromkeys(f.value for f in chosen if f.kind == "system"))
+    names = tuple(dict.fromkeys(f.value for f in chosen if f.kind is FixKind.SYSTEM))
     if names and repair.mapping is not None:
         install_named(names, repair.mapping, repair.ui, assume_yes=repair.assume_yes)
     for fix in chosen:
         repair.ui.say(f"fix (while locking): {fix.describe()}")
-        if fix.kind == "constraint":
+        if fix.kind is FixKind.CONSTRAINT:
             fixes.build_constraints.append(fix.value)
-        elif fix.kind == "env":
+        elif fix.kind is FixKind.ENV:
             key, _, value = fix.value.partition("=")
             fixes.env[key] = value
-        elif fix.kind == "pin":
+        elif fix.kind is FixKind.PIN:
             consent(repair.ui, repair.assume_yes, fix, attempts)
             fixes.pins = [p for p in fixes.pins if p.package != fix.package]
             fixes.pins.append(fix.moved_pin())
 
 
 def _undo(fix: Fix, fixes: _InForce) -> None:
-    if fix.kind == "constraint" and fix.value in fixes.build_constraints:
+    if fix.kind is FixKind.CONSTRAINT and fix.value in fixes.build_constraints:
         fixes.build_constraints.remove(fix.value)
-    elif fix.kind == "env":
+    elif fix.kind is FixKind.ENV:
         fixes.env.pop(fix.value.partition("=")[0], None)
-    elif fix.kind == "pin":
+    elif fix.kind is FixKind.PIN:
         fixes.pins = [p for p in fixes.pins if p.package != fix.package]
 
 
 def _attempt(
-    failure: Failure, hit: Match | None, fix: Fix | None, outcome: str = "pending"
+    failure: Failure, hit: Match | None, fix: Fix | None, outcome: Outcome = Outcome.PENDING
 ) -> Attempt:
     evidence = hit.evidence if hit else tuple(failure.text.strip().splitlines()[-3:])
     return Attempt(
         package=failure.package,
-        stage="lock",
+        stage=Stage.LOCK,
         signature=hit.signature.id if hit else "",
         cause=hit.cause if hit else "no known signature matched",
         evidence=evidence,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bulletproof import proc
 from bulletproof.analyze.wheels import LockedPackage
-from bulletproof.mitigate.plan import Failure
+from bulletproof.model import Failure, Stage
 
 BUILD_TIMEOUT = 3600.0
 
@@ -53,7 +53,7 @@ def failing_builds(
             )
             if done.ok:
                 return None
-            return Failure(package.name, "build", done.stdout + done.stderr)
+            return Failure(package.name, Stage.BUILD, done.stdout + done.stderr)
 
         workers = max(1, min(len(builds), os.cpu_count() or 1))
         with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bulletproof.mitigate.plan import Attempt
+from bulletproof.model import Attempt, Outcome
 
 _OUTCOME = {
     "fixed": "[green]fixed[/]",
@@ -42,6 +42,6 @@ def summary(attempts: list[Attempt]) -> str:
         if a.package
         else f"- {a.fix.describe()}: {a.cause}"
         for a in attempts
-        if a.fix is not None and a.outcome == "fixed"
+        if a.fix is not None and a.outcome == Outcome.FIXED
     ]
     return "fixed on the way:\n" + "\n".join(lines) if lines else ""
