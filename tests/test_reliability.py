@@ -120,6 +120,7 @@ def test_sigkill_at_each_moment_never_leaves_a_mixed_env(
             break
         time.sleep(0.001)
     child.wait()
+    print(f"kill at {point!r}: {'landed' if landed else 'passed between two polls'}")
     if not landed:  # the moment passed between two polls: the run finished; still whole
         assert child.returncode == 0
     versions = _versions(project)
