@@ -116,3 +116,21 @@ def test_the_plan_pins_alone_fail_at_import_and_bulletproof_says_where(
     out = capsys.readouterr().out
     assert "opentelemetry.instrumentation" in out and "No module named 'pkg_resources'" in out
     assert not (project / ".venv").exists()
+
+
+def test_the_plan_pins_alone_are_repaired_in_one_move_where_the_evidence_says(
+    tmp_path: Path, python312: Path
+) -> None:
+    """pkg_resources went with setuptools 82 (the signature's evidence says so): the moved pin
+    goes straight under 82, not one release at a time down to it."""
+    project = _copy(tmp_path)
+    (project / "requirements-compat.txt").write_text("")
+    report = tmp_path / "r.json"
+    code = main(["setup", str(project), "--yes", "--json", str(report)])
+    attempts = json.loads(report.read_text())["mitigation"]
+    assert code in (0, 4), attempts
+    moves = [a for a in attempts if a["fix"] and a["fix"]["kind"] == "pin"]
+    assert [(m["fix"]["value"].split("==")[0], m["outcome"]) for m in moves] == [
+        ("setuptools", "fixed")
+    ], moves
+    assert int(moves[0]["fix"]["value"].split("==")[1].split(".")[0]) == 81

@@ -96,7 +96,8 @@ def _concrete(  # noqa: PLR0911  (one return per remedy kind)
     if "env" in remedy:
         return Fix(FixKind.ENV, remedy["env"])
     if "pin" in remedy:
-        return _pin(remedy.get("package") or package, remedy["pin"], match.cause, ctx)
+        target = remedy.get("package") or package
+        return _pin(target, remedy["pin"], match.cause, ctx, below=remedy.get("below", ""))
     if "interpreter" in remedy:
         return _older_interpreter(ctx, removed_since)
     return None
@@ -203,16 +204,21 @@ def _first_installable(names: tuple[str, ...], ctx: Context) -> Fix | None:
     return Fix(FixKind.SYSTEM, usable[0]) if usable else None
 
 
-def _pin(package: str, direction: str, cause: str, ctx: Context) -> Fix | None:
+def _pin(package: str, direction: str, cause: str, ctx: Context, *, below: str = "") -> Fix | None:
+    """The nearest version in ``direction``; ``below``: the release the evidence says removed
+    what the failure needs, so the search starts under it instead of stepping down to it."""
     name = package.lower()
     current = ctx.locked.get(name)
     if current is None:
         return None
+    than = current
+    if direction == "older" and below and Version(below) <= Version(current):
+        than = below
     # the version that failed first, then every version a moved pin has tried (filled as pins
     # are applied): none is proposed again
     tried = ctx.pinned.get(name) or [current]
     version = ctx.nearest(
-        name, current, direction, python=ctx.interpreter.path, cwd=ctx.cwd, skip=tried
+        name, than, direction, python=ctx.interpreter.path, cwd=ctx.cwd, skip=tried
     )
     if version is None:
         return None
