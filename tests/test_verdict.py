@@ -151,3 +151,19 @@ def test_an_undeclared_import_is_looked_for_in_the_projects_own_groups_first(
     assert found[0].reason == "named in the project's own extras or groups"
     # a name nothing knows: the distribution of the same name, and nothing else invented
     assert [a.requirement for a in proposals("zq_widgets", project, [])] == ["zq-widgets"]
+
+
+def test_a_module_the_standard_library_no_longer_has(tmp_path: Path) -> None:
+    """On 3.13, a top-level module importing ``telnetlib`` (removed in 3.13) is broken, not an
+    undeclared import looked for on the index; a dependency's submodule that needs it is an
+    optional part; on 3.12 the same failure is read as any missing module."""
+    failed = [
+        _failed("zorbnet", "zorbnet", "ModuleNotFoundError: No module named 'telnetlib'"),
+        _failed("zorbnet.legacy", "zorbnet", "ModuleNotFoundError: No module named 'telnetlib'"),
+    ]
+    project = _project(tmp_path)
+    on_313 = judge(failed, project, {"zorbnet"}, {}, {}, python_minor="3.13")
+    assert [j.kind for j in on_313] == [FailureKind.BROKEN, FailureKind.OPTIONAL]
+    assert "no longer has since Python 3.13" in on_313[0].why
+    on_312 = judge(failed, project, {"zorbnet"}, {}, {}, python_minor="3.12")
+    assert "standard library" not in on_312[0].why

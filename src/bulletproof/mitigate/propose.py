@@ -111,6 +111,7 @@ def _older_interpreter(ctx: Context, below: str = "") -> Fix | None:
 
 
 MAX_BLIND_INTERPRETERS = 2
+MAX_BLIND_PINS = 3  # per package, when no signature says where to move
 
 
 def fallbacks(package: str, cause: str, ctx: Context, *, removed_since: str = "") -> list[Fix]:
@@ -120,7 +121,10 @@ def fallbacks(package: str, cause: str, ctx: Context, *, removed_since: str = ""
     failure is a standard-library module that Python ``removed_since`` no longer has: a newer
     release (an older one uses it too), then an interpreter older than that version."""
     directions = ("newer",) if removed_since else ("newer", "older")
-    found = [_pin(package, d, cause, ctx) for d in directions] if package else []
+    # a blind walk through releases is bounded: a few moves, not every release there is
+    moved = len(ctx.pinned.get(package.lower(), [""])) - 1
+    walk = bool(package) and moved < MAX_BLIND_PINS
+    found = [_pin(package, d, cause, ctx) for d in directions] if walk else []
     if removed_since:
         return [
             f for f in [*found, _older_interpreter(ctx, removed_since)] if f and f not in ctx.tried

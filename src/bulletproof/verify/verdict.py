@@ -76,6 +76,9 @@ def judge(  # noqa: PLR0917  (the facts a verdict is made of, each named)
         elif (
             missing
             and not installed(missing_name)
+            # what is imported for its own sake: a distribution's top level, the project's code
+            # (a dependency's submodule that needs it is an optional part, judged below)
+            and (is_own or code is not None or check.module in provided)
             and (gone := removed_in(missing_top, python_minor))
         ):
             kind, why = (
