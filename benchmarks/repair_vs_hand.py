@@ -52,35 +52,36 @@ def _timed(system: FreshSystem, script: str) -> float:
     return seconds
 
 
+def _in_fresh_system(suite: str, wheel: Path, requirements: str, script: str) -> float:
+    """Seconds ``script`` takes in a fresh system of ``suite`` with /work/case/requirements.txt."""
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-") as where,
+        fresh_system(suite, Path(where), wheel) as system,
+    ):
+        folder = system.path("/work/case")
+        folder.mkdir(parents=True)
+        (folder / "requirements.txt").write_text(requirements + "\n")
+        return _timed(system, script)
+
+
 def _case(case: str, wheel: Path) -> tuple[float, float]:
     suite, requirements, module, by_hand = CASES[case]
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-a-") as a_dir,
-        fresh_system(suite, Path(a_dir), wheel) as system,
-    ):
-        folder = system.path("/work/case")
-        folder.mkdir(parents=True)
-        (folder / "requirements.txt").write_text(requirements + "\n")
-        a = _timed(
-            system,
-            "/opt/bulletproof/bin/bulletproof setup /work/case --yes -q || [ $? -eq 4 ]\n"
-            f"/work/case/.venv/bin/python -c 'import {module}'",
-        )
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-b-") as b_dir,
-        fresh_system(suite, Path(b_dir), wheel) as system,
-    ):
-        folder = system.path("/work/case")
-        folder.mkdir(parents=True)
-        (folder / "requirements.txt").write_text(requirements + "\n")
-        b = _timed(
-            system,
-            "export DEBIAN_FRONTEND=noninteractive\n"
-            f"apt-get update -q >/dev/null && apt-get install -y -q {by_hand} >/dev/null\n"
-            "python3 -m venv /work/case/.venv\n"
-            "/work/case/.venv/bin/pip install -q -r /work/case/requirements.txt\n"
-            f"/work/case/.venv/bin/python -c 'import {module}'",
-        )
+    check = f"/work/case/.venv/bin/python -c 'import {module}'"
+    a = _in_fresh_system(
+        suite,
+        wheel,
+        requirements,
+        f"/opt/bulletproof/bin/bulletproof setup /work/case --yes -q || [ $? -eq 4 ]\n{check}",
+    )
+    b = _in_fresh_system(
+        suite,
+        wheel,
+        requirements,
+        "export DEBIAN_FRONTEND=noninteractive\n"
+        f"apt-get update -q >/dev/null && apt-get install -y -q {by_hand} >/dev/null\n"
+        "python3 -m venv /work/case/.venv\n"
+        f"/work/case/.venv/bin/pip install -q -r /work/case/requirements.txt\n{check}",
+    )
     return a, b
 
 

@@ -86,26 +86,17 @@ def _extension_needing_a_missing_library(site: Path, tmp_path: Path) -> None:
         'static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, "qwzx_ext", 0, -1, 0};\n'
         "PyMODINIT_FUNC PyInit_qwzx_ext(void) { qwzx_gone(); return PyModule_Create(&m); }\n"
     )
-    suffix = subprocess.run(
+    suffix, include = subprocess.run(
         [
             str(site.parents[2] / "bin" / "python"),
             "-c",
-            "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))",
+            "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'));"
+            "print(sysconfig.get_path('include'))",
         ],
         capture_output=True,
         text=True,
         check=True,
-    ).stdout.strip()
-    include = subprocess.run(
-        [
-            str(site.parents[2] / "bin" / "python"),
-            "-c",
-            "import sysconfig; print(sysconfig.get_path('include'))",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    ).stdout.split()
     subprocess.run(
         [
             "cc",
