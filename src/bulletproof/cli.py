@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bulletproof import __version__
-from bulletproof.errors import BulletproofError
 from bulletproof.model import RunRecord
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY, EXIT_USABLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
@@ -215,9 +214,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         ui.errors.print("[red]interrupted[/]: the current environment was left as it was")
         return EXIT_INTERRUPTED
-    except BulletproofError as exc:
-        commands.report_error(args, ui, exc)
-        return exc.exit_code
     except OSError as exc:  # a file we could not read or write: say which, without a traceback
         ui.errors.print(f"[bold red]error:[/] {exc.filename or ''}: {exc.strerror or exc}")
         return EXIT_FAILED

@@ -32,10 +32,10 @@ from bulletproof.report.terminal import (
 
 EXIT_USABLE = 4  # as cli.EXIT_USABLE; kept here so that commands does not import the CLI
 
-_OUTCOME = "outcome"  # the attribute of args where a command leaves what it learned so far
-
-
 def run(args: argparse.Namespace, ui: Ui) -> int:
+    """Run one command and return its exit code. What the command learned before an error
+    (the target, the lock, the attempts) stays in this call's ``Outcome``, so the JSON report of
+    a failed run still has it."""
     handlers = {
         "setup": _setup,
         "verify": _verify,
@@ -44,8 +44,11 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
         "generate": _generate,
     }
     out = Outcome()
-    setattr(args, _OUTCOME, out)
-    return handlers[args.command](args, ui, out)
+    try:
+        return handlers[args.command](args, ui, out)
+    except BulletproofError as exc:
+        _report_error(args, ui, out, exc)
+        return exc.exit_code
 
 
 def _finish(
@@ -254,10 +257,10 @@ def _generate(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
     return _finish(args, ui, out, 0, f"wrote {path}")
 
 
-def report_error(args: argparse.Namespace, ui: Ui, exc: BulletproofError) -> None:
+def _report_error(args: argparse.Namespace, ui: Ui, out: Outcome, exc: BulletproofError) -> None:
     ui.errors.print(f"[bold red]error:[/] {escape(exc.message)}")
     if exc.detail:
         ui.errors.print(escape(exc.detail.strip()[-4000:]))
     if exc.hint:
         ui.errors.print(f"[cyan]hint:[/] {escape(exc.hint)}")
-    _write_json(args, ui, getattr(args, _OUTCOME, Outcome()), exc.exit_code, exc.message, host=None)
+    _write_json(args, ui, out, exc.exit_code, exc.message, host=None)
