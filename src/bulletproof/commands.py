@@ -32,6 +32,7 @@ from bulletproof.report.terminal import (
 
 EXIT_USABLE = 4  # as cli.EXIT_USABLE; kept here so that commands does not import the CLI
 
+
 def run(args: argparse.Namespace, ui: Ui) -> int:
     """Run one command and return its exit code. What the command learned before an error
     (the target, the lock, the attempts) stays in this call's ``Outcome``, so the JSON report of

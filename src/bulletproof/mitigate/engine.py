@@ -12,6 +12,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+from bulletproof.analyze.buildlogs import build_failure
 from bulletproof.analyze.lock import lock
 from bulletproof.analyze.signatures import Match, match
 from bulletproof.analyze.wheels import read_locked, source_builds
@@ -179,7 +180,7 @@ class Engine:
                 self.plan.env,
             )
             detail.append(f"{len(found)} failed")
-        return found or [Failure("", Stage.BUILD, exc.detail or exc.message)]
+        return found or [build_failure("", exc.detail or exc.message)]
 
     def _judge(self, pending: list[Attempt], matched: list[tuple[Failure, list[Match]]]) -> None:
         """A fix helped unless the failure it answered is still there, for the same reason."""

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bulletproof.analyze.buildlogs import build_failure
 from bulletproof.analyze.lock import lock
 from bulletproof.analyze.signatures import Match, match
 from bulletproof.apply.system import install_named
@@ -84,7 +85,7 @@ def lock_with_retry(
         try:
             result = _lock_once(project, target, previous, fixes, attempts, added=added)
         except LockBuildError as exc:
-            failure = Failure(exc.package, Stage.BUILD, exc.detail or exc.message)
+            failure = build_failure(exc.package, exc.detail or exc.message)
             hits = match(failure.text, "build")
             _judge(pending, failure, hits, fixes)
             if repair is None:

@@ -11,8 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bulletproof import proc
+from bulletproof.analyze.buildlogs import build_failure
 from bulletproof.analyze.wheels import LockedPackage
-from bulletproof.model import Failure, Stage
+from bulletproof.model import Failure
 
 BUILD_TIMEOUT = 3600.0
 
@@ -53,7 +54,7 @@ def failing_builds(
             )
             if done.ok:
                 return None
-            return Failure(package.name, Stage.BUILD, done.stdout + done.stderr)
+            return build_failure(package.name, done.stdout + done.stderr)
 
         workers = max(1, min(len(builds), os.cpu_count() or 1))
         with ThreadPoolExecutor(max_workers=workers) as pool:
