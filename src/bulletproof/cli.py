@@ -32,6 +32,9 @@ Make a Python project's development environment work the first time, and prove i
   bulletproof generate troubleshooting DIR
                             write DIR/TROUBLESHOOTING.md: the failures met on this project
                             and their fixes, then the general ones bulletproof knows
+  bulletproof generate env DIR
+                            write DIR/.env.template: every environment variable the code
+                            reads, required or with its default, and where it is read
 """
 
 
@@ -77,10 +80,14 @@ def _parser() -> argparse.ArgumentParser:
     rollback = add("rollback", "Switch DIR/.venv back to the previous verified environment.")
     generate = sub.add_parser(
         "generate",
-        help="Write a file for the team: troubleshooting (TROUBLESHOOTING.md).",
-        description="Write a file for the team around the environment.",
+        help="Write a file for the team: troubleshooting (TROUBLESHOOTING.md), env "
+        "(.env.template).",
+        description="Write a file for the team around the environment: troubleshooting "
+        "(TROUBLESHOOTING.md: the failures met and what fixed them) or env (.env.template: every "
+        "environment variable the code reads, required or with its default, where it is read; "
+        "an .env.example is kept first, comments and all).",
     )
-    generate.add_argument("what", choices=["troubleshooting"], help="which file to write")
+    generate.add_argument("what", choices=["troubleshooting", "env"], help="which file to write")
     generate.add_argument(
         "directory", nargs="?", default=".", type=Path, metavar="DIR", help="the project folder"
     )

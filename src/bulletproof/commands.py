@@ -10,10 +10,12 @@ from pathlib import Path
 from rich.markup import escape
 
 from bulletproof.analyze.doctor import diagnose
+from bulletproof.analyze.envvars import env_vars
 from bulletproof.analyze.lock import LOCK_NAME, lock, read_lock_meta
 from bulletproof.apply.install import OWN_BUILD_ERROR
-from bulletproof.errors import BulletproofError
+from bulletproof.errors import BulletproofError, InputError
 from bulletproof.flow import Outcome, choose_target, locked_run, setup, verify_only
+from bulletproof.generate.envtemplate import find_example, render, write_template
 from bulletproof.generate.troubleshooting import save_attempts
 from bulletproof.generate.troubleshooting import write as write_troubleshooting
 from bulletproof.host.probe import probe_host
@@ -253,6 +255,16 @@ def _rollback(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
 
 
 def _generate(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
+    if args.what == "env":  # reads only the code: any folder of Python files will do
+        root = args.directory.resolve()
+        if not root.is_dir():
+            raise InputError(f"{args.directory}: no such folder")
+        variables = env_vars(root)
+        path = write_template(root, render(root.name, variables, find_example(root)))
+        required = sum(v.required for v in variables)
+        return _finish(
+            args, ui, out, 0, f"wrote {path}: {len(variables)} variables, {required} required"
+        )
     out.project = project = discover(args.directory)
     path = write_troubleshooting(project.root, project.name)
     return _finish(args, ui, out, 0, f"wrote {path}")

@@ -44,7 +44,8 @@ class CodeImport:
         return self.module.split(".")[0]
 
 
-def _files(root: Path) -> Iterator[Path]:
+def python_files(root: Path) -> Iterator[Path]:
+    """The project's own Python files, build scripts and toolchain folders left out."""
     count = 0
     stack = [root]
     while stack and count < MAX_FILES:
@@ -70,7 +71,7 @@ def local_names(root: Path) -> set[str]:
     """Names a file or folder of the project's own tree provides (a test helper beside its
     tests, a script's sibling module): not something to install."""
     names: set[str] = set()
-    for path in _files(root):
+    for path in python_files(root):
         names.add(path.stem)
         names.update(p for p in path.relative_to(root).parts[:-1])
     return names
@@ -130,7 +131,7 @@ def code_imports(root: Path) -> tuple[list[CodeImport], list[str]]:
     parse as "path:line: message")."""
     found: dict[str, CodeImport] = {}
     unparsable: list[str] = []
-    for path in _files(root):
+    for path in python_files(root):
         rel = str(path.relative_to(root))
         try:
             tree = ast.parse(path.read_bytes(), filename=rel)
