@@ -122,6 +122,29 @@ def _parser() -> argparse.ArgumentParser:
         )
     for p in (setup, verify):
         p.add_argument(
+            "--tests",
+            action="store_true",
+            help="then run the project's tests in the environment ([tool.bulletproof] tests, "
+            "else pytest, else unittest), classify each failure as the environment's (a module, "
+            "library, executable, service or variable it lacks) or the code's, and require no "
+            "environment failure and the pass rate; a passing run is remembered until the "
+            "environment or a project file changes",
+        )
+        p.add_argument(
+            "--pass-rate",
+            type=_rate,
+            metavar="R",
+            help="the share of tests that must pass, 0 to 1, skipped and xfailed left out "
+            "(default: [tool.bulletproof] tests-pass-rate, else 0.8)",
+        )
+        p.add_argument(
+            "--tests-timeout",
+            type=float,
+            default=1800.0,
+            metavar="SECONDS",
+            help="stop the test run after this long (default: 1800)",
+        )
+        p.add_argument(
             "--full",
             action="store_true",
             help="verify everything again even if nothing changed since last time",
@@ -199,6 +222,16 @@ def _selection_options(p: argparse.ArgumentParser) -> None:
         help="the team's lock (uv.lock, poetry.lock, pdm.lock, Pipfile.lock) must be current: "
         "an out-of-date one is an error (exit 2) instead of a fresh resolution",
     )
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number from 0 to 1 (0.8 is 80 %)")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:

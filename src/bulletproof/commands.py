@@ -29,8 +29,11 @@ from bulletproof.report.terminal import (
     print_diagnosis,
     print_host,
     print_own_build_error,
+    print_tests,
     print_verification,
 )
+from bulletproof.verify.projecttests import check_tests
+from bulletproof.verify.projecttests import to_dict as tests_dict
 
 EXIT_USABLE = 4  # as cli.EXIT_USABLE; kept here so that commands does not import the CLI
 
@@ -87,6 +90,7 @@ def _write_json(
         diagnosis=out.diagnosis,
     )
     report["mitigation"] = [a.as_dict() for a in out.attempts]
+    report["tests"] = tests_dict(out.tests) if out.tests else None
     jsonreport.write(json_path, report)
 
 
@@ -132,11 +136,30 @@ def _setup(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
             EXIT_USABLE,
             f"usable: {venv} {what} {gen} (the project's own package is not installed: see above)",
         )
+    if not _tests_pass(args, ui, out):
+        return _finish(args, ui, out, 1, f"{venv} {what} {gen}, and its tests did not pass")
     if out.verification.verdict is Verdict.USABLE:
         return _finish(
             args, ui, out, EXIT_USABLE, f"usable: {venv} {what} {gen} (what is left is listed)"
         )
     return _finish(args, ui, out, 0, f"verified: {venv} {what} {gen}")
+
+
+def _tests_pass(args: argparse.Namespace, ui: Ui, out: Outcome) -> bool:
+    """With --tests: the project's tests in its environment, and whether they met the gate."""
+    if not args.tests or out.project is None:
+        return True
+    env = (args.directory / ".venv").resolve()
+    with ui.step("Running the project's tests") as detail:
+        out.tests = check_tests(
+            out.project, env, timeout=args.tests_timeout, threshold=args.pass_rate, full=args.full
+        )
+        detail.append("none found" if out.tests is None else f"{len(out.tests.cases)} tests")
+    if out.tests is None:
+        ui.out.print("tests: none found (no pytest configuration, tests/ folder or test files)")
+        return True
+    print_tests(ui.out, out.tests)
+    return out.tests.ok
 
 
 def _own_build_error(out: Outcome) -> str:
@@ -178,6 +201,9 @@ def _verify(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
     assert out.verification is not None
     print_verification(ui.out, out.verification)
     venv = args.directory / ".venv"
+    # a broken environment's tests still run: they show which of them its breakage reaches
+    if not _tests_pass(args, ui, out):
+        return _finish(args, ui, out, 1, f"not verified: {venv} (its tests did not pass)")
     if out.verification.ok:
         return _finish(args, ui, out, 0, f"verified: {venv}")
     if out.verification.verdict is Verdict.USABLE:

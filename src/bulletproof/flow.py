@@ -35,6 +35,7 @@ from bulletproof.model import (
     Project,
     Selection,
     Target,
+    TestReport,
     Verdict,
     Verification,
 )
@@ -53,6 +54,7 @@ class Outcome:
     diagnosis: Diagnosis | None = None
     changed: bool = False
     attempts: list[Attempt] = field(default_factory=list)  # the mitigation engine's
+    tests: TestReport | None = None  # with --tests
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -69,6 +69,8 @@ class Config:
     requirements: tuple[str, ...] | None = None  # file names, relative to the project
     python: str | None = None
     selection: Selection = Selection()  # extras, groups, no-dev from the table
+    tests: str | None = None  # the command that runs the project's tests
+    tests_pass_rate: float | None = None  # the share of counted tests that must pass, 0..1
 
 
 @dataclass(frozen=True)
@@ -452,3 +454,67 @@ class Attempt:
             },
             "outcome": Outcome(self.outcome).value,
         }
+
+
+class TestOutcome(_Named):
+    PASSED = "passed"
+    FAILED = "failed"  # an assertion or an exception in the test
+    ERROR = "error"  # in a fixture or while collecting
+    SKIPPED = "skipped"  # skipped or an expected failure: outside the pass rate
+
+
+class FailureClass(_Named):
+    ENVIRONMENT = "environment"  # the environment lacks something: a module, a library, a service…
+    CODE = "code"  # everything else: listed, never "fixed"
+
+
+@dataclass(frozen=True)
+class TestCase:
+    __test__ = False  # not a pytest test class
+
+    id: str  # "tests/test_x.py::test_y", or the module for a collection error
+    outcome: TestOutcome
+    seconds: float
+    failure_class: FailureClass | None = None  # for a failure or an error
+    needs: str = ""  # for an environment failure: "module foo", "service 127.0.0.1:5432"…
+    message: str = ""  # the exception line
+
+
+@dataclass(frozen=True)
+class TestReport:
+    __test__ = False
+
+    command: tuple[str, ...]  # as run, in the environment
+    found_by: str  # why this command: "[tool.bulletproof] tests", "pytest config in tox.ini"…
+    cases: tuple[TestCase, ...]
+    seconds: float
+    threshold: float  # the pass rate the gate asks for, 0..1
+    exit_code: int
+    problem: str = ""  # the run itself did not give results (timed out, runner crashed)
+    cached: bool = False
+    missing_variables: tuple[str, ...] = ()  # required by the code, set neither here nor in .env
+
+    def count(self, outcome: TestOutcome) -> int:
+        return sum(case.outcome is outcome for case in self.cases)
+
+    @property
+    def environment_failures(self) -> tuple[TestCase, ...]:
+        return tuple(c for c in self.cases if c.failure_class is FailureClass.ENVIRONMENT)
+
+    @property
+    def pass_rate(self) -> float | None:
+        """Passed over passed, failed and errors; skipped and xfailed tests stay out."""
+        counted = [c for c in self.cases if c.outcome is not TestOutcome.SKIPPED]
+        if not counted:
+            return None
+        return sum(c.outcome is TestOutcome.PASSED for c in counted) / len(counted)
+
+    @property
+    def ok(self) -> bool:
+        rate = self.pass_rate
+        return (
+            not self.problem
+            and not self.environment_failures
+            and not self.missing_variables
+            and (rate is None or rate >= self.threshold)
+        )

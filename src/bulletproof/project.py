@@ -24,7 +24,16 @@ from bulletproof.shapes.scm import pretend_version_env
 from bulletproof.shapes.teamlock import find_team_lock
 from bulletproof.tomlcompat import tomllib
 
-CONFIG_KEYS = {"requirements", "python", "extras", "all-extras", "groups", "no-dev"}
+CONFIG_KEYS = {
+    "requirements",
+    "python",
+    "extras",
+    "all-extras",
+    "groups",
+    "no-dev",
+    "tests",
+    "tests-pass-rate",
+}
 EXTERNAL_KEYS = {"build-requires", "host-requires", "build-host-requires", "dependencies"}
 # Folders that hold a project's tooling, not the packages it ships.
 _NOT_PACKAGES = {
@@ -96,7 +105,27 @@ def _config(data: dict[str, Any]) -> Config:
         all_extras=flags["all-extras"],
         dev=not flags["no-dev"],
     )
-    return Config(tuple(requirements) if requirements is not None else None, python, selection)
+    tests = table.get("tests")
+    if tests is not None and (not isinstance(tests, str) or not tests.strip()):
+        raise InputError(
+            "pyproject.toml: [tool.bulletproof] tests must be the command that runs the tests",
+            hint='for example: tests = "python -m pytest -q tests/unit"',
+        )
+    rate = table.get("tests-pass-rate")
+    if rate is not None and (
+        isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1
+    ):
+        raise InputError(
+            "pyproject.toml: [tool.bulletproof] tests-pass-rate must be a number from 0 to 1",
+            hint="for example: tests-pass-rate = 0.9",
+        )
+    return Config(
+        tuple(requirements) if requirements is not None else None,
+        python,
+        selection,
+        tests,
+        float(rate) if rate is not None else None,
+    )
 
 
 def _project_table(data: dict[str, Any]) -> tuple[str | None, tuple[str, ...], str | None]:

@@ -15,11 +15,14 @@ from rich.table import Table
 
 from bulletproof.model import (
     Diagnosis,
+    FailureClass,
     Host,
     ImportStatus,
     RunRecord,
     Severity,
     Step,
+    TestOutcome,
+    TestReport,
     Verification,
 )
 
@@ -189,3 +192,46 @@ def print_diagnosis(console: Console, d: Diagnosis) -> None:
         console.print(f"system packages needed, all installed: {escape(' '.join(plan.needed))}")
     if d.build_constraints:
         console.print(f"build constraints setup applies: {escape(' '.join(d.build_constraints))}")
+
+
+MAX_LISTED_FAILURES = 10
+
+
+def print_tests(console: Console, t: TestReport) -> None:
+    """The suite's summary; what the environment lacks first, then the code's failures."""
+    cached = " [dim](unchanged since they last passed)[/]" if t.cached else ""
+    console.print(f"tests: [dim]{escape(' '.join(t.command))}[/] ({escape(t.found_by)}){cached}")
+    if t.problem:
+        console.print(f"  [red]✗ {escape(t.problem)}[/]", soft_wrap=True)
+    for name in t.missing_variables:
+        console.print(
+            f"  [red]✗ variable {escape(name)}[/]: required by the code, set neither in the "
+            "environment nor in .env (see: bulletproof generate env)",
+            soft_wrap=True,
+        )
+    env = t.environment_failures
+    for case in env[:MAX_LISTED_FAILURES]:
+        console.print(
+            f"  [red]✗ {escape(case.id)}[/] (environment: {escape(case.needs)}): "
+            f"{escape(case.message[:200])}",
+            soft_wrap=True,
+        )
+    code = [c for c in t.cases if c.failure_class is FailureClass.CODE]
+    for case in code[:MAX_LISTED_FAILURES]:
+        console.print(
+            f"  [yellow]· {escape(case.id)}[/] (code): {escape(case.message[:200])}",
+            soft_wrap=True,
+        )
+    hidden = max(0, len(env) - MAX_LISTED_FAILURES) + max(0, len(code) - MAX_LISTED_FAILURES)
+    if hidden:
+        console.print(f"  … and {hidden} more (see --json)")
+    counts = ", ".join(
+        f"{t.count(o)} {o.value}" for o in TestOutcome if t.count(o) or o is TestOutcome.PASSED
+    )
+    rate = t.pass_rate
+    shown = f"{rate:.0%}" if rate is not None else "no tests ran"
+    mark = "[green]ok[/]" if t.ok else "[red]not met[/]"
+    console.print(
+        f"tests: {counts} in {t.seconds:.1f} s; pass rate {shown} (gate {t.threshold:.0%}), "
+        f"{len(env)} environment failures: {mark}"
+    )

@@ -1,0 +1,149 @@
+"""``--tests``: the project's tests run in its environment, every failure classified, and the
+variables its code requires checked; a passing result is remembered for as long as neither the
+environment (its verification fingerprint) nor any file of the project changes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from bulletproof.analyze.envvars import env_vars
+from bulletproof.fsutil import atomic_write
+from bulletproof.model import FailureClass, Project, TestCase, TestOutcome, TestReport
+from bulletproof.verify.cache import CACHE_NAME
+from bulletproof.verify.testrun import dotenv_of, find_tests, run_tests
+
+DEFAULT_PASS_RATE = 0.8  # the plan's "core functionality tests achieve > 80 % pass rate"
+DEFAULT_TIMEOUT = 1800.0
+TESTS_CACHE = "bulletproof-tests.json"
+_NOT_SOURCES = {".venv", ".git", ".hg", ".bulletproof", "__pycache__", ".pytest_cache", ".tox"}
+_MAX_FILES = 20000
+
+
+def check_tests(
+    project: Project, env: Path, *, timeout: float, threshold: float | None, full: bool
+) -> TestReport | None:
+    """The project's tests in ``env``; None when it has none to run."""
+    plan = find_tests(project, env)
+    if plan is None:
+        return None
+    gate = threshold if threshold is not None else project.config.tests_pass_rate
+    gate = DEFAULT_PASS_RATE if gate is None else gate
+    key = _key(project.root, env, plan.words, gate)
+    if key and not full and (cached := _load(env, key)) is not None:
+        return cached
+    variables = env_vars(project.root)
+    given = {**os.environ, **dotenv_of(project.root), **plan.env}
+    missing = tuple(v.name for v in variables if v.required and v.name not in given)
+    report = run_tests(
+        project,
+        env,
+        plan,
+        timeout=timeout,
+        threshold=gate,
+        variables=tuple(v.name for v in variables),
+        missing_variables=missing,
+    )
+    if key:
+        _store(env, key, report)
+    return report
+
+
+def _key(root: Path, env: Path, words: tuple[str, ...], gate: float) -> str:
+    """Empty when the environment carries no verification fingerprint (not one of ours)."""
+    try:
+        verified = json.loads((env / CACHE_NAME).read_text()).get("fingerprint", "")
+    except (OSError, ValueError, AttributeError):
+        return ""
+    if not verified:
+        return ""
+    digest = hashlib.sha256(f"{verified}\0{words}\0{gate}".encode())
+    count = 0
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in _NOT_SOURCES and not d.startswith(".venv"))
+        for name in sorted(files):
+            if name.startswith(".coverage"):  # written by the test run itself
+                continue
+            path = Path(folder) / name
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            digest.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+            count += 1
+            if count > _MAX_FILES:  # a tree this large is not fingerprinted: run every time
+                return ""
+    return digest.hexdigest()
+
+
+def _load(env: Path, key: str) -> TestReport | None:
+    try:
+        data = json.loads((env / TESTS_CACHE).read_text())
+        if data.get("key") != key:
+            return None
+        return from_dict(data["report"], cached=True)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _store(env: Path, key: str, report: TestReport) -> None:
+    if not report.ok:  # failures are run again, never remembered
+        (env / TESTS_CACHE).unlink(missing_ok=True)
+        return
+    atomic_write(env / TESTS_CACHE, json.dumps({"key": key, "report": to_dict(report)}).encode())
+
+
+def to_dict(report: TestReport) -> dict[str, Any]:
+    rate = report.pass_rate
+    return {
+        "ok": report.ok,
+        "command": list(report.command),
+        "found_by": report.found_by,
+        "seconds": report.seconds,
+        "exit_code": report.exit_code,
+        "problem": report.problem,
+        "cached": report.cached,
+        "threshold": report.threshold,
+        "pass_rate": round(rate, 4) if rate is not None else None,
+        "counts": {o.value: report.count(o) for o in TestOutcome},
+        "environment_failures": len(report.environment_failures),
+        "missing_variables": list(report.missing_variables),
+        "cases": [
+            {
+                "id": c.id,
+                "outcome": c.outcome.value,
+                "seconds": c.seconds,
+                "class": c.failure_class.value if c.failure_class else None,
+                "needs": c.needs,
+                "message": c.message,
+            }
+            for c in report.cases
+        ],
+    }
+
+
+def from_dict(data: dict[str, Any], *, cached: bool = False) -> TestReport:
+    return TestReport(
+        tuple(data["command"]),
+        data["found_by"],
+        tuple(
+            TestCase(
+                c["id"],
+                TestOutcome(c["outcome"]),
+                c["seconds"],
+                FailureClass(c["class"]) if c["class"] else None,
+                c["needs"],
+                c["message"],
+            )
+            for c in data["cases"]
+        ),
+        data["seconds"],
+        data["threshold"],
+        data["exit_code"],
+        data["problem"],
+        cached,
+        tuple(data["missing_variables"]),
+    )
