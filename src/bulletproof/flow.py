@@ -34,8 +34,8 @@ from bulletproof.model import (
     LockResult,
     Project,
     Selection,
+    SuiteReport,
     Target,
-    TestReport,
     Verdict,
     Verification,
 )
@@ -54,7 +54,7 @@ class Outcome:
     diagnosis: Diagnosis | None = None
     changed: bool = False
     attempts: list[Attempt] = field(default_factory=list)  # the mitigation engine's
-    tests: TestReport | None = None  # with --tests
+    tests: SuiteReport | None = None  # with --tests
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -456,7 +456,7 @@ class Attempt:
         }
 
 
-class TestOutcome(_Named):
+class CaseOutcome(_Named):
     PASSED = "passed"
     FAILED = "failed"  # an assertion or an exception in the test
     ERROR = "error"  # in a fixture or while collecting
@@ -469,11 +469,9 @@ class FailureClass(_Named):
 
 
 @dataclass(frozen=True)
-class TestCase:
-    __test__ = False  # not a pytest test class
-
+class CaseResult:
     id: str  # "tests/test_x.py::test_y", or the module for a collection error
-    outcome: TestOutcome
+    outcome: CaseOutcome
     seconds: float
     failure_class: FailureClass | None = None  # for a failure or an error
     needs: str = ""  # for an environment failure: "module foo", "service 127.0.0.1:5432"…
@@ -481,12 +479,10 @@ class TestCase:
 
 
 @dataclass(frozen=True)
-class TestReport:
-    __test__ = False
-
+class SuiteReport:
     command: tuple[str, ...]  # as run, in the environment
     found_by: str  # why this command: "[tool.bulletproof] tests", "pytest config in tox.ini"…
-    cases: tuple[TestCase, ...]
+    cases: tuple[CaseResult, ...]
     seconds: float
     threshold: float  # the pass rate the gate asks for, 0..1
     exit_code: int
@@ -494,20 +490,20 @@ class TestReport:
     cached: bool = False
     missing_variables: tuple[str, ...] = ()  # required by the code, set neither here nor in .env
 
-    def count(self, outcome: TestOutcome) -> int:
+    def count(self, outcome: CaseOutcome) -> int:
         return sum(case.outcome is outcome for case in self.cases)
 
     @property
-    def environment_failures(self) -> tuple[TestCase, ...]:
+    def environment_failures(self) -> tuple[CaseResult, ...]:
         return tuple(c for c in self.cases if c.failure_class is FailureClass.ENVIRONMENT)
 
     @property
     def pass_rate(self) -> float | None:
         """Passed over passed, failed and errors; skipped and xfailed tests stay out."""
-        counted = [c for c in self.cases if c.outcome is not TestOutcome.SKIPPED]
+        counted = [c for c in self.cases if c.outcome is not CaseOutcome.SKIPPED]
         if not counted:
             return None
-        return sum(c.outcome is TestOutcome.PASSED for c in counted) / len(counted)
+        return sum(c.outcome is CaseOutcome.PASSED for c in counted) / len(counted)
 
     @property
     def ok(self) -> bool:

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bulletproof.model import (
+    CaseOutcome,
     Diagnosis,
     FailureClass,
     Host,
@@ -21,8 +22,7 @@ from bulletproof.model import (
     RunRecord,
     Severity,
     Step,
-    TestOutcome,
-    TestReport,
+    SuiteReport,
     Verification,
 )
 
@@ -197,7 +197,7 @@ def print_diagnosis(console: Console, d: Diagnosis) -> None:
 MAX_LISTED_FAILURES = 10
 
 
-def print_tests(console: Console, t: TestReport) -> None:
+def print_tests(console: Console, t: SuiteReport) -> None:
     """The suite's summary; what the environment lacks first, then the code's failures."""
     cached = " [dim](unchanged since they last passed)[/]" if t.cached else ""
     console.print(f"tests: [dim]{escape(' '.join(t.command))}[/] ({escape(t.found_by)}){cached}")
@@ -226,7 +226,7 @@ def print_tests(console: Console, t: TestReport) -> None:
     if hidden:
         console.print(f"  … and {hidden} more (see --json)")
     counts = ", ".join(
-        f"{t.count(o)} {o.value}" for o in TestOutcome if t.count(o) or o is TestOutcome.PASSED
+        f"{t.count(o)} {o.value}" for o in CaseOutcome if t.count(o) or o is CaseOutcome.PASSED
     )
     rate = t.pass_rate
     shown = f"{rate:.0%}" if rate is not None else "no tests ran"

@@ -12,7 +12,7 @@ from typing import Any
 
 from bulletproof.analyze.envvars import env_vars
 from bulletproof.fsutil import atomic_write
-from bulletproof.model import FailureClass, Project, TestCase, TestOutcome, TestReport
+from bulletproof.model import CaseOutcome, CaseResult, FailureClass, Project, SuiteReport
 from bulletproof.verify.cache import CACHE_NAME
 from bulletproof.verify.testrun import dotenv_of, find_tests, run_tests
 
@@ -25,7 +25,7 @@ _MAX_FILES = 20000
 
 def check_tests(
     project: Project, env: Path, *, timeout: float, threshold: float | None, full: bool
-) -> TestReport | None:
+) -> SuiteReport | None:
     """The project's tests in ``env``; None when it has none to run."""
     plan = find_tests(project, env)
     if plan is None:
@@ -79,7 +79,7 @@ def _key(root: Path, env: Path, words: tuple[str, ...], gate: float) -> str:
     return digest.hexdigest()
 
 
-def _load(env: Path, key: str) -> TestReport | None:
+def _load(env: Path, key: str) -> SuiteReport | None:
     try:
         data = json.loads((env / TESTS_CACHE).read_text())
         if data.get("key") != key:
@@ -89,14 +89,14 @@ def _load(env: Path, key: str) -> TestReport | None:
         return None
 
 
-def _store(env: Path, key: str, report: TestReport) -> None:
+def _store(env: Path, key: str, report: SuiteReport) -> None:
     if not report.ok:  # failures are run again, never remembered
         (env / TESTS_CACHE).unlink(missing_ok=True)
         return
     atomic_write(env / TESTS_CACHE, json.dumps({"key": key, "report": to_dict(report)}).encode())
 
 
-def to_dict(report: TestReport) -> dict[str, Any]:
+def to_dict(report: SuiteReport) -> dict[str, Any]:
     rate = report.pass_rate
     return {
         "ok": report.ok,
@@ -108,7 +108,7 @@ def to_dict(report: TestReport) -> dict[str, Any]:
         "cached": report.cached,
         "threshold": report.threshold,
         "pass_rate": round(rate, 4) if rate is not None else None,
-        "counts": {o.value: report.count(o) for o in TestOutcome},
+        "counts": {o.value: report.count(o) for o in CaseOutcome},
         "environment_failures": len(report.environment_failures),
         "missing_variables": list(report.missing_variables),
         "cases": [
@@ -125,14 +125,14 @@ def to_dict(report: TestReport) -> dict[str, Any]:
     }
 
 
-def from_dict(data: dict[str, Any], *, cached: bool = False) -> TestReport:
-    return TestReport(
+def from_dict(data: dict[str, Any], *, cached: bool = False) -> SuiteReport:
+    return SuiteReport(
         tuple(data["command"]),
         data["found_by"],
         tuple(
-            TestCase(
+            CaseResult(
                 c["id"],
-                TestOutcome(c["outcome"]),
+                CaseOutcome(c["outcome"]),
                 c["seconds"],
                 FailureClass(c["class"]) if c["class"] else None,
                 c["needs"],

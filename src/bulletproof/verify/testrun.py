@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bulletproof import proc
 from bulletproof.errors import ToolError
-from bulletproof.model import Project, TestCase, TestOutcome, TestReport
+from bulletproof.model import CaseOutcome, CaseResult, Project, SuiteReport
 from bulletproof.tomlcompat import tomllib
 from bulletproof.verify.testclass import classify, raised_line
 
@@ -30,17 +30,16 @@ _TEST_DIRS = ("tests", "test", "testing")
 
 
 @dataclass(frozen=True)
-class TestPlan:
-    __test__ = False
-
+class SuitePlan:
     runner: str  # "pytest", "unittest" or "command" (a command of the project's, results unread)
     words: tuple[str, ...]  # the command; "python" stands for the environment's interpreter
     found_by: str
     env: dict[str, str] = field(default_factory=dict)  # NAME=value words before the command
     problem: str = ""  # the tests cannot be run as found (pytest configured, not installed)
+    start: str = "."  # unittest: the folder discovery starts in
 
 
-def find_tests(project: Project, env: Path) -> TestPlan | None:
+def find_tests(project: Project, env: Path) -> SuitePlan | None:
     """How this project runs its tests, or None when it has none to run."""
     root = project.root
     has_pytest = any(env.glob("lib/python*/site-packages/pytest/__init__.py"))
@@ -48,7 +47,7 @@ def find_tests(project: Project, env: Path) -> TestPlan | None:
         return _own_command(project.config.tests)
     configured = _pytest_config(root)
     if configured and not has_pytest:
-        return TestPlan(
+        return SuitePlan(
             "pytest",
             (),
             configured,
@@ -56,16 +55,20 @@ def find_tests(project: Project, env: Path) -> TestPlan | None:
             "pytest: the extra or group that holds it was not installed",
         )
     if configured:
-        return TestPlan("pytest", ("python", "-m", "pytest"), configured)
+        return SuitePlan("pytest", ("python", "-m", "pytest"), configured)
     found = _test_files(root)
     if not found:
         return None
     if has_pytest:
-        return TestPlan("pytest", ("python", "-m", "pytest"), f"test files ({found})")
-    return TestPlan("unittest", ("python", str(UNITTEST_RUNNER)), f"test files ({found})")
+        return SuitePlan("pytest", ("python", "-m", "pytest"), f"test files ({found})")
+    # unittest does not look into a folder without __init__.py: discovery starts in it
+    start = found.rstrip("/") if found.endswith("/") else "."
+    return SuitePlan(
+        "unittest", ("python", str(UNITTEST_RUNNER)), f"test files ({found})", start=start
+    )
 
 
-def _own_command(command: str) -> TestPlan:
+def _own_command(command: str) -> SuitePlan:
     """``[tool.bulletproof] tests``: "TZ=utc python -m pytest -q", "env A=1 pytest", "make test"."""
     words = shlex.split(command)
     if words[:1] == ["env"]:
@@ -75,7 +78,7 @@ def _own_command(command: str) -> TestPlan:
         name, _, value = words.pop(0).partition("=")
         env[name] = value
     is_pytest = words[:1] == ["pytest"] or words[1:3] == ["-m", "pytest"]
-    return TestPlan(
+    return SuitePlan(
         "pytest" if is_pytest else "command", tuple(words), "[tool.bulletproof] tests", env
     )
 
@@ -118,13 +121,13 @@ def _test_files(root: Path) -> str:
 def run_tests(
     project: Project,
     env: Path,
-    plan: TestPlan,
+    plan: SuitePlan,
     *,
     timeout: float,
     threshold: float,
     variables: tuple[str, ...] = (),
     missing_variables: tuple[str, ...] = (),
-) -> TestReport:
+) -> SuiteReport:
     """Run the plan and read every test's outcome; ``variables``: what the code reads from the
     environment (a failure that names one is the environment's)."""
     python = str(env / "bin" / "python")
@@ -132,8 +135,10 @@ def run_tests(
     if plan.runner == "pytest" and words[:1] == ("pytest",):
         words = (python, "-m", "pytest", *words[1:])
 
-    def report(cases: tuple[TestCase, ...], seconds: float, code: int, problem: str) -> TestReport:
-        return TestReport(
+    def report(
+        cases: tuple[CaseResult, ...], seconds: float, code: int, problem: str
+    ) -> SuiteReport:
+        return SuiteReport(
             words,
             plan.found_by,
             cases,
@@ -152,7 +157,7 @@ def run_tests(
         if plan.runner == "pytest":
             argv += ["-p", "no:cacheprovider", f"--junitxml={junit}", "-o", "junit_family=xunit2"]
         elif plan.runner == "unittest":
-            argv += [str(junit), "."]
+            argv += [str(junit), plan.start]
         run_env = {
             **dotenv_of(project.root),
             **plan.env,
@@ -176,14 +181,14 @@ def run_tests(
     return report(cases, seconds, done.returncode, problem)
 
 
-def _whole_command(done: proc.Completed) -> TestCase:
+def _whole_command(done: proc.Completed) -> CaseResult:
     """A command whose results cannot be read one by one: one case, its exit code."""
     if done.ok:
-        return TestCase(shlex.join(done.args), TestOutcome.PASSED, done.seconds)
+        return CaseResult(shlex.join(done.args), CaseOutcome.PASSED, done.seconds)
     text = done.stdout + done.stderr
     kind, needs = classify(text, (), ())
-    return TestCase(
-        shlex.join(done.args), TestOutcome.FAILED, done.seconds, kind, needs, text.strip()[-300:]
+    return CaseResult(
+        shlex.join(done.args), CaseOutcome.FAILED, done.seconds, kind, needs, text.strip()[-300:]
     )
 
 
@@ -199,7 +204,7 @@ def dotenv_of(root: Path) -> dict[str, str]:
 
 def read_junit(
     path: Path, own_modules: tuple[str, ...], variables: tuple[str, ...]
-) -> tuple[TestCase, ...]:
+) -> tuple[CaseResult, ...]:
     """Every <testcase> of a JUnit XML file, each failure and error classified."""
     try:
         tree = ET.parse(path)  # noqa: S314  (written by the runner we just ran, in our scratch)
@@ -211,21 +216,21 @@ def read_junit(
         name = element.get("name", "")
         test_id = f"{classname}::{name}" if classname else name
         seconds = float(element.get("time", "0") or 0)
-        outcome, detail = TestOutcome.PASSED, None
+        outcome, detail = CaseOutcome.PASSED, None
         for child in element:
             if child.tag in ("failure", "error"):
-                outcome = TestOutcome.FAILED if child.tag == "failure" else TestOutcome.ERROR
+                outcome = CaseOutcome.FAILED if child.tag == "failure" else CaseOutcome.ERROR
                 detail = child
                 break
             if child.tag == "skipped":
-                outcome = TestOutcome.SKIPPED
+                outcome = CaseOutcome.SKIPPED
         if detail is None:
-            cases.append(TestCase(test_id, outcome, seconds))
+            cases.append(CaseResult(test_id, outcome, seconds))
             continue
         message = detail.get("message", "")
         text = f"{message}\n{detail.text or ''}"
         kind, needs = classify(text, own_modules, variables)
         # pytest's message for a collection error is only "collection failure"
         first = raised_line(text) or (message.strip().splitlines() or [""])[0]
-        cases.append(TestCase(test_id, outcome, seconds, kind, needs, first[:300]))
+        cases.append(CaseResult(test_id, outcome, seconds, kind, needs, first[:300]))
     return tuple(cases)

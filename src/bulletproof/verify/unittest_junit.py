@@ -11,6 +11,7 @@ import time
 import traceback
 import unittest
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from types import TracebackType
 
 _Error = tuple[type[BaseException], BaseException, TracebackType | None]
@@ -55,7 +56,12 @@ def _described(err: _Error) -> tuple[str, str]:
 
 
 def main(out: str, start: str) -> int:
-    suite = unittest.defaultTestLoader.discover(start, top_level_dir=".")
+    top = "."
+    if not (Path(start) / "__init__.py").is_file():
+        # a tests/ folder that is no package: its modules are top-level, the project's on the path
+        top = start
+        sys.path.insert(0, str(Path.cwd()))
+    suite = unittest.defaultTestLoader.discover(start, top_level_dir=top)
     result = _Recorder()
     suite.run(result)
     root = ET.Element("testsuite", name="unittest", tests=str(len(result.rows)))

@@ -1,0 +1,199 @@
+"""--tests: failures classified by what was raised, from a real pytest run's JUnit XML. The tests
+below raise for real (a closed loopback port, a library that is not there, a command that is not
+there) with names nothing in bulletproof knows; the client library's error type is made up."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bulletproof.cli import main
+from bulletproof.model import CaseOutcome, FailureClass
+from bulletproof.verify.testrun import read_junit
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])  # closed again when the block ends
+
+
+_SUITE = """
+import ctypes, os, socket, subprocess
+import pytest
+import zqown
+
+PORT = {port}
+
+class ZqClientConnectionError(Exception):  # a client library's own error type, made up here
+    pass
+
+def test_passes():
+    assert zqown.VALUE == 1
+
+def test_missing_module():
+    import zq_not_installed_anywhere  # noqa: F401
+
+def test_missing_library():
+    ctypes.CDLL("libzqnothere.so.7")
+
+def test_missing_executable():
+    subprocess.run(["zq-no-such-tool", "--version"], check=True)
+
+def test_refused():
+    socket.create_connection(("127.0.0.1", PORT), timeout=2)
+
+def test_client_library_error():
+    raise ZqClientConnectionError("the cluster said no")
+
+def test_missing_variable():
+    os.environ["ZQ_UNSET_TOKEN"]
+
+def test_assertion():
+    assert zqown.VALUE == 2
+
+def test_value_error():
+    int("zq")
+
+def test_own_module_gone():
+    import zqown.nothere  # noqa: F401
+
+@pytest.mark.skip(reason="not today")
+def test_skipped():
+    pass
+
+@pytest.mark.xfail(reason="known")
+def test_xfail():
+    assert False
+"""
+
+
+def test_each_failure_is_classified_by_what_was_raised(tmp_path: Path) -> None:
+    (tmp_path / "zqown").mkdir()
+    (tmp_path / "zqown" / "__init__.py").write_text("VALUE = 1\n")
+    (tmp_path / "test_zq.py").write_text(textwrap.dedent(_SUITE.format(port=_closed_port())))
+    junit = tmp_path / "junit.xml"
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={junit}", "-q"],
+        cwd=tmp_path,
+        capture_output=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path)},
+    )
+    cases = {c.id.rsplit("::", 1)[-1]: c for c in read_junit(junit, ("zqown",), ())}
+
+    def seen(name: str) -> tuple[CaseOutcome, FailureClass | None, str]:
+        return cases[name].outcome, cases[name].failure_class, cases[name].needs
+
+    env, code, failed = FailureClass.ENVIRONMENT, FailureClass.CODE, CaseOutcome.FAILED
+    assert seen("test_passes") == (CaseOutcome.PASSED, None, "")
+    assert seen("test_missing_module") == (failed, env, "module zq_not_installed_anywhere")
+    assert seen("test_missing_library") == (failed, env, "library libzqnothere.so.7")
+    assert seen("test_missing_executable") == (failed, env, "executable zq-no-such-tool")
+    assert seen("test_refused")[:2] == (failed, env)
+    assert seen("test_refused")[2].startswith("service ")
+    assert seen("test_client_library_error")[:2] == (failed, env)
+    assert seen("test_missing_variable") == (failed, env, "variable ZQ_UNSET_TOKEN")
+    assert seen("test_assertion") == (failed, code, "")
+    assert seen("test_value_error") == (failed, code, "")
+    assert seen("test_own_module_gone") == (failed, code, "")
+    assert seen("test_skipped")[0] is CaseOutcome.SKIPPED
+    assert seen("test_xfail")[0] is CaseOutcome.SKIPPED
+    assert "ZqClientConnectionError" in cases["test_client_library_error"].message
+
+
+_UNITTESTS = """
+import os
+import unittest
+
+import zqapp
+
+class ZqTests(unittest.TestCase):
+    def test_one(self):
+        self.assertEqual(zqapp.double(2), 4)
+
+    def test_two(self):
+        self.assertEqual(zqapp.double(3), 6)
+
+    def test_three(self):
+        self.assertEqual(zqapp.double(0), 0)
+
+    def test_four(self):
+        self.assertEqual(zqapp.double(4), {four})
+
+    def test_token_is_read(self):
+        self.assertTrue(zqapp.token())
+"""
+
+
+@pytest.fixture
+def unittest_project(tmp_path: Path, wheelhouse: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project with a unittest suite (no pytest in its environment), set up for real."""
+    monkeypatch.setenv("UV_NO_INDEX", "1")
+    monkeypatch.setenv("UV_FIND_LINKS", str(wheelhouse))
+    root = tmp_path / "zqproj"
+    (root / "tests").mkdir(parents=True)
+    (root / "requirements.txt").write_text("good==1.0\n")
+    (root / "zqapp.py").write_text(
+        "import os\n\ndef double(x):\n    return 2 * x\n\n"
+        'def token():\n    return os.environ["ZQAPP_TOKEN"]\n'
+    )
+    (root / "tests" / "test_zqapp.py").write_text(textwrap.dedent(_UNITTESTS.format(four=8)))
+    assert main(["setup", str(root), "--python", "3.12", "-q"]) == 0
+    return root
+
+
+def _verify_tests(root: Path, *extra: str) -> tuple[int, dict]:
+    report = root.parent / "report.json"
+    code = main(["verify", str(root), "--tests", "-q", "--json", str(report), *extra])
+    return code, json.loads(report.read_text())["tests"]
+
+
+def test_a_required_variable_unset_fails_the_gate_and_dotenv_sets_it(
+    unittest_project: Path,
+) -> None:
+    code, tests = _verify_tests(unittest_project)
+    assert code == 1
+    assert tests["missing_variables"] == ["ZQAPP_TOKEN"]
+    assert tests["found_by"] == "test files (tests/)"
+    assert tests["counts"]["passed"] == 4
+    failing = [c for c in tests["cases"] if c["outcome"] != "passed"]
+    assert [(c["class"], c["needs"]) for c in failing] == [("environment", "variable ZQAPP_TOKEN")]
+
+    (unittest_project / ".env").write_text("ZQAPP_TOKEN=zq-secret\n")
+    code, tests = _verify_tests(unittest_project)
+    assert (code, tests["counts"]["passed"], tests["missing_variables"]) == (0, 5, [])
+    assert tests["cached"] is False
+    # nothing changed: the passing run is remembered; a changed test file runs them again
+    code, tests = _verify_tests(unittest_project)
+    assert (code, tests["cached"]) == (0, True)
+    test_file = unittest_project / "tests" / "test_zqapp.py"
+    test_file.write_text(textwrap.dedent(_UNITTESTS.format(four=9)))
+    code, tests = _verify_tests(unittest_project)
+    assert tests["cached"] is False
+    assert (tests["counts"]["passed"], tests["counts"]["failed"], tests["pass_rate"]) == (4, 1, 0.8)
+    assert code == 0  # one code failure of five: 80 %, the default gate
+    assert _verify_tests(unittest_project, "--pass-rate", "0.9")[0] == 1
+
+
+def test_a_project_without_tests_says_so(
+    tmp_path: Path, wheelhouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("UV_NO_INDEX", "1")
+    monkeypatch.setenv("UV_FIND_LINKS", str(wheelhouse))
+    root = tmp_path / "notests"
+    root.mkdir()
+    (root / "requirements.txt").write_text("good==1.0\n")
+    assert main(["setup", str(root), "--python", "3.12", "-q"]) == 0
+    code, tests = _verify_tests(root)
+    assert (code, tests) == (0, None)
+
+
+def test_a_bad_pass_rate_is_a_usage_error(tmp_path: Path) -> None:
+    assert main(["verify", str(tmp_path), "--tests", "--pass-rate", "80"]) == 2
