@@ -121,6 +121,13 @@ def _literal(node: ast.AST | None) -> object:
         return ast.unparse(node)  # an expression: shown as written
 
 
+def _name(node: ast.AST) -> str:
+    """A variable's name as the code writes it: a string literal ("" for one made at run time)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return ""
+
+
 def _text(value: object) -> str:
     if value is _UNSET or value is None:
         return ""
@@ -241,18 +248,18 @@ class _Reader:
 
     def _subscript(self, node: ast.Subscript) -> None:
         if _dotted(node.value) in self.environ:
-            self._add(_literal(node.slice), node)
+            self._add(_name(node.slice), node)
 
     def _call(self, node: ast.Call) -> None:
         func = _dotted(node.func)
         args = node.args
         if func in self.getenv and args:
             default = args[1] if len(args) > 1 else _keyword(node, "default")
-            self._add(_literal(args[0]), node, default=_none_if_absent(default))
+            self._add(_name(args[0]), node, default=_none_if_absent(default))
         elif func in self.decouple and args:
             cast = _keyword(node, "cast")
             self._add(
-                _literal(args[0]),
+                _name(args[0]),
                 node,
                 default=_literal(args[1] if len(args) > 1 else _keyword(node, "default")),
                 kind=_dotted(cast) if cast is not None else "",
@@ -268,7 +275,7 @@ class _Reader:
             return
         if method and method not in _TYPED:
             return  # env.read_env(), env.prefixed(): not a read of one variable
-        name = _literal(node.args[0])
+        name = _name(node.args[0])
         default = _literal(node.args[1] if len(node.args) > 1 else _keyword(node, "default"))
         kind = _TYPED.get(method, "")
         if isinstance(name, str) and name in self.env_schemes:

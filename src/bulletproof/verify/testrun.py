@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bulletproof import proc
+from bulletproof.analyze.codeimports import python_files
 from bulletproof.errors import ToolError
 from bulletproof.model import CaseOutcome, CaseResult, Project, SuiteReport
 from bulletproof.tomlcompat import tomllib
@@ -109,12 +110,15 @@ def _pytest_config(root: Path) -> str:
 
 
 def _test_files(root: Path) -> str:
+    """Where the project's tests are: a tests folder, else test files anywhere in its tree
+    (``reader/parse_test.py``), as pytest's default discovery finds them."""
     for name in _TEST_DIRS:
         folder = root / name
         if folder.is_dir() and (any(folder.rglob("test*.py")) or any(folder.rglob("*_test.py"))):
             return f"{name}/"
-    if any(root.glob("test_*.py")) or any(root.glob("*_test.py")):
-        return "test_*.py"
+    for path in python_files(root):
+        if path.name.startswith("test_") or path.name.endswith("_test.py"):
+            return path.relative_to(root).as_posix()
     return ""
 
 
