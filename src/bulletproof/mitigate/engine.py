@@ -215,9 +215,19 @@ class Engine:
                 for f, hits in matched
             )
             attempt.outcome = Outcome.DID_NOT_HELP if still else Outcome.FIXED
-            if still and attempt.fix is not None:
-                self.plan.undo(attempt.fix)
-                self.stale |= attempt.fix.kind in (FixKind.PIN, FixKind.INTERPRETER)
+        # a fix that answered several failures stays while it helped one of them
+        helped = {a.fix for a in pending if a.outcome is Outcome.FIXED and a.fix is not None}
+        for attempt in pending:
+            fix = attempt.fix
+            if (
+                attempt.outcome is Outcome.DID_NOT_HELP
+                and fix is not None
+                and fix not in helped
+                and attempt.stage is not Stage.UNDECLARED  # undone above
+                and not fix.library  # an installed system package stays installed
+            ):
+                self.plan.undo(fix)
+                self.stale |= fix.kind in (FixKind.PIN, FixKind.INTERPRETER)
 
     def _fix(self, matched: list[tuple[Failure, list[Match]]]) -> list[Attempt]:
         chosen: list[Attempt] = []
@@ -242,9 +252,10 @@ class Engine:
                 finally:
                     self.ctx.tried |= this_round
                 same = [_attempt(failure, hit, fix) for hit, fix in again if fix in this_round]
-                if same:
-                    shared += same
-                    continue
+                shared += same
+                # nothing new for it while this round's fixes are untried: they may change what
+                # it is (another interpreter changes every package), so it waits for the next
+                continue
             if not picked and failure.tolerated and not self.strict:
                 self.attempts.append(_attempt(failure, hits[0] if hits else None, None))
                 self.attempts[-1].outcome = Outcome.NO_FIX
@@ -259,9 +270,25 @@ class Engine:
                     hint="the attempts above show what was tried",
                     detail=_tail(failure.text),
                 )
+            moving = next(
+                (a.fix for a in chosen if a.fix and a.fix.kind is FixKind.INTERPRETER), None
+            )
             for hit, fix in picked:
+                if fix.kind is FixKind.INTERPRETER and moving is not None:
+                    # one interpreter per round: this failure is judged on the one chosen
+                    shared.append(_attempt(failure, hit, moving))
+                    continue
                 chosen.append(_attempt(failure, hit, fix))
                 self.ctx.tried.add(fix)
+        moving = next((a.fix for a in chosen if a.fix and a.fix.kind is FixKind.INTERPRETER), None)
+        if moving is not None:
+            # another interpreter re-resolves every package: this round moves it alone, and
+            # what the others would have changed is asked again on the new one
+            for attempt in chosen:
+                if attempt.fix is not None and attempt.fix != moving:
+                    self.ctx.tried.discard(attempt.fix)
+            chosen = [a for a in chosen if a.fix == moving]
+            shared = [a for a in shared if a.fix == moving]
         self.attempts.extend(chosen + shared)
         self._apply([a for a in chosen if a.fix is not None])
         return chosen + shared
