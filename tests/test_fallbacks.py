@@ -185,3 +185,41 @@ def test_a_build_that_needs_the_build_tools_of_its_day(
     assert len(fixed) == 1 and fixed[0][0] == "constraint" and fixed[0][2] == "fixed", fixed
     assert fixed[0][1].startswith("setuptools==6")  # 62.x or 63.x, as of June 2022
     assert int(fixed[0][1].split("==")[1].split(".")[0]) < 64
+
+
+@pytest.fixture
+def era_house(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Three packages that break on 3.12 together, as an old team lock does on a new Python:
+    one imports ``imp`` and has no other release, one refuses 3.12 in words nothing knows and
+    has a newer release that refuses it too, one refuses it with no other release."""
+    house = tmp_path / "era-house"
+    house.mkdir()
+    refuse = (
+        "import sys\nif sys.version_info >= (3, 12):\n"
+        "    raise RuntimeError('qvz: this lattice predates the interpreter')\n"
+    )
+    make_wheel(house, "qvzimp", "1.0", {"qvzimp/__init__.py": "import imp\n"})
+    make_wheel(house, "qvzold", "1.0", {"qvzold/__init__.py": refuse})
+    make_wheel(house, "qvzold", "1.1", {"qvzold/__init__.py": refuse})
+    make_wheel(house, "qvzlone", "1.0", {"qvzlone/__init__.py": refuse})
+    monkeypatch.setenv("UV_NO_INDEX", "1")
+    monkeypatch.setenv("UV_FIND_LINKS", str(house))
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+    return house
+
+
+@pytest.mark.usefixtures("era_house")
+def test_failures_that_an_older_interpreter_answers_move_it_once(tmp_path: Path) -> None:
+    need_python("3.11")
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "requirements.txt").write_text("qvzimp==1.0\nqvzold==1.0\nqvzlone==1.0\n")
+    report = tmp_path / "r.json"
+    code = main(["setup", str(project), "--python", "3.12", "--yes", "--json", str(report)])
+    data = json.loads(report.read_text())
+    attempts = data["mitigation"]
+    assert code == 0, attempts
+    assert data["target"]["version"].startswith("3.11."), data["target"]
+    moves = {a["fix"]["value"] for a in attempts if a["fix"] and a["fix"]["kind"] == "interpreter"}
+    assert len(moves) == 1, attempts  # one interpreter, not one per failure
+    assert all(a["outcome"] == "fixed" for a in attempts if a["fix"]), attempts
