@@ -9,6 +9,7 @@ Needs root, debootstrap and the package registries; `make test` runs it (CI runs
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import subprocess
@@ -30,6 +31,8 @@ PROJECTS: list[dict[str, Any]] = (
     else []
 )
 EXIT_VERIFIED, EXIT_USABLE = 0, 4
+# a dependency taken out to see its tests become environment failures: distribution, module
+REMOVED = {"plaster_pastedeploy": ("plaster", "plaster"), "responses": ("pyyaml", "yaml")}
 
 
 def _unpack(system: FreshSystem, name: str) -> str:
@@ -92,3 +95,60 @@ def test_real_project_gets_a_dev_environment(
             output = collected.stdout + collected.stderr
             assert collected.returncode == 0, f"collection failed:\n{output[-4000:]}\n{report}"
             assert "ImportError" not in output and "ModuleNotFoundError" not in output, output
+        if not with_git:
+            _tests_are_run_and_classified(system, inside, project, report)
+
+
+def _tests_report(system: FreshSystem, inside: str) -> dict[str, Any]:
+    done = system.run(
+        ["/opt/bulletproof/bin/bulletproof", "verify", inside, "--tests", "--json", "/tmp/t.json"],
+        timeout=1800,
+    )
+    data = json.loads(system.path("/tmp/t.json").read_text())
+    assert data["tests"] is not None, f"no tests found\n{done.stdout[-3000:]}"
+    tests: dict[str, Any] = data["tests"]
+    return tests
+
+
+def _tests_are_run_and_classified(
+    system: FreshSystem, inside: str, project: dict[str, Any], setup_report: str
+) -> None:
+    """verify --tests runs the suite and classifies every failure; with one of the project's
+    dependencies removed, the tests that need it become environment failures naming it."""
+    tests = _tests_report(system, inside)
+    print(  # the figures the closing note reports: -s shows them, the junit XML keeps them
+        f"{project['name']}: pass rate {tests['pass_rate']}, {tests['counts']}, "
+        f"{tests['environment_failures']} environment failures, {tests['seconds']} s"
+    )
+    for case in tests["cases"]:
+        if case["class"]:
+            print("  ", case["id"], case["class"], case["needs"], case["message"][:160])
+    assert not tests["problem"], tests["problem"]
+    assert tests["counts"]["passed"] > 0, (tests, setup_report)
+    for case in tests["cases"]:
+        assert (case["class"] is None) == (case["outcome"] in ("passed", "skipped")), case
+        if case["class"] == "environment":
+            assert case["needs"].split()[0] in (
+                "module",
+                "library",
+                "executable",
+                "service",
+                "variable",
+            ), case
+    if project["name"] in REMOVED:
+        distribution, module = REMOVED[project["name"]]
+        system.must(
+            [
+                "/opt/bulletproof/bin/uv",
+                "pip",
+                "uninstall",
+                "--python",
+                f"{inside}/.venv/bin/python",
+                distribution,
+            ]
+        )
+        broken = _tests_report(system, inside)
+        before = {c["needs"] for c in tests["cases"] if c["class"] == "environment"}
+        needs = {c["needs"] for c in broken["cases"] if c["class"] == "environment"}
+        assert needs - before == {f"module {module}"}, broken["cases"][:5]
+        assert not broken["ok"]
