@@ -197,3 +197,28 @@ def test_a_project_without_tests_says_so(
 
 def test_a_bad_pass_rate_is_a_usage_error(tmp_path: Path) -> None:
     assert main(["verify", str(tmp_path), "--tests", "--pass-rate", "80"]) == 2
+
+
+def test_the_projects_own_command_and_its_variables() -> None:
+    from bulletproof.verify.testrun import _own_command
+
+    plan = _own_command("env TZ=utc PDNS_PORT=8081 python -m pytest -q tests/unit")
+    assert (plan.runner, plan.words, plan.env) == (
+        "pytest",
+        ("python", "-m", "pytest", "-q", "tests/unit"),
+        {"TZ": "utc", "PDNS_PORT": "8081"},
+    )
+    assert _own_command("make check").runner == "command"
+
+
+def test_pytest_configured_but_not_installed_is_a_problem(tmp_path: Path) -> None:
+    from bulletproof.project import discover
+    from bulletproof.verify.testrun import find_tests
+
+    (tmp_path / "requirements.txt").write_text("good==1.0\n")
+    (tmp_path / "tox.ini").write_text("[pytest]\naddopts = -q\n")
+    env = tmp_path / "env"
+    (env / "lib" / "python3.12" / "site-packages").mkdir(parents=True)
+    plan = find_tests(discover(tmp_path), env)
+    assert plan is not None
+    assert "[pytest] in tox.ini" in plan.problem
