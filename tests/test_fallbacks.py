@@ -40,6 +40,13 @@ def _failing_sdist(dest: Path, name: str, version: str, *, static: bool = True) 
     )
 
 
+def _only_from(house: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """uv finds packages in ``house`` only, with a cache of this test's own."""
+    monkeypatch.setenv("UV_NO_INDEX", "1")
+    monkeypatch.setenv("UV_FIND_LINKS", str(house))
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+
+
 @pytest.fixture
 def house(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     house = tmp_path / "house"
@@ -48,9 +55,7 @@ def house(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     make_wheel(house, "qrxlpkg", "1.1", {"qrxlpkg/__init__.py": "WORKS = True\n"})
     _failing_sdist(house, "qrxlmeta", "2.0", static=False)
     make_wheel(house, "qrxlmeta", "2.0.1", {"qrxlmeta/__init__.py": "WORKS = True\n"})
-    monkeypatch.setenv("UV_NO_INDEX", "1")
-    monkeypatch.setenv("UV_FIND_LINKS", str(house))
-    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+    _only_from(house, tmp_path, monkeypatch)
     return house
 
 
@@ -119,9 +124,7 @@ def removed_house(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     house.mkdir()
     make_wheel(house, "qwzxmod", "1.0", {"qwzxmod/__init__.py": "import imp\n"})
     make_wheel(house, "qwzxmod", "1.1", {"qwzxmod/__init__.py": "import importlib\n"})
-    monkeypatch.setenv("UV_NO_INDEX", "1")
-    monkeypatch.setenv("UV_FIND_LINKS", str(house))
-    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+    _only_from(house, tmp_path, monkeypatch)
     return house
 
 
@@ -202,9 +205,7 @@ def era_house(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     make_wheel(house, "qvzold", "1.0", {"qvzold/__init__.py": refuse})
     make_wheel(house, "qvzold", "1.1", {"qvzold/__init__.py": refuse})
     make_wheel(house, "qvzlone", "1.0", {"qvzlone/__init__.py": refuse})
-    monkeypatch.setenv("UV_NO_INDEX", "1")
-    monkeypatch.setenv("UV_FIND_LINKS", str(house))
-    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+    _only_from(house, tmp_path, monkeypatch)
     return house
 
 
