@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -149,7 +150,7 @@ def unittest_project(tmp_path: Path, wheelhouse: Path, monkeypatch: pytest.Monke
     return root
 
 
-def _verify_tests(root: Path, *extra: str) -> tuple[int, dict]:
+def _verify_tests(root: Path, *extra: str) -> tuple[int, Any]:  # the report's tests, or None
     report = root.parent / "report.json"
     code = main(["verify", str(root), "--tests", "-q", "--json", str(report), *extra])
     return code, json.loads(report.read_text())["tests"]
