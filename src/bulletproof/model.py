@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from bulletproof.shapes.teamlock import TeamLock
@@ -469,6 +470,34 @@ class FailureClass(_Named):
 
 
 @dataclass(frozen=True)
+class Service:
+    setting: str  # the variable whose value names it
+    source: str  # where the value came from: "the environment", ".env", "the code's default"
+    url: str
+    scheme: str  # "postgresql" for "postgresql+psycopg://…": the driver part is the client's
+    host: str
+    port: int
+
+    @property
+    def redacted(self) -> str:
+        """The URL without its password (reports and logs never show one)."""
+        parts = urlsplit(self.url)
+        if parts.password is None:
+            return self.url
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return parts._replace(netloc=netloc).geturl()
+
+
+@dataclass(frozen=True)
+class ServiceCheck:
+    service: Service
+    ok: bool
+    client: str  # what probed it: "psycopg", "psycopg2", "redis", "tcp"
+    cause: str = ""  # for a failure: what it is, in plain words
+    hint: str = ""  # and what to do
+
+
+@dataclass(frozen=True)
 class CaseResult:
     id: str  # "tests/test_x.py::test_y", or the module for a collection error
     outcome: CaseOutcome
@@ -489,6 +518,7 @@ class SuiteReport:
     problem: str = ""  # the run itself did not give results (timed out, runner crashed)
     cached: bool = False
     missing_variables: tuple[str, ...] = ()  # required by the code, set neither here nor in .env
+    services: tuple[ServiceCheck, ...] = ()  # the services its settings name, probed
 
     def count(self, outcome: CaseOutcome) -> int:
         return sum(case.outcome is outcome for case in self.cases)
@@ -512,5 +542,6 @@ class SuiteReport:
             not self.problem
             and not self.environment_failures
             and not self.missing_variables
+            and all(check.ok for check in self.services)
             and (rate is None or rate >= self.threshold)
         )

@@ -199,6 +199,19 @@ MAX_LISTED_FAILURES = 10
 
 def print_tests(console: Console, t: SuiteReport) -> None:
     """The suite's summary; what the environment lacks first, then the code's failures."""
+    for check in t.services:
+        what = f"{check.service.setting} ({check.service.source}): {check.service.redacted}"
+        if check.ok:
+            console.print(f"service {escape(what)}: [green]answers[/] ({check.client})")
+        else:
+            console.print(
+                f"  [red]✗ service {escape(what)}[/]: {escape(check.cause)}; "
+                f"[cyan]{escape(check.hint)}[/]",
+                soft_wrap=True,
+            )
+    if not t.command:
+        console.print("tests: none found (no pytest configuration, tests/ folder or test files)")
+        return
     cached = " [dim](unchanged since they last passed)[/]" if t.cached else ""
     console.print(f"tests: [dim]{escape(' '.join(t.command))}[/] ({escape(t.found_by)}){cached}")
     if t.problem:

@@ -7,13 +7,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from bulletproof.analyze.envvars import env_vars
+from bulletproof.analyze.services import services
 from bulletproof.fsutil import atomic_write
 from bulletproof.model import CaseOutcome, CaseResult, FailureClass, Project, SuiteReport
 from bulletproof.verify.cache import CACHE_NAME
+from bulletproof.verify.probe import probe
 from bulletproof.verify.testrun import dotenv_of, find_tests, run_tests
 
 DEFAULT_PASS_RATE = 0.8  # the plan's "core functionality tests achieve > 80 % pass rate"
@@ -26,18 +29,23 @@ _MAX_FILES = 20000
 def check_tests(
     project: Project, env: Path, *, timeout: float, threshold: float | None, full: bool
 ) -> SuiteReport | None:
-    """The project's tests in ``env``; None when it has none to run."""
-    plan = find_tests(project, env)
-    if plan is None:
-        return None
+    """The services its settings name, probed (always: a service can stop at any time), then
+    the project's tests in ``env``; None when it has neither."""
     gate = threshold if threshold is not None else project.config.tests_pass_rate
     gate = DEFAULT_PASS_RATE if gate is None else gate
+    variables = env_vars(project.root)
+    dotenv = dotenv_of(project.root)
+    probed = tuple(probe(s, env / "bin" / "python") for s in services(variables, dotenv))
+    plan = find_tests(project, env)
+    given = {**os.environ, **dotenv, **(plan.env if plan else {})}
+    missing = tuple(v.name for v in variables if v.required and v.name not in given)
+    if plan is None:
+        if not probed:
+            return None
+        return SuiteReport((), "no tests found", (), 0.0, gate, 0, services=probed)
     key = _key(project.root, env, plan.words, gate)
     if key and not full and (cached := _load(env, key)) is not None:
-        return cached
-    variables = env_vars(project.root)
-    given = {**os.environ, **dotenv_of(project.root), **plan.env}
-    missing = tuple(v.name for v in variables if v.required and v.name not in given)
+        return replace(cached, services=probed)
     report = run_tests(
         project,
         env,
@@ -47,6 +55,7 @@ def check_tests(
         variables=tuple(v.name for v in variables),
         missing_variables=missing,
     )
+    report = replace(report, services=probed)
     if key:
         _store(env, key, report)
     return report
@@ -111,6 +120,18 @@ def to_dict(report: SuiteReport) -> dict[str, Any]:
         "counts": {o.value: report.count(o) for o in CaseOutcome},
         "environment_failures": len(report.environment_failures),
         "missing_variables": list(report.missing_variables),
+        "services": [
+            {
+                "setting": c.service.setting,
+                "source": c.service.source,
+                "url": c.service.redacted,
+                "ok": c.ok,
+                "client": c.client,
+                "cause": c.cause,
+                "hint": c.hint,
+            }
+            for c in report.services
+        ],
         "cases": [
             {
                 "id": c.id,

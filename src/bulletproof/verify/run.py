@@ -6,6 +6,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -18,6 +19,7 @@ from bulletproof.verify.distributions import Distribution, dependency_depth, dis
 from bulletproof.verify.imports import ImportJob, import_all
 from bulletproof.verify.integrity import check_all
 from bulletproof.verify.modules import importable_modules, package_modules, public_submodules
+from bulletproof.verify.through import loaded_through
 from bulletproof.verify.verdict import judge
 
 
@@ -116,6 +118,14 @@ def verify(
         )
         check = checking.result()
         problems, files_checked = hashing.result()
+    extras_of = _extras_of(dists)
+    through = loaded_through(python, modules, dists, extras_of, timeout)
+    modules = [
+        replace(m, status=ImportStatus.OK, error=f"imports after {through[m.module]}, as meant")
+        if m.module in through
+        else m
+        for m in modules
+    ]
     result = Verification(
         modules=tuple(modules),
         consistency_ok=check.ok,
@@ -129,7 +139,7 @@ def verify(
             project,
             provided,
             {i.module: i for i in imports},
-            _extras_of(dists),
+            extras_of,
             local_names(project.root),
             python_minor=_minor(env),
         ),

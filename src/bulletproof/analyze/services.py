@@ -1,0 +1,75 @@
+"""The services a project's configuration points at: every setting (from the environment, the
+project's ``.env``, or a default written in its code) whose value is a URL naming a host, such as
+``DATABASE_URL=postgresql://app@127.0.0.1:5432/app`` or ``REDIS_URL=redis://localhost:6379/0``.
+
+Found by the value's shape, not by a list of setting names: any variable the code reads whose
+value is ``scheme://host…`` is a service to probe. The scheme says which client can probe it
+(verify/probe.py); one nobody knows is probed by a TCP connection to its port."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from urllib.parse import urlsplit
+
+from bulletproof.analyze.envvars import EnvVar
+from bulletproof.model import Service
+
+# a scheme's default port, where the URL gives none (the ports the servers listen on)
+DEFAULT_PORTS = {
+    "postgres": 5432,
+    "postgresql": 5432,
+    "redis": 6379,
+    "rediss": 6380,
+    "mysql": 3306,
+    "mariadb": 3306,
+    "mongodb": 27017,
+    "amqp": 5672,
+    "amqps": 5671,
+    "http": 80,
+    "https": 443,
+}
+_NOT_SERVICES = {"file", "sqlite", "memory", "locmem", "dummy", "console", "smtp+console"}
+
+
+def services(
+    variables: Sequence[EnvVar], dotenv: Mapping[str, str], environ: Mapping[str, str] | None = None
+) -> list[Service]:
+    """The services the settings the code reads point at, in the order they are read."""
+    environ = os.environ if environ is None else environ
+    found: list[Service] = []
+    for var in variables:
+        for source, value in (
+            ("the environment", environ.get(var.name)),
+            (".env", dotenv.get(var.name)),
+            ("the code's default", var.default),
+        ):
+            if value:
+                service = _service(var.name, source, value)
+                if service is not None:
+                    found.append(service)
+                break  # the first source that sets it is the one the code sees
+    return found
+
+
+def _loopback(host: str) -> bool:
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def _service(setting: str, source: str, value: str) -> Service | None:
+    if "://" not in value:
+        return None
+    try:
+        parts = urlsplit(value.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower().split("+", 1)[0]
+    if not parts.hostname or scheme in _NOT_SERVICES:
+        return None
+    port = port or DEFAULT_PORTS.get(scheme)
+    if port is None:
+        return None
+    if scheme in ("http", "https") and not _loopback(parts.hostname):
+        return None  # a remote API is the world's, not this machine's: not probed
+    return Service(setting, source, value.strip(), scheme, parts.hostname, port)

@@ -1,0 +1,137 @@
+"""Probe each service the configuration names, for real and without side effects, through the
+client library the project's own environment has: PostgreSQL ``SELECT 1`` (psycopg, else
+psycopg2), Redis ``PING`` (redis); any other service, or one whose client is not installed, a TCP
+connection to its port. Run by the environment's interpreter, with a timeout; nothing is written.
+
+A failure says what it is — connection refused, host not found, authentication failed for the
+URL's user, database does not exist, TLS, timed out — from the exception's type first and, for a
+server's answer, the server's own words."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bulletproof import proc
+from bulletproof.errors import ToolError
+from bulletproof.model import Service, ServiceCheck
+
+TIMEOUT = 5.0  # per connection attempt
+
+_PROBE = r"""
+import json, socket, sys
+s = json.loads(sys.argv[1])
+T = float(sys.argv[2])
+
+def done(ok, client, kind="", message=""):
+    print(json.dumps({"ok": ok, "client": client, "kind": kind, "message": message[:500]}))
+    sys.exit(0)
+
+url = s["url"].split("://", 1)
+url = s["scheme"] + "://" + url[1]  # "postgresql+psycopg://" (SQLAlchemy's) -> "postgresql://"
+client = "tcp"
+try:
+    if s["scheme"] in ("postgres", "postgresql"):
+        try:
+            import psycopg
+        except ImportError:
+            psycopg = None
+        if psycopg is not None:
+            client = "psycopg"
+            with psycopg.connect(url, connect_timeout=int(T), autocommit=True) as c:
+                c.execute("SELECT 1").fetchone()
+            done(True, client)
+        try:
+            import psycopg2
+        except ImportError:
+            psycopg2 = None
+        if psycopg2 is not None:
+            client = "psycopg2"
+            c = psycopg2.connect(url, connect_timeout=int(T))
+            c.autocommit = True
+            c.cursor().execute("SELECT 1")
+            c.close()
+            done(True, client)
+    if s["scheme"] in ("redis", "rediss"):
+        try:
+            import redis
+        except ImportError:
+            redis = None
+        if redis is not None:
+            client = "redis"
+            redis.Redis.from_url(url, socket_timeout=T, socket_connect_timeout=T).ping()
+            done(True, client)
+    client = "tcp"
+    socket.create_connection((s["host"], s["port"]), timeout=T).close()
+    done(True, client)
+except Exception as e:
+    done(False, client, type(e).__module__ + "." + type(e).__name__, str(e))
+"""
+
+
+def probe(service: Service, python: Path) -> ServiceCheck:
+    args = [str(python), "-c", _PROBE, json.dumps(_fields(service)), str(TIMEOUT)]
+    try:
+        done = proc.run(args, timeout=TIMEOUT * 3 + 10)
+    except ToolError as exc:
+        return ServiceCheck(service, False, "", "the probe did not finish", exc.message)
+    try:
+        answer = json.loads(done.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        tail = (done.stdout + done.stderr).strip()[-300:]
+        return ServiceCheck(service, False, "", f"the probe failed: {tail}")
+    if answer["ok"]:
+        return ServiceCheck(service, True, answer["client"])
+    cause, hint = explain(service, answer["kind"], answer["message"])
+    return ServiceCheck(service, False, answer["client"], cause, hint)
+
+
+def _fields(service: Service) -> dict[str, object]:
+    return {
+        "url": service.url,
+        "scheme": service.scheme,
+        "host": service.host,
+        "port": service.port,
+    }
+
+
+def explain(  # noqa: PLR0911  (one return per kind of failure)
+    service: Service, kind: str, message: str
+) -> tuple[str, str]:
+    """What a failed probe means, and what to do about it."""
+    where = f"{service.host}:{service.port}"
+    setting = f"{service.setting} ({service.source})"
+    user = urlsplit(service.url).username or ""
+    text = message.lower()
+    if "refused" in text or kind.endswith("ConnectionRefusedError"):
+        return (
+            f"connection refused: nothing listens on {where}",
+            f"start the service, or point {setting} at where it runs",
+        )
+    if kind.endswith(("gaierror", "herror")) or re.search(
+        r"could not translate host name|name or service not known|nodename nor servname"
+        r"|temporary failure in name resolution",
+        text,
+    ):
+        return f"host not found: {service.host} does not resolve", f"check the host in {setting}"
+    if re.search(r"password authentication failed|authentication failed|wrongpass|noauth", text):
+        return (
+            f"authentication failed for user {user or '(none given)'} at {where}",
+            f"check the user and password in {setting}",
+        )
+    database = re.search(r'database "([^"]+)" does not exist', message)
+    if database:
+        return (
+            f"database {database.group(1)} does not exist at {where}",
+            f"create it (createdb {database.group(1)}) or name another in {setting}",
+        )
+    if re.search(r"\bssl\b|\btls\b|certificate", text):
+        return f"TLS: {message.strip()[:200]}", f"check the TLS settings (sslmode) in {setting}"
+    if "timeout" in text or "timed out" in text or kind.endswith("TimeoutError"):
+        return (
+            f"timed out reaching {where}",
+            f"check that {where} is reachable from here, or {setting}",
+        )
+    return f"{kind.rsplit('.', 1)[-1]}: {message.strip()[:300]}", f"check {setting}"
