@@ -498,6 +498,37 @@ class ServiceCheck:
 
 
 @dataclass(frozen=True)
+class App:
+    module: str  # dotted, importable from ``root``
+    attribute: str  # the name the application object is bound to
+    interface: str  # "asgi" or "wsgi"
+    framework: str  # the class or factory that made it
+    where: str  # "path:line"
+    root: Path  # the folder the module is importable from
+    routes: tuple[str, ...]  # literal GET paths without parameters, in the order declared
+
+
+@dataclass(frozen=True)
+class Answer:
+    path: str
+    status: int  # 0: no answer
+    seconds: float
+
+
+@dataclass(frozen=True)
+class AppCheck:
+    app: App
+    server: str  # "uvicorn", "hypercorn", "wsgiref"; "" when it could not be started
+    answers: tuple[Answer, ...] = ()
+    problem: str = ""  # why it did not start or answer
+    metrics: bool | None = None  # the metrics route answered in Prometheus' format (None: none)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem and any(0 < a.status < 500 for a in self.answers)
+
+
+@dataclass(frozen=True)
 class CaseResult:
     id: str  # "tests/test_x.py::test_y", or the module for a collection error
     outcome: CaseOutcome
@@ -519,6 +550,7 @@ class SuiteReport:
     cached: bool = False
     missing_variables: tuple[str, ...] = ()  # required by the code, set neither here nor in .env
     services: tuple[ServiceCheck, ...] = ()  # the services its settings name, probed
+    app: AppCheck | None = None  # its own application, started and asked
 
     def count(self, outcome: CaseOutcome) -> int:
         return sum(case.outcome is outcome for case in self.cases)
@@ -543,5 +575,6 @@ class SuiteReport:
             and not self.environment_failures
             and not self.missing_variables
             and all(check.ok for check in self.services)
+            and (self.app is None or self.app.ok)
             and (rate is None or rate >= self.threshold)
         )

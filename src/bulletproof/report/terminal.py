@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bulletproof.model import (
+    AppCheck,
     CaseOutcome,
     Diagnosis,
     FailureClass,
@@ -209,6 +210,8 @@ def print_tests(console: Console, t: SuiteReport) -> None:
                 f"[cyan]{escape(check.hint)}[/]",
                 soft_wrap=True,
             )
+    if t.app is not None:
+        _print_app(console, t.app)
     if not t.command:
         console.print("tests: none found (no pytest configuration, tests/ folder or test files)")
         return
@@ -247,4 +250,21 @@ def print_tests(console: Console, t: SuiteReport) -> None:
     console.print(
         f"tests: {counts} in {t.seconds:.1f} s; pass rate {shown} (gate {t.threshold:.0%}), "
         f"{len(env)} environment failures: {mark}"
+    )
+
+
+def _print_app(console: Console, check: AppCheck) -> None:
+    app = check.app
+    what = f"{app.module}:{app.attribute} ({app.framework}, {app.where})"
+    if check.problem:
+        console.print(f"  [red]✗ app {escape(what)}[/]: {escape(check.problem)}", soft_wrap=True)
+        return
+    answers = ", ".join(
+        f"{a.path} {a.status or 'no answer'} ({a.seconds * 1000:.0f} ms)" for a in check.answers
+    )
+    mark = "[green]answers[/]" if check.ok else "[red]does not answer[/]"
+    metrics = {None: "", True: "; metrics: Prometheus", False: "; metrics: not Prometheus"}
+    console.print(
+        f"app {escape(what)} on {check.server}: {mark}: {escape(answers)}{metrics[check.metrics]}",
+        soft_wrap=True,
     )

@@ -11,10 +11,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from bulletproof.analyze.apps import find_app
 from bulletproof.analyze.envvars import env_vars
 from bulletproof.analyze.services import services
 from bulletproof.fsutil import atomic_write
-from bulletproof.model import CaseOutcome, CaseResult, FailureClass, Project, SuiteReport
+from bulletproof.model import AppCheck, CaseOutcome, CaseResult, FailureClass, Project, SuiteReport
+from bulletproof.verify.appcheck import check_app
 from bulletproof.verify.cache import CACHE_NAME
 from bulletproof.verify.probe import probe
 from bulletproof.verify.testrun import dotenv_of, find_tests, run_tests
@@ -39,13 +41,18 @@ def check_tests(
     plan = find_tests(project, env)
     given = {**os.environ, **dotenv, **(plan.env if plan else {})}
     missing = tuple(v.name for v in variables if v.required and v.name not in given)
+    app = find_app(project.root, project.source_roots)
+    started = check_app(app, env / "bin" / "python", dotenv) if app else None
     if plan is None:
-        if not probed:
+        if not probed and started is None:
             return None
-        return SuiteReport((), "no tests found", (), 0.0, gate, 0, services=probed)
+        return SuiteReport(
+            (), "no tests found", (), 0.0, gate, 0, services=probed, app=started,
+            missing_variables=missing,
+        )  # fmt: skip
     key = _key(project.root, env, plan.words, gate)
     if key and not full and (cached := _load(env, key)) is not None:
-        return replace(cached, services=probed)
+        return replace(cached, services=probed, app=started)
     report = run_tests(
         project,
         env,
@@ -55,7 +62,7 @@ def check_tests(
         variables=tuple(v.name for v in variables),
         missing_variables=missing,
     )
-    report = replace(report, services=probed)
+    report = replace(report, services=probed, app=started)
     if key:
         _store(env, key, report)
     return report
@@ -132,6 +139,7 @@ def to_dict(report: SuiteReport) -> dict[str, Any]:
             }
             for c in report.services
         ],
+        "app": _app_dict(report.app),
         "cases": [
             {
                 "id": c.id,
@@ -142,6 +150,25 @@ def to_dict(report: SuiteReport) -> dict[str, Any]:
                 "message": c.message,
             }
             for c in report.cases
+        ],
+    }
+
+
+def _app_dict(check: AppCheck | None) -> dict[str, Any] | None:
+    if check is None:
+        return None
+    app = check.app
+    return {
+        "ok": check.ok,
+        "target": f"{app.module}:{app.attribute}",
+        "interface": app.interface,
+        "framework": app.framework,
+        "where": app.where,
+        "server": check.server,
+        "problem": check.problem,
+        "metrics": check.metrics,
+        "answers": [
+            {"path": a.path, "status": a.status, "seconds": a.seconds} for a in check.answers
         ],
     }
 

@@ -14,6 +14,8 @@ from bulletproof.analyze.codeimports import CodeImport
 from bulletproof.knowledge import removed_in
 from bulletproof.model import FailureKind, Judged, ModuleCheck, Project
 
+# os.environ["NAME"] of an unset variable, as the import worker reports it
+_ENV_KEY = re.compile(r"KeyError: '([A-Za-z_][A-Za-z0-9_]*)' \((?:<frozen os>|[^)]*/os\.py)")
 _MISSING = re.compile(r"No module named '([\w.]+)'")
 _CANNOT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
 _WHERE = re.compile(r"\(([^()]+):(\d+)\)$")
@@ -38,7 +40,7 @@ def _raised_in(error: str, root: Path) -> bool:
     return path.is_absolute() and path.is_relative_to(root) and ".venv" not in path.parts
 
 
-def judge(  # noqa: PLR0917  (the facts a verdict is made of, each named)
+def judge(  # noqa: PLR0912, PLR0917  (one branch per verdict; the facts, each named)
     failed: Iterable[ModuleCheck],
     project: Project,
     provided: set[str],
@@ -68,7 +70,15 @@ def judge(  # noqa: PLR0917  (the facts a verdict is made of, each named)
         code = imports.get(check.module)
         is_own = check.module.split(".")[0] in own
         kind, why = FailureKind.BROKEN, error
-        if code is not None and code.guarded and not is_own:
+        variable = _ENV_KEY.match(error) if kind_name == "KeyError" else None
+        if variable and is_own:
+            # os.environ[...] at import: no package fixes it; the variable must be set
+            kind, why = (
+                FailureKind.OWN_CODE,
+                f"reads the environment variable {variable.group(1)} when imported, and it is "
+                "not set: set it (in the environment or .env; see bulletproof generate env)",
+            )
+        elif code is not None and code.guarded and not is_own:
             kind, why = (
                 FailureKind.GUARDED,
                 f"imported only where a failure is handled ({code.where})",
