@@ -105,6 +105,23 @@ def test_code_engine_comes_up_verified_and_its_tests_pass(tmp_path: Path, python
         check=False,
     )
     assert tests.returncode == 0, tests.stdout + tests.stderr
+    # --tests: the same suite through bulletproof, and the app started and asked
+    checked = tmp_path / "tests.json"
+    assert main(["verify", str(project), "--tests", "-q", "--json", str(checked)]) == 4
+    suite = json.loads(checked.read_text())["tests"]
+    assert suite["ok"], suite
+    assert suite["counts"]["passed"] == 4
+    app = suite["app"]
+    assert (app["target"], app["server"], app["ok"], app["metrics"]) == (
+        "code_engine.main:app",
+        "uvicorn",
+        True,
+        True,
+    )
+    assert ("/health", 200) in [(a["path"], a["status"]) for a in app["answers"]]
+    assert main(["generate", "env", str(project), "-q"]) == 0
+    template = (project / ".env.template").read_text()
+    assert "DATABASE_URL=sqlite:///./code_engine.db" in template
 
 
 def test_the_plan_pins_alone_fail_at_import_and_bulletproof_says_where(

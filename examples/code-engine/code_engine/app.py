@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fastapi import Depends, FastAPI, HTTPException
+from prometheus_client import make_asgi_app
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -24,11 +25,14 @@ class DeploymentOut(BaseModel):
 
 
 def create_app(sessions: sessionmaker[Session] | None = None) -> FastAPI:
-    factory = sessions or make_sessionmaker()
+    factories = [sessions] if sessions else []
     app = FastAPI(title="code-engine")
+    app.mount("/metrics", make_asgi_app())  # Prometheus
 
     def session() -> Iterator[Session]:
-        with factory() as s:
+        if not factories:  # the database is opened on first use, not at import
+            factories.append(make_sessionmaker())
+        with factories[0]() as s:
             yield s
 
     @app.get("/health")

@@ -27,3 +27,7 @@ def test_duplicate_and_invalid_names_are_refused(tmp_path: Path) -> None:
     assert c.post("/deployments", json={"name": "api"}).status_code == 201
     assert c.post("/deployments", json={"name": "api"}).status_code == 409
     assert c.post("/deployments", json={"name": ""}).status_code == 422
+
+
+def test_metrics(tmp_path: Path) -> None:
+    assert "# TYPE" in client(tmp_path).get("/metrics/").text

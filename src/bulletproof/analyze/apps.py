@@ -15,12 +15,18 @@ from bulletproof.model import App
 _ASGI = {"FastAPI", "Starlette", "Quart", "Litestar", "get_asgi_application", "Sanic"}
 _WSGI = {"Flask", "get_wsgi_application", "Bottle"}
 _ROUTE_METHODS = {"get", "route", "api_route"}
+_CONVENTIONAL = {"app", "application", "api"}  # what servers look for: "module:app"
+# the frameworks whose import says which interface an app made by the project's own factory is
+_ASGI_FRAMEWORKS = {"fastapi", "starlette", "quart", "litestar", "sanic"}
+_WSGI_FRAMEWORKS = {"flask", "bottle", "django", "pyramid", "falcon"}
 _TEST_PARTS = {"tests", "test", "testing"}
 
 
 def find_app(root: Path, source_roots: tuple[Path, ...]) -> App | None:
     """The first application the code defines (its top-level modules first)."""
-    candidates = []
+    candidates: list[tuple[str, str, str, str, Path]] = []
+    frameworks: set[str] = set()
+    routes: list[str] = []  # declared anywhere: a factory's routes live beside it
     for path in python_files(root):
         rel = path.relative_to(root)
         if _TEST_PARTS & set(rel.parts[:-1]) or rel.name.startswith("test_"):
@@ -29,32 +35,60 @@ def find_app(root: Path, source_roots: tuple[Path, ...]) -> App | None:
             tree = ast.parse(path.read_bytes(), filename=str(rel))
         except (SyntaxError, ValueError, OSError):
             continue
+        frameworks |= _frameworks(tree)
+        routes += _routes(tree)
         found = _app_in(tree)
         if found is None:
             continue
         attribute, framework, line = found
         base = next((r for r in source_roots if path.is_relative_to(r)), root)
         module = ".".join(path.relative_to(base).with_suffix("").parts).removesuffix(".__init__")
-        interface = "asgi" if framework in _ASGI else "wsgi"
-        routes = _routes(tree)
         where = f"{rel.as_posix()}:{line}"
-        candidates.append(App(module, attribute, interface, framework, where, base, routes))
-    candidates.sort(key=lambda a: (a.module.count("."), a.module))
-    return candidates[0] if candidates else None
+        candidates.append((module, attribute, framework, where, base))
+    if not candidates:
+        return None
+    # made by a framework's own class first, then the shortest module path
+    candidates.sort(key=lambda c: (c[2] not in _ASGI | _WSGI, c[0].count("."), c[0]))
+    module, attribute, framework, where, base = candidates[0]
+    if framework in _ASGI:
+        interface = "asgi"
+    elif framework in _WSGI:
+        interface = "wsgi"
+    elif frameworks & _ASGI_FRAMEWORKS:
+        interface = "asgi"
+    elif frameworks & _WSGI_FRAMEWORKS:
+        interface = "wsgi"
+    else:
+        return None  # a name called app in code that imports no web framework
+    return App(module, attribute, interface, framework, where, base, tuple(dict.fromkeys(routes)))
 
 
 def _app_in(tree: ast.Module) -> tuple[str, str, int] | None:
+    """A module-level application: made by a framework's class or factory, or the conventional
+    name (``app = create_app()``) bound to any call."""
     for node in tree.body:
         if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)):
             continue
         func = node.value.func
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-        if name in _ASGI | _WSGI and isinstance(node.targets[0], ast.Name):
-            return node.targets[0].id, name, node.lineno
+        target = node.targets[0]
+        if isinstance(target, ast.Name) and (name in _ASGI | _WSGI or target.id in _CONVENTIONAL):
+            return target.id, name, node.lineno
     return None
 
 
-def _routes(tree: ast.Module) -> tuple[str, ...]:
+def _frameworks(tree: ast.Module) -> set[str]:
+    """The web frameworks a module imports (top-level names)."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.split(".")[0])
+    return names & (_ASGI_FRAMEWORKS | _WSGI_FRAMEWORKS)
+
+
+def _routes(tree: ast.Module) -> list[str]:
     found: list[str] = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -76,4 +110,4 @@ def _routes(tree: ast.Module) -> tuple[str, ...]:
                 and "<" not in first.value
             ):
                 found.append(first.value)
-    return tuple(dict.fromkeys(found))
+    return found
