@@ -146,3 +146,27 @@ def test_a_template_someone_else_wrote_is_left_alone(project: Path) -> None:
     (project / "qv" / "plain.py").write_text(textwrap.dedent(_PLAIN) + 'os.getenv("QV_NEW")\n')
     assert main(["generate", "env", str(project), "-q"]) == 0
     assert "\nQV_NEW=\n" in (project / ".env.template").read_text()
+
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "cases" / "projects"
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/cases/projects is not beside the repo")
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("powerdns-admin", {"PDNS_API_KEY", "SQLALCHEMY_DATABASE_URI"}), ("hvac", {"VAULT_ADDR"})],
+)
+def test_the_shared_projects_that_read_variables(
+    tmp_path: Path, name: str, expected: set[str]
+) -> None:
+    import tarfile
+
+    with tarfile.open(SHARED / f"{name}.tar.gz") as archive:
+        archive.extractall(tmp_path, filter="data")
+    assert main(["generate", "env", str(tmp_path), "-q"]) == 0
+    listed = {
+        line.split("=", 1)[0]
+        for line in (tmp_path / ".env.template").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    assert expected <= listed, sorted(listed)
