@@ -101,3 +101,51 @@ def test_debians_postgresql_is_probed_for_real(bulletproof_wheel: Path, tmp_path
             assert (root / ".venv").readlink() == generation
         finally:  # nothing may run inside when the system is taken down
             system.run(["sh", "-c", f"{ctl} -m immediate stop"], timeout=60)
+
+
+_REDIS_TEST = """
+import os
+import unittest
+
+import redis
+
+
+class CacheTests(unittest.TestCase):
+    def test_it_answers(self):
+        self.assertTrue(redis.Redis.from_url(os.environ["CACHE_URL"]).ping())
+"""
+
+
+def test_debians_redis_is_probed_for_real(bulletproof_wheel: Path, tmp_path: Path) -> None:
+    port = _free_port()
+    with fresh_system("bookworm", tmp_path, bulletproof_wheel) as system:
+        _sh(
+            system,
+            "apt-get update -q && apt-get install -y -q --no-install-recommends redis-server\n"
+            f"redis-server --port {port} --bind 127.0.0.1 --requirepass {PASSWORD} "
+            "--daemonize yes --save '' --appendonly no\n",
+        )
+        try:
+            inside = "/work/zqcache"
+            root = system.path(inside)
+            (root / "tests").mkdir(parents=True)
+            (root / "requirements.txt").write_text("redis>=5\n")
+            # a setting named as nothing in bulletproof names it: found by its value
+            (root / "zqcache.py").write_text("import os\n\nURL = os.getenv('CACHE_URL')\n")
+            (root / "tests" / "test_cache.py").write_text(_REDIS_TEST)
+            url = f"redis://:{PASSWORD}@127.0.0.1:{port}/0"
+            (root / ".env").write_text(f"CACHE_URL={url}\n")
+            done = system.run(["/opt/bulletproof/bin/bulletproof", "setup", inside, "--yes"])
+            assert done.returncode == 4, done.stdout  # usable: redis.ocsp is an optional part
+
+            code, tests = _verify(system, inside)
+            assert (code, tests["ok"]) == (4, True), tests
+            assert [(s["setting"], s["ok"], s["client"]) for s in tests["services"]] == [
+                ("CACHE_URL", True, "redis")
+            ]
+            (root / ".env").write_text(f"CACHE_URL={url.replace(PASSWORD, 'zq-wrong')}\n")
+            code, tests = _verify(system, inside)
+            assert code == 1
+            assert tests["services"][0]["cause"].startswith("authentication failed"), tests
+        finally:
+            system.run(["sh", "-c", f"redis-cli -p {port} -a {PASSWORD} shutdown nosave"])

@@ -116,7 +116,9 @@ def explain(  # noqa: PLR0911  (one return per kind of failure)
         text,
     ):
         return f"host not found: {service.host} does not resolve", f"check the host in {setting}"
-    if re.search(r"password authentication failed|authentication failed|wrongpass|noauth", text):
+    if kind.endswith(
+        ("AuthenticationError", "AuthenticationFailed", "InvalidPassword")
+    ) or re.search(r"password authentication failed|authentication failed|wrongpass|noauth", text):
         return (
             f"authentication failed for user {user or '(none given)'} at {where}",
             f"check the user and password in {setting}",
