@@ -86,3 +86,14 @@ def test_the_app_is_started_and_answers_then_one_that_does_not_start(tmp_path: P
     assert "did not start" in tests["app"]["problem"]
     assert "ZQSHOP_NAME" in tests["app"]["problem"]
     assert tests["missing_variables"] == ["ZQSHOP_NAME"]
+
+
+def test_a_script_that_works_at_import_is_not_started(tmp_path: Path) -> None:
+    (tmp_path / "zqjob.py").write_text(
+        "from flask import Flask\n\napp = Flask(__name__)\nwith app.app_context():\n    pass\n"
+    )
+    assert find_app(tmp_path, (tmp_path,)) is None
+    (tmp_path / "zqweb.py").write_text("from zqfactory import make\n\napp = make()\n")
+    found = find_app(tmp_path, (tmp_path,))  # the conventional name, Flask imported beside it
+    assert found is not None
+    assert (found.module, found.interface) == ("zqweb", "wsgi")

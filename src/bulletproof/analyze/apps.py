@@ -37,7 +37,7 @@ def find_app(root: Path, source_roots: tuple[Path, ...]) -> App | None:
             continue
         frameworks |= _frameworks(tree)
         routes += _routes(tree)
-        found = _app_in(tree)
+        found = _app_in(tree) if not _does_work(tree) else None
         if found is None:
             continue
         attribute, framework, line = found
@@ -75,6 +75,12 @@ def _app_in(tree: ast.Module) -> tuple[str, str, int] | None:
         if isinstance(target, ast.Name) and (name in _ASGI | _WSGI or target.id in _CONVENTIONAL):
             return target.id, name, node.lineno
     return None
+
+
+def _does_work(tree: ast.Module) -> bool:
+    """A script: it loops or opens contexts at import (``with app.app_context(): …``). Serving
+    it would run that work, so its ``app`` is not started."""
+    return any(isinstance(node, ast.With | ast.For | ast.While) for node in tree.body)
 
 
 def _frameworks(tree: ast.Module) -> set[str]:

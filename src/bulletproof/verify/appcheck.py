@@ -73,7 +73,8 @@ def check_app(app: App, python: Path, env: dict[str, str]) -> AppCheck:
     try:
         if not _wait(port, process):
             log.seek(0)
-            said = log.read().decode(errors="replace").strip()[-800:]
+            lines = [line for line in log.read().decode(errors="replace").splitlines() if line]
+            said = " ".join(lines[-2:])[-400:]  # a traceback ends with what was raised
             return AppCheck(app, server, problem=f"it did not start on 127.0.0.1:{port}: {said}")
         answers = [_get(port, path) for path in _paths(app)]
         metrics = None
