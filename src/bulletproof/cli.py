@@ -124,11 +124,13 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--tests",
             action="store_true",
-            help="then run the project's tests in the environment ([tool.bulletproof] tests, "
-            "else pytest, else unittest), classify each failure as the environment's (a module, "
-            "library, executable, service or variable it lacks) or the code's, and require no "
-            "environment failure and the pass rate; a passing run is remembered until the "
-            "environment or a project file changes",
+            help="then probe the services the code's settings point at (PostgreSQL, Redis, "
+            "TCP), start the project's ASGI/WSGI app on loopback and ask its health route, and "
+            "run its tests in the environment ([tool.bulletproof] tests, else pytest, else "
+            "unittest), classifying each failure as the environment's (a module, library, "
+            "executable, service or variable it lacks) or the code's; requires no environment "
+            "failure, every service and the app answering, and the pass rate; a passing run is "
+            "remembered until the environment or a project file changes",
         )
         p.add_argument(
             "--pass-rate",
