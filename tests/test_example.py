@@ -2,6 +2,7 @@
 and the failure its pins hide from a plain install is found."""
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,6 +14,7 @@ from bulletproof.cli import main
 pytestmark = [pytest.mark.registry, pytest.mark.slow]
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "code-engine"
+SIGNING_KEY = "zq-example-signing-key-of-some-length"
 SEED_IMPORTS = (
     "pydantic",
     "aiohttp",
@@ -100,17 +102,26 @@ def test_code_engine_comes_up_verified_and_its_tests_pass(tmp_path: Path, python
     tests = subprocess.run(
         [str(project / ".venv" / "bin" / "python"), "-m", "pytest", "-q"],
         cwd=project,
+        env={**os.environ, "JWT_SECRET": SIGNING_KEY},
         capture_output=True,
         text=True,
         check=False,
     )
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    # --tests: the same suite through bulletproof, and the app started and asked
+    # --tests: the same suite through bulletproof, and the app started and asked; first without
+    # the signing key the code requires (a clone has no .env), then with it
     checked = tmp_path / "tests.json"
+    assert main(["verify", str(project), "--tests", "-q", "--json", str(checked)]) == 1
+    suite = json.loads(checked.read_text())["tests"]
+    assert suite["missing_variables"] == ["JWT_SECRET"]
+    needs = {c["id"]: c["needs"] for c in suite["cases"] if c["class"]}
+    assert set(needs.values()) == {"variable JWT_SECRET"}, needs
+    assert "tests.test_app::test_create_and_list" in needs
+    (project / ".env").write_text(f"JWT_SECRET={SIGNING_KEY}\n")
     assert main(["verify", str(project), "--tests", "-q", "--json", str(checked)]) == 4
     suite = json.loads(checked.read_text())["tests"]
     assert suite["ok"], suite
-    assert suite["counts"]["passed"] == 4
+    assert suite["counts"]["passed"] == 5
     app = suite["app"]
     assert (app["target"], app["server"], app["ok"], app["metrics"]) == (
         "code_engine.main:app",
@@ -119,9 +130,13 @@ def test_code_engine_comes_up_verified_and_its_tests_pass(tmp_path: Path, python
         True,
     )
     assert ("/health", 200) in [(a["path"], a["status"]) for a in app["answers"]]
+    # GET /deployments opened the default SQLite file in the project: removed after
+    assert app["removed"] == ["code_engine.db"]
+    assert not (project / "code_engine.db").exists()
     assert main(["generate", "env", str(project), "-q"]) == 0
     template = (project / ".env.template").read_text()
     assert "DATABASE_URL=sqlite:///./code_engine.db" in template
+    assert "\nJWT_SECRET=\n" in template
 
 
 def test_the_plan_pins_alone_fail_at_import_and_bulletproof_says_where(

@@ -1,35 +1,27 @@
-"""Acceptance on a fresh Debian 12 system: Debian's own PostgreSQL package, installed and started
-inside it on a loopback port; a project whose DATABASE_URL (in .env) points at it is set up by
-bulletproof, and `verify --tests` probes the server through psycopg and runs the project's test
-that uses it. Then a wrong password and a stopped server, each named, exit 1, the environment as
-it was. Needs root, debootstrap and the package registries; `make test` runs it."""
+"""Acceptance on a fresh Debian 12 system: Debian's own PostgreSQL and Redis packages, installed
+and started inside it on loopback ports. The example project, its DATABASE_URL (in .env) naming
+the PostgreSQL server, is set up by bulletproof, and `verify --tests` probes the server through
+psycopg, runs the example's tests on it and starts its app. Then a wrong password, a stopped
+server and a missing variable, each named, exit 1, the environment as it was. Needs root,
+debootstrap and the package registries; `make test` runs it."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.fresh.system import FreshSystem, fresh_system
+from tests.fresh.system import REPO, FreshSystem, fresh_system
 
 pytestmark = [pytest.mark.fresh, pytest.mark.registry, pytest.mark.slow]
 
 PASSWORD = "zq-fresh-horse"
-_TEST = """
-import os
-import unittest
-
-import psycopg
-
-
-class DatabaseTests(unittest.TestCase):
-    def test_it_answers(self):
-        with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
-            self.assertEqual(conn.execute("SELECT 3").fetchone()[0], 3)
-"""
+SIGNING_KEY = "zq-fresh-signing-key-of-some-length"
+EXAMPLE = REPO / "examples" / "code-engine"
 
 
 def _free_port() -> int:
@@ -51,12 +43,24 @@ def _verify(system: FreshSystem, inside: str) -> tuple[int, dict[str, Any]]:
     return done.returncode, tests
 
 
-def test_debians_postgresql_is_probed_for_real(bulletproof_wheel: Path, tmp_path: Path) -> None:
+def _environment_failures(tests: dict[str, Any]) -> set[str]:
+    return {c["needs"] for c in tests["cases"] if c["class"] == "environment"}
+
+
+def test_the_example_on_debians_postgresql(bulletproof_wheel: Path, tmp_path: Path) -> None:
+    """The plan's project with DATABASE_URL naming Debian's PostgreSQL: its tests pass on that
+    server, the probe passes, the app answers; then a wrong password, a stopped server and a
+    missing variable, each named, exit 1, and the environment as it was."""
     port = _free_port()
     with fresh_system("bookworm", tmp_path, bulletproof_wheel) as system:
         system.root.chmod(0o755)  # the server runs as the postgres user, who must see "/"
         pg = "$(ls -d /usr/lib/postgresql/*/bin | tail -1)"
         ctl = f"runuser -u postgres -- {pg}/pg_ctl -D /tmp/pg/data -l /tmp/pg/log -w"
+        # every DDL statement is logged: the tests' tables are seen made on this server
+        start = (
+            f"{ctl} -o '-p {port} -k /tmp/pg -c listen_addresses=127.0.0.1 "
+            "-c log_statement=ddl -c dynamic_shared_memory_type=mmap' start >/dev/null"
+        )
         _sh(
             system,
             "apt-get update -q && apt-get install -y -q --no-install-recommends postgresql\n"
@@ -64,40 +68,66 @@ def test_debians_postgresql_is_probed_for_real(bulletproof_wheel: Path, tmp_path
             f"echo {PASSWORD} > /tmp/pg/pw && chown postgres /tmp/pg/pw\n"
             f"runuser -u postgres -- {pg}/initdb -D /tmp/pg/data -U zquser "
             "--auth=scram-sha-256 --pwfile=/tmp/pg/pw >/dev/null\n"
-            f"{ctl} -o '-p {port} -k /tmp/pg -c listen_addresses=127.0.0.1 "
-            "-c dynamic_shared_memory_type=mmap' start >/dev/null\n"
+            f"{start}\n"
             f"PGPASSWORD={PASSWORD} runuser -u postgres -- {pg}/createdb -h 127.0.0.1 "
             f"-p {port} -U zquser zqdb\n",
         )
         try:
-            inside = "/work/zqdbapp"
+            inside = "/work/code-engine"
             root = system.path(inside)
-            (root / "tests").mkdir(parents=True)
-            (root / "requirements.txt").write_text("psycopg[binary]>=3.1\n")
-            (root / "zqdbapp.py").write_text("import os\n\nURL = os.environ.get('DATABASE_URL')\n")
-            (root / "tests" / "test_db.py").write_text(_TEST)
-            url = f"postgresql://zquser:{PASSWORD}@127.0.0.1:{port}/zqdb"
-            (root / ".env").write_text(f"DATABASE_URL={url}\n")
-            system.must(["/opt/bulletproof/bin/bulletproof", "setup", inside, "--yes"])
+            shutil.copytree(
+                EXAMPLE, root, ignore=shutil.ignore_patterns(".venv*", ".bulletproof", "*.db")
+            )
+            url = f"postgresql+psycopg://zquser:{PASSWORD}@127.0.0.1:{port}/zqdb"
+            settings = f"DATABASE_URL={url}\nJWT_SECRET={SIGNING_KEY}\n"
+            (root / ".env").write_text(settings)
+            # Debian 12's interpreter (3.11) instead of the example's 3.12, which it does not have
+            done = system.run(
+                ["/opt/bulletproof/bin/bulletproof", "setup", inside, "--yes", "--python", "3.11"]
+            )
+            assert done.returncode == 4, done.stdout + done.stderr  # usable: optional parts
             generation = (root / ".venv").readlink()
 
             code, tests = _verify(system, inside)
-            assert code == 0, tests
-            assert [(s["ok"], s["client"]) for s in tests["services"]] == [(True, "psycopg")]
-            assert tests["counts"]["passed"] == 1
+            assert (code, tests["ok"]) == (4, True), tests
+            assert [(s["setting"], s["ok"], s["client"]) for s in tests["services"]] == [
+                ("DATABASE_URL", True, "psycopg")
+            ]
+            assert tests["counts"]["passed"] == 5, tests["cases"]
+            assert "CREATE TABLE deployments" in system.path("/tmp/pg/log").read_text()
+            app = tests["app"]
+            assert (app["ok"], app["server"], app["metrics"]) == (True, "uvicorn", True), app
+            assert ("/health", 200) in [(a["path"], a["status"]) for a in app["answers"]]
+            assert ("/deployments", 200) in [(a["path"], a["status"]) for a in app["answers"]]
 
-            (root / ".env").write_text(f"DATABASE_URL={url.replace(PASSWORD, 'zq-wrong')}\n")
+            wrong = url.replace(PASSWORD, "zq-wrong")
+            (root / ".env").write_text(f"DATABASE_URL={wrong}\nJWT_SECRET={SIGNING_KEY}\n")
             code, tests = _verify(system, inside)
             assert code == 1
-            assert tests["services"][0]["cause"].startswith("authentication failed for user zquser")
+            [service] = tests["services"]
+            assert service["cause"] == f"authentication failed for user zquser at 127.0.0.1:{port}"
+            assert "DATABASE_URL (.env)" in service["hint"]
+            assert PASSWORD not in json.dumps(tests)
+            # the tests that use the database failed through it: the environment's, not the code's
+            failures = _environment_failures(tests)
+            assert failures == {f"service 127.0.0.1:{port} ({service['cause']})"}, tests["cases"]
 
-            (root / ".env").write_text(f"DATABASE_URL={url}\n")
+            (root / ".env").write_text(settings)
             _sh(system, f"{ctl} -m fast stop >/dev/null")
             code, tests = _verify(system, inside)
             assert code == 1
-            cause = tests["services"][0]["cause"]
-            assert cause == f"connection refused: nothing listens on 127.0.0.1:{port}"
-            assert [c["class"] for c in tests["cases"]] == ["environment"]
+            refused = f"connection refused: nothing listens on 127.0.0.1:{port}"
+            assert tests["services"][0]["cause"] == refused
+            assert _environment_failures(tests) == {f"service 127.0.0.1:{port} ({refused})"}
+            assert tests["app"]["ok"]  # its health route needs no database
+
+            _sh(system, start)
+            (root / ".env").write_text(f"DATABASE_URL={url}\n")
+            code, tests = _verify(system, inside)
+            assert code == 1
+            assert tests["missing_variables"] == ["JWT_SECRET"]
+            assert _environment_failures(tests) == {"variable JWT_SECRET"}
+            assert tests["services"][0]["ok"]
             assert (root / ".venv").readlink() == generation
         finally:  # nothing may run inside when the system is taken down
             system.run(["sh", "-c", f"{ctl} -m immediate stop"], timeout=60)

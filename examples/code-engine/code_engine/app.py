@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from code_engine.auth import require_token
 from code_engine.db import Deployment, make_sessionmaker
 
 
@@ -40,7 +41,9 @@ def create_app(sessions: sessionmaker[Session] | None = None) -> FastAPI:
         return {"status": "ok"}
 
     @app.post("/deployments", status_code=201, response_model=DeploymentOut)
-    def create(body: DeploymentIn, s: Session = Depends(session)) -> Deployment:
+    def create(
+        body: DeploymentIn, s: Session = Depends(session), _: str = Depends(require_token)
+    ) -> Deployment:
         row = Deployment(name=body.name, status="pending")
         s.add(row)
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from sqlalchemy import String, create_engine
+from sqlalchemy import Engine, String, create_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 
@@ -20,8 +20,17 @@ class Deployment(Base):
     status: Mapped[str] = mapped_column(String(20), default="pending")
 
 
-def make_sessionmaker(url: str | None = None) -> sessionmaker[Session]:
-    url = url or os.environ.get("DATABASE_URL", "sqlite:///./code_engine.db")
-    engine = create_engine(url, connect_args={"check_same_thread": False} if url.startswith("sqlite") else {})
+def database_url() -> str:
+    return os.environ.get("DATABASE_URL", "sqlite:///./code_engine.db")
+
+
+def make_engine(url: str | None = None) -> Engine:
+    url = url or database_url()
+    sqlite = url.startswith("sqlite")
+    return create_engine(url, connect_args={"check_same_thread": False} if sqlite else {})
+
+
+def make_sessionmaker(url: str | None = None, engine: Engine | None = None) -> sessionmaker[Session]:
+    engine = engine or make_engine(url)
     Base.metadata.create_all(engine)
     return sessionmaker(engine, expire_on_commit=False)

@@ -1,33 +1,29 @@
-from pathlib import Path
-
 from fastapi.testclient import TestClient
 
-from code_engine.app import create_app
-from code_engine.db import make_sessionmaker
+
+def test_health(client: TestClient) -> None:
+    assert client.get("/health").json() == {"status": "ok"}
 
 
-def client(tmp_path: Path) -> TestClient:
-    return TestClient(create_app(make_sessionmaker(f"sqlite:///{tmp_path}/test.db")))
-
-
-def test_health(tmp_path: Path) -> None:
-    assert client(tmp_path).get("/health").json() == {"status": "ok"}
-
-
-def test_create_and_list(tmp_path: Path) -> None:
-    c = client(tmp_path)
-    assert c.post("/deployments", json={"name": "api"}).status_code == 201
-    assert c.post("/deployments", json={"name": "worker"}).status_code == 201
-    names = [d["name"] for d in c.get("/deployments").json()]
+def test_create_and_list(client: TestClient, auth: dict[str, str]) -> None:
+    assert client.post("/deployments", json={"name": "api"}, headers=auth).status_code == 201
+    assert client.post("/deployments", json={"name": "worker"}, headers=auth).status_code == 201
+    names = [d["name"] for d in client.get("/deployments").json()]
     assert names == ["api", "worker"]
 
 
-def test_duplicate_and_invalid_names_are_refused(tmp_path: Path) -> None:
-    c = client(tmp_path)
-    assert c.post("/deployments", json={"name": "api"}).status_code == 201
-    assert c.post("/deployments", json={"name": "api"}).status_code == 409
-    assert c.post("/deployments", json={"name": ""}).status_code == 422
+def test_duplicate_and_invalid_names_are_refused(client: TestClient, auth: dict[str, str]) -> None:
+    assert client.post("/deployments", json={"name": "api"}, headers=auth).status_code == 201
+    assert client.post("/deployments", json={"name": "api"}, headers=auth).status_code == 409
+    assert client.post("/deployments", json={"name": ""}, headers=auth).status_code == 422
 
 
-def test_metrics(tmp_path: Path) -> None:
-    assert "# TYPE" in client(tmp_path).get("/metrics/").text
+def test_writes_need_a_token_signed_with_our_key(client: TestClient) -> None:
+    assert client.post("/deployments", json={"name": "api"}).status_code == 401
+    forged = {"Authorization": "Bearer e30.e30.c2lnbmF0dXJl"}
+    assert client.post("/deployments", json={"name": "api"}, headers=forged).status_code == 401
+    assert client.get("/deployments").json() == []
+
+
+def test_metrics(client: TestClient) -> None:
+    assert "# TYPE" in client.get("/metrics/").text

@@ -204,6 +204,12 @@ def print_tests(console: Console, t: SuiteReport) -> None:
         what = f"{check.service.setting} ({check.service.source}): {check.service.redacted}"
         if check.ok:
             console.print(f"service {escape(what)}: [green]answers[/] ({check.client})")
+        elif not check.service.gates:
+            console.print(
+                f"  [yellow]· service {escape(what)}[/]: {escape(check.cause)} (only written in "
+                "the code, so it does not gate; set it in a setting if the project needs it)",
+                soft_wrap=True,
+            )
         else:
             console.print(
                 f"  [red]✗ service {escape(what)}[/]: {escape(check.cause)}; "
@@ -268,3 +274,6 @@ def _print_app(console: Console, check: AppCheck) -> None:
         f"app {escape(what)} on {check.server}: {mark}: {escape(answers)}{metrics[check.metrics]}",
         soft_wrap=True,
     )
+    if check.removed:
+        made = ", ".join(check.removed[:5]) + (" …" if len(check.removed) > 5 else "")
+        console.print(f"  the app created {escape(made)} while it ran: removed", soft_wrap=True)

@@ -1,7 +1,10 @@
 """Start the project's own application in its environment on a free loopback port, wait for it,
 request its health (or documentation) route and one GET route it declares, read its metrics
 route when it has one, and stop it. ASGI apps are served by the environment's uvicorn (else
-hypercorn); WSGI apps by the standard library's wsgiref, so nothing needs installing."""
+hypercorn); WSGI apps by the standard library's wsgiref, so nothing needs installing.
+
+The app runs in the project's folder, as its developer runs it, so it may create files there (a
+SQLite database opened on first use): what it created is removed when it stops, and said."""
 
 from __future__ import annotations
 
@@ -59,6 +62,7 @@ def check_app(app: App, python: Path, env: dict[str, str]) -> AppCheck:
     server, argv = chosen
     child_env = proc.child_env(python.parent.parent, env)
     child_env["PYTHONPATH"] = str(app.root)
+    before = _files(app.root)
     # a server runs until stopped, which proc.run (run to completion) is not for
     log = tempfile.TemporaryFile()  # noqa: SIM115  (closed in _stop)
     process = subprocess.Popen(
@@ -75,15 +79,47 @@ def check_app(app: App, python: Path, env: dict[str, str]) -> AppCheck:
             log.seek(0)
             lines = [line for line in log.read().decode(errors="replace").splitlines() if line]
             said = " ".join(lines[-2:])[-400:]  # a traceback ends with what was raised
-            return AppCheck(app, server, problem=f"it did not start on 127.0.0.1:{port}: {said}")
+            problem = f"it did not start on 127.0.0.1:{port}: {said}"
+            return AppCheck(app, server, problem=problem, removed=_remove_new(app.root, before))
         answers = [_get(port, path) for path in _paths(app)]
         metrics = None
         if _METRICS in app.routes or _get(port, _METRICS).status == 200:
             metrics = _prometheus(port)
-        return AppCheck(app, server, tuple(answers), metrics=metrics)
     finally:
         _stop(process)
         log.close()
+    removed = _remove_new(app.root, before)
+    return AppCheck(app, server, tuple(answers), metrics=metrics, removed=removed)
+
+
+_SKIP = {".venv", ".git", ".hg", ".bulletproof", "__pycache__", ".pytest_cache", ".tox"}
+_MAX_FILES = 20000
+
+
+def _files(root: Path) -> set[Path] | None:
+    """Every file and folder under the project's folder; None for a tree too large to watch."""
+    found: set[Path] = set()
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in _SKIP and not d.startswith(".venv")]
+        found.update(Path(folder) / name for name in [*dirs, *files])
+        if len(found) > _MAX_FILES:
+            return None
+    return found
+
+
+def _remove_new(root: Path, before: set[Path] | None) -> tuple[str, ...]:
+    """Remove the files and folders the app created while it ran; the names of the files."""
+    after = _files(root) if before is not None else None
+    if before is None or after is None:
+        return ()
+    created = sorted(after - before, reverse=True)  # a folder's contents before the folder
+    files = [p for p in created if not p.is_dir() or p.is_symlink()]
+    for path in created:
+        if path in files:
+            path.unlink(missing_ok=True)
+        elif not any(path.iterdir()):
+            path.rmdir()
+    return tuple(sorted(str(p.relative_to(root)) for p in files))
 
 
 def _paths(app: App) -> list[str]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bulletproof.analyze.apps import find_app
+from bulletproof.analyze.configured import configured_services
 from bulletproof.analyze.envvars import env_vars
 from bulletproof.analyze.services import services
 from bulletproof.fsutil import atomic_write
@@ -37,7 +38,13 @@ def check_tests(
     gate = DEFAULT_PASS_RATE if gate is None else gate
     variables = env_vars(project.root)
     dotenv = dotenv_of(project.root)
-    probed = tuple(probe(s, env / "bin" / "python") for s in services(variables, dotenv))
+    named = services(variables, dotenv)
+    named += [
+        s
+        for s in configured_services(project.root, os.environ, dotenv)
+        if s.url not in {n.url for n in named}
+    ]
+    probed = tuple(probe(s, env / "bin" / "python") for s in named)
     plan = find_tests(project, env)
     given = {**os.environ, **dotenv, **(plan.env if plan else {})}
     missing = tuple(v.name for v in variables if v.required and v.name not in given)
@@ -61,6 +68,7 @@ def check_tests(
         threshold=gate,
         variables=tuple(v.name for v in variables),
         missing_variables=missing,
+        failed_services=tuple(c for c in probed if not c.ok),
     )
     report = replace(report, services=probed, app=started)
     if key:
@@ -133,6 +141,7 @@ def to_dict(report: SuiteReport) -> dict[str, Any]:
                 "source": c.service.source,
                 "url": c.service.redacted,
                 "ok": c.ok,
+                "gates": c.service.gates,
                 "client": c.client,
                 "cause": c.cause,
                 "hint": c.hint,
@@ -167,6 +176,7 @@ def _app_dict(check: AppCheck | None) -> dict[str, Any] | None:
         "server": check.server,
         "problem": check.problem,
         "metrics": check.metrics,
+        "removed": list(check.removed),
         "answers": [
             {"path": a.path, "status": a.status, "seconds": a.seconds} for a in check.answers
         ],

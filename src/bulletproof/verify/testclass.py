@@ -9,9 +9,9 @@ variable. Everything else is the code's, listed and never "fixed"."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from bulletproof.model import FailureClass
+from bulletproof.model import FailureClass, ServiceCheck
 
 # "E   psycopg2.OperationalError: connection ... refused" (pytest), "Traceback ... \nKeyError: 'X'"
 _RAISED = re.compile(
@@ -47,14 +47,23 @@ _KEY = re.compile(r"^'(?P<name>[A-Za-z_][A-Za-z0-9_]*)'$")
 
 
 def classify(
-    text: str, own_modules: Iterable[str], variables: Iterable[str]
+    text: str,
+    own_modules: Iterable[str],
+    variables: Iterable[str],
+    failed_services: Sequence[ServiceCheck] = (),
 ) -> tuple[FailureClass, str]:
     """The class of one failure from its report (the exception lines and the traceback), and
     what the environment lacks when it is the environment's: "module x", "library libx.so.1",
-    "executable x", "service host:port", "variable X"."""
+    "executable x", "service host:port", "variable X". ``failed_services``: the services whose
+    probe failed in this run; a failure raised by the client that probed one, or naming its
+    address, is that service's (a wrong password fails the test with the server's words, which
+    no rule here needs to know)."""
     own = set(own_modules)
     names = set(variables)
     raised = [(m["type"], m["message"] or "") for m in _RAISED.finditer(text)]
+    service = _failed_service(raised, text, failed_services)  # with what its probe found
+    if service:
+        return FailureClass.ENVIRONMENT, service
     for kind, message in raised:
         short = kind.rsplit(".", 1)[-1]
         needs = (
@@ -70,6 +79,27 @@ def classify(
     if library:
         return FailureClass.ENVIRONMENT, f"library {library['lib'] or library['lib2']}"
     return FailureClass.CODE, ""
+
+
+def _failed_service(
+    raised: list[tuple[str, str]], text: str, failed: Sequence[ServiceCheck]
+) -> str:
+    """The failed service this failure came through: an exception of the client that probed it
+    (``psycopg.OperationalError``, or one a wrapper names: ``(psycopg.OperationalError)``), or
+    an address in the report that is the service's."""
+    for check in failed:
+        service = check.service
+        where = f"service {service.host}:{service.port} ({check.cause})"
+        # "127.0.0.1:5432", "'127.0.0.1', 5432", '"127.0.0.1", port 5432', "[::1]:5432"
+        address = rf"{re.escape(service.host)}\]?['\"]?(?:,\s*(?:port\s+)?|:){service.port}\b"
+        if re.search(address, text):
+            return where
+        client = check.client if check.client != "tcp" else ""
+        if client and any(
+            kind.split(".")[0] == client or f"({client}." in message for kind, message in raised
+        ):
+            return where
+    return ""
 
 
 def raised_line(text: str) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 from bulletproof import proc
 from bulletproof.analyze.codeimports import python_files
 from bulletproof.errors import ToolError
-from bulletproof.model import CaseOutcome, CaseResult, Project, SuiteReport
+from bulletproof.model import CaseOutcome, CaseResult, Project, ServiceCheck, SuiteReport
 from bulletproof.tomlcompat import tomllib
 from bulletproof.verify.testclass import classify, raised_line
 
@@ -131,9 +131,11 @@ def run_tests(
     threshold: float,
     variables: tuple[str, ...] = (),
     missing_variables: tuple[str, ...] = (),
+    failed_services: tuple[ServiceCheck, ...] = (),
 ) -> SuiteReport:
     """Run the plan and read every test's outcome; ``variables``: what the code reads from the
-    environment (a failure that names one is the environment's)."""
+    environment (a failure that names one is the environment's); ``failed_services``: the
+    services whose probe failed (a failure that came through one is the environment's)."""
     python = str(env / "bin" / "python")
     words = tuple(python if w == "python" else w for w in plan.words)
     if plan.runner == "pytest" and words[:1] == ("pytest",):
@@ -174,23 +176,23 @@ def run_tests(
             return report((), time.monotonic() - start, -1, exc.message)
         seconds = time.monotonic() - start
         if plan.runner == "command":
-            return report((_whole_command(done),), seconds, done.returncode, "")
+            return report((_whole_command(done, failed_services),), seconds, done.returncode, "")
         if not junit.is_file():
             tail = (done.stdout + done.stderr).strip()[-1500:]
             return report((), seconds, done.returncode, f"the test run gave no results:\n{tail}")
-        cases = read_junit(junit, project.own_packages, variables)
+        cases = read_junit(junit, project.own_packages, variables, failed_services)
     problem = ""
     if done.returncode not in (0, 1, _NO_TESTS_COLLECTED) and not cases:
         problem = f"the test runner stopped with exit {done.returncode}"
     return report(cases, seconds, done.returncode, problem)
 
 
-def _whole_command(done: proc.Completed) -> CaseResult:
+def _whole_command(done: proc.Completed, failed_services: tuple[ServiceCheck, ...]) -> CaseResult:
     """A command whose results cannot be read one by one: one case, its exit code."""
     if done.ok:
         return CaseResult(shlex.join(done.args), CaseOutcome.PASSED, done.seconds)
     text = done.stdout + done.stderr
-    kind, needs = classify(text, (), ())
+    kind, needs = classify(text, (), (), failed_services)
     return CaseResult(
         shlex.join(done.args), CaseOutcome.FAILED, done.seconds, kind, needs, text.strip()[-300:]
     )
@@ -207,7 +209,10 @@ def dotenv_of(root: Path) -> dict[str, str]:
 
 
 def read_junit(
-    path: Path, own_modules: tuple[str, ...], variables: tuple[str, ...]
+    path: Path,
+    own_modules: tuple[str, ...],
+    variables: tuple[str, ...],
+    failed_services: tuple[ServiceCheck, ...] = (),
 ) -> tuple[CaseResult, ...]:
     """Every <testcase> of a JUnit XML file, each failure and error classified."""
     try:
@@ -233,7 +238,7 @@ def read_junit(
             continue
         message = detail.get("message", "")
         text = f"{message}\n{detail.text or ''}"
-        kind, needs = classify(text, own_modules, variables)
+        kind, needs = classify(text, own_modules, variables, failed_services)
         # pytest's message for a collection error is only "collection failure"
         first = raised_line(text) or (message.strip().splitlines() or [""])[0]
         cases.append(CaseResult(test_id, outcome, seconds, kind, needs, first[:300]))
