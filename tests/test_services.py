@@ -20,6 +20,8 @@ import pytest
 from bulletproof.analyze.envvars import EnvVar
 from bulletproof.analyze.services import services
 from bulletproof.cli import main
+from bulletproof.model import FailureClass, Service, ServiceCheck
+from bulletproof.verify.testclass import classify
 
 pytestmark = [pytest.mark.registry]
 
@@ -126,6 +128,11 @@ def test_postgresql_is_probed_and_each_failure_named(
         assert code == 1
         assert tests["services"][0]["cause"].startswith(cause), tests["services"]
         assert "DATABASE_URL (.env)" in tests["services"][0]["hint"]
+        # the test fails with the server's own words, which no rule names: it failed through
+        # the service whose probe failed, so it is the environment's, with the probe's cause
+        [case] = tests["cases"]
+        assert case["class"] == "environment", case
+        assert case["needs"] == f"service 127.0.0.1:{port} ({tests['services'][0]['cause']})"
 
     (root / ".env").write_text(f"DATABASE_URL={url}\n")
     _as_postgres(
@@ -163,3 +170,62 @@ def test_settings_that_name_services_whatever_they_are_called() -> None:
         ("ZQ_SIDECAR", "the code's default", "http", "127.0.0.1", 8125),
     ]
     assert found[1].redacted == "postgresql+psycopg://u:***@db.internal/app"
+
+
+def test_a_failure_that_came_through_a_failed_service_is_the_environments() -> None:
+    """Words no rule names: the link is the failed probe's client or address in the report."""
+    service = Service("ZQ_STORE_URL", ".env", "postgresql://u:p@127.0.0.1:6543/d", "postgresql",
+                      "127.0.0.1", 6543)  # fmt: skip
+    failed = [ServiceCheck(service, False, "psycopg", "authentication failed for user u")]
+    wrapped = (
+        "E   sqlalchemy.exc.OperationalError: (psycopg.OperationalError) zq: handshake declined\n"
+        "(Background on this error at: https://sqlalche.me/e/20/e3q8)"
+    )
+    by_address = 'E   zqclient.ZqError: the peer "127.0.0.1", port 6543 said no'
+    elsewhere = 'E   zqclient.ZqError: the peer "127.0.0.1", port 7000 said no'
+    needs = "service 127.0.0.1:6543 (authentication failed for user u)"
+    assert classify(wrapped, (), (), failed) == (FailureClass.ENVIRONMENT, needs)
+    assert classify(by_address, (), (), failed) == (FailureClass.ENVIRONMENT, needs)
+    assert classify(elsewhere, (), (), failed) == (FailureClass.CODE, "")
+    assert classify(wrapped, (), ()) == (FailureClass.CODE, "")  # no probe failed: the code's
+
+
+def test_a_django_settings_database_is_probed_for_real(
+    postgres: tuple[int, Path], tmp_path: Path
+) -> None:
+    """DATABASES in the settings module, its password read from a variable (.env): probed
+    through psycopg as Django would connect; a wrong password names the settings' place."""
+    port, _ = postgres
+    root = tmp_path / "zqsite"
+    (root / "zqsite").mkdir(parents=True)
+    (root / "requirements.txt").write_text("psycopg[binary]>=3.1\n")
+    (root / "zqsite" / "__init__.py").write_text("")
+    (root / "zqsite" / "settings.py").write_text(
+        "import os\n\n"
+        "DATABASES = {\n"
+        "    'default': {\n"
+        "        'ENGINE': 'django.db.backends.postgresql',\n"
+        "        'NAME': 'zqdb',\n"
+        "        'USER': 'zquser',\n"
+        "        'PASSWORD': os.environ.get('ZQ_DB_SECRET', ''),\n"
+        "        'HOST': '127.0.0.1',\n"
+        f"        'PORT': '{port}',\n"
+        "    }\n"
+        "}\n"
+    )
+    (root / ".env").write_text(f"ZQ_DB_SECRET={PASSWORD}\n")
+    assert main(["setup", str(root), "--python", "3.12", "-q"]) == 0
+    code, tests = _report(root)
+    assert code == 0, tests
+    assert [(s["setting"], s["source"], s["ok"], s["client"]) for s in tests["services"]] == [
+        ("DATABASES['default']", "zqsite/settings.py:3", True, "psycopg")
+    ]
+    (root / ".env").write_text("ZQ_DB_SECRET=zq-wrong\n")
+    code, tests = _report(root)
+    assert code == 1
+    [service] = tests["services"]
+    assert service["cause"] == f"authentication failed for user zquser at 127.0.0.1:{port}"
+    assert service["hint"] == (
+        "check the user and password in DATABASES['default'] (zqsite/settings.py:3)"
+    )
+    assert "zq-wrong" not in json.dumps(service)

@@ -9,6 +9,7 @@ value is ``scheme://host…`` is a service to probe. The scheme says which clien
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
@@ -45,7 +46,7 @@ def services(
             ("the code's default", var.default),
         ):
             if value:
-                service = _service(var.name, source, value)
+                service = service_from_url(var.name, source, value)
                 if service is not None:
                     found.append(service)
                 break  # the first source that sets it is the one the code sees
@@ -56,7 +57,14 @@ def _loopback(host: str) -> bool:
     return host in ("localhost", "::1") or host.startswith("127.")
 
 
-def _service(setting: str, source: str, value: str) -> Service | None:
+_HOSTNAME = re.compile(r"^[A-Za-z0-9._-]+$|^[0-9a-fA-F:]+$")
+
+
+def service_from_url(
+    setting: str, source: str, value: str, *, gates: bool = True
+) -> Service | None:
+    """The service a URL names, or None: no host (a template such as ``{host}`` is none), a
+    scheme with no server (sqlite, file), a port nobody knows, or a remote HTTP API."""
     if "://" not in value:
         return None
     try:
@@ -65,11 +73,11 @@ def _service(setting: str, source: str, value: str) -> Service | None:
     except ValueError:
         return None
     scheme = parts.scheme.lower().split("+", 1)[0]
-    if not parts.hostname or scheme in _NOT_SERVICES:
+    if not parts.hostname or not _HOSTNAME.match(parts.hostname) or scheme in _NOT_SERVICES:
         return None
     port = port or DEFAULT_PORTS.get(scheme)
     if port is None:
         return None
     if scheme in ("http", "https") and not _loopback(parts.hostname):
         return None  # a remote API is the world's, not this machine's: not probed
-    return Service(setting, source, value.strip(), scheme, parts.hostname, port)
+    return Service(setting, source, value.strip(), scheme, parts.hostname, port, gates)
