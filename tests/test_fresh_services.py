@@ -179,3 +179,105 @@ def test_debians_redis_is_probed_for_real(bulletproof_wheel: Path, tmp_path: Pat
             assert tests["services"][0]["cause"].startswith("authentication failed"), tests
         finally:
             system.run(["sh", "-c", f"redis-cli -p {port} -a {PASSWORD} shutdown nosave"])
+
+
+_MYSQL_TEST = """
+import os
+import unittest
+
+import pymysql
+
+
+class ShopTests(unittest.TestCase):
+    def test_it_answers(self):
+        c = pymysql.connect(host="127.0.0.1", port=int(os.environ["ZQ_SHOP_PORT"]), user="zquser",
+                            password=os.environ["ZQ_SHOP_DB_SECRET"], database="zqdb")
+        with c.cursor() as cursor:
+            cursor.execute("SELECT 4")
+            self.assertEqual(cursor.fetchone()[0], 4)
+        c.close()
+"""
+
+
+def test_debians_mariadb_named_by_django_settings(bulletproof_wheel: Path, tmp_path: Path) -> None:
+    """A Django settings module's MySQL database (its password and name from variables in .env),
+    Debian's MariaDB server, probed through PyMySQL; then a wrong password and a database that
+    does not exist, each named with the settings' place."""
+    port = _free_port()
+    sock = "--socket=/tmp/my/sock"
+    with fresh_system("bookworm", tmp_path, bulletproof_wheel) as system:
+        system.root.chmod(0o755)  # the server runs as the mysql user, who must see "/" and /tmp
+        system.path("/tmp").chmod(0o1777)
+        _sh(
+            system,
+            # the package's own service is not started inside: this test starts its own server
+            "printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d\n"
+            "chmod +x /usr/sbin/policy-rc.d\n"
+            "apt-get update -q && apt-get install -y -q --no-install-recommends mariadb-server\n"
+            "mkdir -p /tmp/my && chown mysql /tmp/my\n"
+            # no /etc/hosts inside: accounts by address, names never looked up
+            "mariadb-install-db --user=mysql --datadir=/tmp/my/data --skip-name-resolve --force "
+            ">/tmp/my/install.log 2>&1 || { cat /tmp/my/install.log; exit 1; }\n"
+            f"mariadbd --user=mysql --datadir=/tmp/my/data {sock} --port={port} "
+            "--bind-address=127.0.0.1 --skip-name-resolve --skip-log-bin --pid-file=/tmp/my/pid "
+            ">/tmp/my/log 2>&1 &\n"
+            f"for i in $(seq 60); do mariadb-admin {sock} ping >/dev/null 2>&1 && break; sleep 1; "
+            "done\n"
+            "cat /tmp/my/log\n"
+            f"mariadb {sock} -e \"CREATE DATABASE zqdb; CREATE USER 'zquser'@'127.0.0.1' "
+            f"IDENTIFIED BY '{PASSWORD}'; GRANT ALL ON zqdb.* TO 'zquser'@'127.0.0.1';\"\n",
+        )
+        try:
+            inside = "/work/zqshop"
+            root = system.path(inside)
+            (root / "zqshop").mkdir(parents=True)
+            (root / "tests").mkdir()
+            (root / "requirements.txt").write_text("pymysql>=1\n")
+            (root / "zqshop" / "__init__.py").write_text("")
+            (root / "zqshop" / "settings.py").write_text(
+                "import os\n\n"
+                "DATABASES = {\n"
+                "    'default': {\n"
+                "        'ENGINE': 'django.db.backends.mysql',\n"
+                "        'NAME': os.environ.get('ZQ_SHOP_DB', 'zqdb'),\n"
+                "        'USER': 'zquser',\n"
+                "        'PASSWORD': os.environ.get('ZQ_SHOP_DB_SECRET', ''),\n"
+                "        'HOST': '127.0.0.1',\n"
+                "        'PORT': os.environ.get('ZQ_SHOP_PORT', '3306'),\n"
+                "    }\n"
+                "}\n"
+            )
+            (root / "tests" / "test_shop.py").write_text(_MYSQL_TEST)
+            settings = f"ZQ_SHOP_PORT={port}\nZQ_SHOP_DB_SECRET={PASSWORD}\n"
+            (root / ".env").write_text(settings)
+            system.must(["/opt/bulletproof/bin/bulletproof", "setup", inside, "--yes"])
+
+            code, tests = _verify(system, inside)
+            assert (code, tests["ok"]) == (0, True), tests
+            assert [
+                (s["setting"], s["source"], s["ok"], s["client"]) for s in tests["services"]
+            ] == [("DATABASES['default']", "zqshop/settings.py:3", True, "pymysql")]
+            assert tests["counts"]["passed"] == 1
+
+            (root / ".env").write_text(f"ZQ_SHOP_PORT={port}\nZQ_SHOP_DB_SECRET=zq-wrong\n")
+            code, tests = _verify(system, inside)
+            assert code == 1
+            [service] = tests["services"]
+            assert service["cause"] == f"authentication failed for user zquser at 127.0.0.1:{port}"
+            assert service["hint"] == (
+                "check the user and password in DATABASES['default'] (zqshop/settings.py:3)"
+            )
+            assert _environment_failures(tests) == {
+                f"service 127.0.0.1:{port} ({service['cause']})"
+            }, tests["cases"]
+
+            (root / ".env").write_text(settings + "ZQ_SHOP_DB=zqnodb\n")
+            code, tests = _verify(system, inside)
+            assert code == 1
+            # the server refuses a database the user has no grant on, there or not (1044)
+            assert tests["services"][0]["cause"] == (
+                f"user zquser may not use database zqnodb at 127.0.0.1:{port} "
+                "(or it does not exist)"
+            )
+        finally:
+            system.run(["sh", "-c", f"mariadb-admin {sock} shutdown"], timeout=120)

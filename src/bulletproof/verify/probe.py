@@ -1,7 +1,8 @@
 """Probe each service the configuration names, for real and without side effects, through the
 client library the project's own environment has: PostgreSQL ``SELECT 1`` (psycopg, else
-psycopg2), Redis ``PING`` (redis); any other service, or one whose client is not installed, a TCP
-connection to its port. Run by the environment's interpreter, with a timeout; nothing is written.
+psycopg2), MySQL/MariaDB ``SELECT 1`` (PyMySQL, else mysqlclient), Redis ``PING`` (redis), MongoDB
+``ping`` (pymongo); any other service, or one whose client is not installed, a TCP connection to
+its port. Run by the environment's interpreter, with a timeout; nothing is written.
 
 A failure says what it is — connection refused, host not found, authentication failed for the
 URL's user, database does not exist, TLS, timed out — from the exception's type first and, for a
@@ -63,6 +64,45 @@ try:
             client = "redis"
             redis.Redis.from_url(url, socket_timeout=T, socket_connect_timeout=T).ping()
             done(True, client)
+    if s["scheme"] in ("mysql", "mariadb"):
+        from urllib.parse import unquote, urlsplit
+        u = urlsplit(url)
+        given = dict(host=u.hostname, port=u.port or 3306, user=unquote(u.username or ""),
+                     password=unquote(u.password or ""), connect_timeout=int(T))
+        database = unquote(u.path.lstrip("/"))
+        try:
+            import pymysql
+        except ImportError:
+            pymysql = None
+        if pymysql is not None:
+            client = "pymysql"
+            c = pymysql.connect(database=database or None, **given)
+            c.cursor().execute("SELECT 1")
+            c.close()
+            done(True, client)
+        try:
+            import MySQLdb
+        except ImportError:
+            MySQLdb = None
+        if MySQLdb is not None:
+            client = "mysqlclient"
+            given["passwd"] = given.pop("password")
+            c = MySQLdb.connect(**({"db": database} if database else {}), **given)
+            c.cursor().execute("SELECT 1")
+            c.close()
+            done(True, client)
+    if s["scheme"] == "mongodb":
+        try:
+            import pymongo
+        except ImportError:
+            pymongo = None
+        if pymongo is not None:
+            client = "pymongo"
+            ms = int(T * 1000)
+            m = pymongo.MongoClient(url, serverSelectionTimeoutMS=ms, connectTimeoutMS=ms)
+            m.admin.command("ping")
+            m.close()
+            done(True, client)
     client = "tcp"
     socket.create_connection((s["host"], s["port"]), timeout=T).close()
     done(True, client)
@@ -116,18 +156,33 @@ def explain(  # noqa: PLR0911  (one return per kind of failure)
         text,
     ):
         return f"host not found: {service.host} does not resolve", f"check the host in {setting}"
+    denied = re.search(r"Access denied for user '([^']*)'@'[^']*' to database '([^']+)'", message)
+    if denied:  # MySQL's 1044: signed in, but that database is not the user's (or not there)
+        return (
+            f"user {denied.group(1)} may not use database {denied.group(2)} at {where} "
+            "(or it does not exist)",
+            f"grant it, create it, or name another database in {setting}",
+        )
     if kind.endswith(
         ("AuthenticationError", "AuthenticationFailed", "InvalidPassword")
-    ) or re.search(r"password authentication failed|authentication failed|wrongpass|noauth", text):
+    ) or re.search(
+        r"password authentication failed|authentication failed|wrongpass|noauth"
+        r"|access denied for user",  # MySQL's and MariaDB's words (error 1045)
+        text,
+    ):
         return (
             f"authentication failed for user {user or '(none given)'} at {where}",
             f"check the user and password in {setting}",
         )
-    database = re.search(r'database "([^"]+)" does not exist', message)
+    database = re.search(
+        r'database "([^"]+)" does not exist|Unknown database \'([^\']+)\'', message
+    )
     if database:
+        name = database.group(1) or database.group(2)
+        create = f"createdb {name}" if database.group(1) else f"CREATE DATABASE {name}"
         return (
-            f"database {database.group(1)} does not exist at {where}",
-            f"create it (createdb {database.group(1)}) or name another in {setting}",
+            f"database {name} does not exist at {where}",
+            f"create it ({create}) or name another in {setting}",
         )
     if re.search(r"\bssl\b|\btls\b|certificate", text):
         return f"TLS: {message.strip()[:200]}", f"check the TLS settings (sslmode) in {setting}"
