@@ -1,10 +1,26 @@
-"""Durable file writes: a crash leaves either the old file or the new one, never half of one."""
+"""Durable file writes (a crash leaves either the old file or the new one, never half of one),
+and a walk over a project's own files."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+
+# environments, version control and caches: not the project's own files
+NOT_PROJECT_FILES = {".venv", ".git", ".hg", ".bulletproof", "__pycache__", ".pytest_cache", ".tox"}
+MAX_PROJECT_FILES = 20000  # a tree larger than this is not watched file by file
+
+
+def walk_project(root: Path) -> Iterator[tuple[Path, list[str], list[str]]]:
+    """``os.walk`` of the project's own files, in a stable order: each folder, its subfolders
+    (those above left out) and its files."""
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(
+            d for d in dirs if d not in NOT_PROJECT_FILES and not d.startswith(".venv")
+        )
+        yield Path(folder), dirs, sorted(files)
 
 
 def fsync_dir(path: Path) -> None:

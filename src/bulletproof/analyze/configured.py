@@ -15,9 +15,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from urllib.parse import quote
 
-from bulletproof.analyze.codeimports import python_files
-from bulletproof.analyze.envvars import is_test_file
-from bulletproof.analyze.services import DEFAULT_PORTS, service_from_url
+from bulletproof.analyze.envvars import CodeTrees, code_trees
+from bulletproof.analyze.services import DEFAULT_PORTS, one_per_url, service_from_url
 from bulletproof.model import Service
 
 # a URL of a server's own protocol (http is an API's, and a literal one is not probed)
@@ -32,41 +31,27 @@ _GETTERS = ("getenv", "environ.get", "get", "config", "env", "str", "int")
 
 
 def configured_services(
-    root: Path, environ: Mapping[str, str], dotenv: Mapping[str, str]
+    root: Path,
+    environ: Mapping[str, str],
+    dotenv: Mapping[str, str],
+    trees: CodeTrees | None = None,
 ) -> list[Service]:
-    """Django's databases, then config files' URLs, then literals in the code; one per URL."""
-    trees = list(_trees(root))
-    found = [
-        *_django_databases(root, trees, {**dotenv, **environ}),
-        *_config_file_urls(root, trees),
-        *_code_literals(trees),
-    ]
-    seen: set[str] = set()
-    unique = []
-    for service in found:
-        if service.url not in seen:
-            seen.add(service.url)
-            unique.append(service)
-    return unique
-
-
-def _trees(root: Path) -> Iterable[tuple[str, ast.Module]]:
-    for path in python_files(root):
-        rel = path.relative_to(root).as_posix()
-        if is_test_file(rel):
-            continue
-        try:
-            yield rel, ast.parse(path.read_bytes(), filename=rel)
-        except (SyntaxError, ValueError, OSError):
-            continue
+    """Django's databases, then config files' URLs, then literals in the code; one per URL.
+    ``trees``: the code already parsed (``code_trees``), when the caller has it."""
+    trees = code_trees(root) if trees is None else trees
+    return one_per_url(
+        [
+            *_django_databases(root, trees, {**dotenv, **environ}),
+            *_config_file_urls(root, trees),
+            *_code_literals(trees),
+        ]
+    )
 
 
 # --- Django -----------------------------------------------------------------------------------
 
 
-def _django_databases(
-    root: Path, trees: list[tuple[str, ast.Module]], given: Mapping[str, str]
-) -> list[Service]:
+def _django_databases(root: Path, trees: CodeTrees, given: Mapping[str, str]) -> list[Service]:
     """``DATABASES`` of the settings module in use (DJANGO_SETTINGS_MODULE, else the one
     manage.py names, else every module that assigns it), with the star imports it builds on."""
     by_file = dict(trees)
@@ -84,7 +69,7 @@ def _django_databases(
     return found
 
 
-def _settings_module_named(trees: list[tuple[str, ast.Module]]) -> str:
+def _settings_module_named(trees: CodeTrees) -> str:
     """The module ``os.environ.setdefault("DJANGO_SETTINGS_MODULE", "x.settings")`` names."""
     for _, tree in trees:
         for node in ast.walk(tree):
@@ -195,7 +180,7 @@ def _django_service(alias: str, settings: dict[str, str | None], where: str) -> 
 # --- config files and literals --------------------------------------------------------------
 
 
-def _config_file_urls(root: Path, trees: list[tuple[str, ast.Module]]) -> list[Service]:
+def _config_file_urls(root: Path, trees: CodeTrees) -> list[Service]:
     """URLs in the config files the code names (by a literal file name) and alembic.ini."""
     names = set(_CONVENTIONAL_CONFIG)
     for _, tree in trees:
@@ -227,7 +212,7 @@ def _config_file_urls(root: Path, trees: list[tuple[str, ast.Module]]) -> list[S
     return found
 
 
-def _code_literals(trees: list[tuple[str, ast.Module]]) -> list[Service]:
+def _code_literals(trees: CodeTrees) -> list[Service]:
     found = []
     for rel, tree in trees:
         docstrings = {id(d) for d in _docstrings(tree)}

@@ -66,18 +66,30 @@ class EnvVar:
     style: str  # "os.environ", "pydantic-settings", "environs", "django-environ", "decouple"
 
 
-def env_vars(root: Path) -> list[EnvVar]:
-    """Every variable the project's code (not its tests) reads, merged by name: required when any
-    reader has no default. In the order of their first reader (file, then line)."""
-    merged: dict[str, EnvVar] = {}
+CodeTrees = list[tuple[str, ast.Module]]  # (path relative to the root, its syntax tree)
+
+
+def code_trees(root: Path) -> CodeTrees:
+    """The syntax tree of every Python file of the project's code, its tests left out (a file
+    that does not parse is left out too)."""
+    trees = []
     for path in python_files(root):
         rel = path.relative_to(root).as_posix()
-        if is_test_file(rel):
+        if _is_test(rel):
             continue
         try:
-            tree = ast.parse(path.read_bytes(), filename=rel)
+            trees.append((rel, ast.parse(path.read_bytes(), filename=rel)))
         except (SyntaxError, ValueError, OSError):
             continue
+    return trees
+
+
+def env_vars(root: Path, trees: CodeTrees | None = None) -> list[EnvVar]:
+    """Every variable the project's code (not its tests) reads, merged by name: required when any
+    reader has no default. In the order of their first reader (file, then line). ``trees``: the
+    code already parsed (``code_trees``), when the caller has it."""
+    merged: dict[str, EnvVar] = {}
+    for rel, tree in code_trees(root) if trees is None else trees:
         for var in sorted(_Reader(rel).read(tree), key=lambda v: _place(v.readers[0])):
             known = merged.get(var.name)
             merged[var.name] = var if known is None else _merge(known, var)
@@ -89,7 +101,7 @@ def _place(reader: str) -> tuple[str, int]:
     return path, int(line)
 
 
-def is_test_file(rel: str) -> bool:
+def _is_test(rel: str) -> bool:
     """A test's file (its reads are the tests' own business, not the code's)."""
     parts = rel.split("/")
     name = parts[-1]

@@ -53,6 +53,17 @@ def services(
     return found
 
 
+def one_per_url(found: Sequence[Service]) -> list[Service]:
+    """The first service found for each URL, in order (one server is probed once)."""
+    seen: set[str] = set()
+    unique = []
+    for service in found:
+        if service.url not in seen:
+            seen.add(service.url)
+            unique.append(service)
+    return unique
+
+
 def _loopback(host: str) -> bool:
     return host in ("localhost", "::1") or host.startswith("127.")
 

@@ -19,6 +19,7 @@ import urllib.request
 from pathlib import Path
 
 from bulletproof import proc
+from bulletproof.fsutil import MAX_PROJECT_FILES, walk_project
 from bulletproof.model import Answer, App, AppCheck
 
 START_TIMEOUT = 30.0
@@ -92,17 +93,12 @@ def check_app(app: App, python: Path, env: dict[str, str]) -> AppCheck:
     return AppCheck(app, server, tuple(answers), metrics=metrics, removed=removed)
 
 
-_SKIP = {".venv", ".git", ".hg", ".bulletproof", "__pycache__", ".pytest_cache", ".tox"}
-_MAX_FILES = 20000
-
-
 def _files(root: Path) -> set[Path] | None:
     """Every file and folder under the project's folder; None for a tree too large to watch."""
     found: set[Path] = set()
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if d not in _SKIP and not d.startswith(".venv")]
-        found.update(Path(folder) / name for name in [*dirs, *files])
-        if len(found) > _MAX_FILES:
+    for folder, dirs, files in walk_project(root):
+        found.update(folder / name for name in [*dirs, *files])
+        if len(found) > MAX_PROJECT_FILES:
             return None
     return found
 

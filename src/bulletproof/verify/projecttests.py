@@ -13,9 +13,9 @@ from typing import Any
 
 from bulletproof.analyze.apps import find_app
 from bulletproof.analyze.configured import configured_services
-from bulletproof.analyze.envvars import env_vars
-from bulletproof.analyze.services import services
-from bulletproof.fsutil import atomic_write
+from bulletproof.analyze.envvars import code_trees, env_vars
+from bulletproof.analyze.services import one_per_url, services
+from bulletproof.fsutil import MAX_PROJECT_FILES, atomic_write, walk_project
 from bulletproof.model import AppCheck, CaseOutcome, CaseResult, FailureClass, Project, SuiteReport
 from bulletproof.verify.appcheck import check_app
 from bulletproof.verify.cache import CACHE_NAME
@@ -25,8 +25,6 @@ from bulletproof.verify.testrun import dotenv_of, find_tests, run_tests
 DEFAULT_PASS_RATE = 0.8  # the plan's "core functionality tests achieve > 80 % pass rate"
 DEFAULT_TIMEOUT = 1800.0
 TESTS_CACHE = "bulletproof-tests.json"
-_NOT_SOURCES = {".venv", ".git", ".hg", ".bulletproof", "__pycache__", ".pytest_cache", ".tox"}
-_MAX_FILES = 20000
 
 
 def check_tests(
@@ -36,14 +34,15 @@ def check_tests(
     the project's tests in ``env``; None when it has neither."""
     gate = threshold if threshold is not None else project.config.tests_pass_rate
     gate = DEFAULT_PASS_RATE if gate is None else gate
-    variables = env_vars(project.root)
+    trees = code_trees(project.root)  # parsed once for the variables and the settings
+    variables = env_vars(project.root, trees)
     dotenv = dotenv_of(project.root)
-    named = services(variables, dotenv)
-    named += [
-        s
-        for s in configured_services(project.root, os.environ, dotenv)
-        if s.url not in {n.url for n in named}
-    ]
+    named = one_per_url(
+        [
+            *services(variables, dotenv),
+            *configured_services(project.root, os.environ, dotenv, trees),
+        ]
+    )
     probed = tuple(probe(s, env / "bin" / "python") for s in named)
     plan = find_tests(project, env)
     given = {**os.environ, **dotenv, **(plan.env if plan else {})}
@@ -86,19 +85,18 @@ def _key(root: Path, env: Path, words: tuple[str, ...], gate: float) -> str:
         return ""
     digest = hashlib.sha256(f"{verified}\0{words}\0{gate}".encode())
     count = 0
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in _NOT_SOURCES and not d.startswith(".venv"))
-        for name in sorted(files):
+    for folder, _, files in walk_project(root):
+        for name in files:
             if name.startswith(".coverage"):  # written by the test run itself
                 continue
-            path = Path(folder) / name
+            path = folder / name
             try:
                 st = path.stat()
             except OSError:
                 continue
             digest.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
             count += 1
-            if count > _MAX_FILES:  # a tree this large is not fingerprinted: run every time
+            if count > MAX_PROJECT_FILES:  # a tree this large is not fingerprinted: run every time
                 return ""
     return digest.hexdigest()
 
