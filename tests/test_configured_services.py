@@ -5,9 +5,11 @@ code, which are probed but do not gate. Names are invented so that no rule can k
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from bulletproof.analyze.configured import configured_services
+from bulletproof.model import CaseOutcome, CaseResult, ServiceCheck, SuiteReport
 
 
 def _write(root: Path, files: dict[str, str]) -> None:
@@ -142,3 +144,17 @@ def test_literals_in_the_code_are_found_but_do_not_gate(tmp_path: Path) -> None:
         5680,
         False,
     )
+
+
+def test_a_failed_literal_is_reported_but_only_a_setting_fails_the_gate(tmp_path: Path) -> None:
+    _write(tmp_path, {"zqjobs/worker.py": "BROKER = 'amqp://guest@127.0.0.1:5681//'\n"})
+    [literal] = configured_services(tmp_path, {}, {})
+    setting = replace(literal, setting="ZQ_BROKER", source=".env", gates=True)
+    passed = CaseResult("tests/test_x.py::test_x", CaseOutcome.PASSED, 0.1)
+
+    def report(*checks: ServiceCheck) -> SuiteReport:
+        return SuiteReport(("pytest",), "tests/", (passed,), 0.1, 0.8, 0, services=checks)
+
+    refused = "connection refused: nothing listens on 127.0.0.1:5681"
+    assert report(ServiceCheck(literal, False, "tcp", refused)).ok
+    assert not report(ServiceCheck(setting, False, "tcp", refused)).ok
