@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import shlex
 import subprocess
 import time
@@ -17,11 +16,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bulletproof import redaction
 from bulletproof.errors import ToolError
 
 log = logging.getLogger("bulletproof.proc")
 
-_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s:]+(:[^/@\s]*)?@", re.IGNORECASE)
 _SCRUBBED = (
     "PYTHONPATH",
     "PYTHONHOME",
@@ -45,8 +44,8 @@ class Completed:
 
 
 def redact(text: str) -> str:
-    """Hide user:password in URLs so logs and reports never carry credentials."""
-    return _CREDENTIALS.sub(r"\g<scheme>***@", text)
+    """Every secret the run has seen, and every URL's credentials, hidden (redaction.py)."""
+    return redaction.redact(text)
 
 
 def quote(args: Sequence[str]) -> str:
