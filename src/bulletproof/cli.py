@@ -3,7 +3,8 @@
 Exit codes: 0 success (for setup and verify: the environment is verified); 1 the environment did
 not verify, or a tool failed; 2 bad usage or input (nothing was changed); 3 another run holds the
 project's lock; 4 usable: what the project's code imports works, and every failure left is
-optional or the project's own code; 130 interrupted. ``doctor`` exits 1 when it finds something
+optional or the project's own code; 5 (verify) the environment no longer matches the project's
+requirements or its lock: run setup; 130 interrupted. ``doctor`` exits 1 when it finds something
 that blocks setup.
 """
 
@@ -19,6 +20,7 @@ from bulletproof import __version__
 from bulletproof.model import RunRecord
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY, EXIT_USABLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+EXIT_OUT_OF_DATE = 5
 
 DESCRIPTION = """\
 Make a Python project's development environment work the first time, and prove it.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -50,11 +51,35 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
         "generate": _generate,
     }
     out = Outcome()
+    if problem := _unwritable_report(getattr(args, "json", None)):
+        # said before any work: a run that switched and then could not report is worse
+        ui.errors.print(f"[bold red]error:[/] {escape(problem)}")
+        return InputError.exit_code
     try:
         return handlers[args.command](args, ui, out)
     except BulletproofError as exc:
         _report_error(args, ui, out, exc)
         return exc.exit_code
+
+
+def _unwritable_report(path: Path | None) -> str | None:
+    """Why the --json report could not be written there, found by writing a scratch file
+    beside it (permissions alone mislead: root, read-only mounts, full disks)."""
+    if path is None:
+        return None
+    if path.is_dir():
+        return f"--json {path}: is a folder; name a file"
+    folder = path.parent
+    if not folder.is_dir():
+        return f"--json {path}: the folder {folder} does not exist"
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=f".{path.name}.", suffix=".check"):
+            pass
+    except OSError as exc:
+        return f"--json {path}: cannot write in {folder} ({exc.strerror or exc})"
+    if path.exists() and not os.access(path, os.W_OK):
+        return f"--json {path}: the file is not writable"
+    return None
 
 
 def _finish(

@@ -57,3 +57,9 @@ class LockBuildError(BuildError):
         super().__init__(message, detail=detail)
         self.package = package
         self.version = version
+class OutOfDate(BulletproofError):
+    """The environment no longer matches the project's inputs or its lock: setup is due."""
+
+    exit_code = 5
+
+

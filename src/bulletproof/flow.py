@@ -17,10 +17,16 @@ from packaging.version import Version
 
 from bulletproof import __version__
 from bulletproof.analyze.doctor import diagnose
-from bulletproof.analyze.lock import LOCK_NAME, carried_fixes, read_lock_meta
+from bulletproof.analyze.lock import (
+    LOCK_NAME,
+    carried_fixes,
+    read_lock,
+    read_lock_meta,
+    selection_from,
+)
 from bulletproof.apply.generations import Generation, Store
 from bulletproof.apply.system import install_missing
-from bulletproof.errors import InputError
+from bulletproof.errors import InputError, OutOfDate
 from bulletproof.fsutil import atomic_write
 from bulletproof.host.osinfo import read_os_info
 from bulletproof.host.pythons import find_interpreters, select_target, target_from_lock
@@ -42,6 +48,7 @@ from bulletproof.model import (
 from bulletproof.project import discover
 from bulletproof.report.terminal import Ui
 from bulletproof.verify.run import verify
+from bulletproof.verify.uptodate import out_of_date
 
 
 @dataclass
@@ -123,7 +130,7 @@ def setup(
                 f"removed unfinished environment(s) from an interrupted run: {', '.join(removed)}"
             )
         lock_before = _read(project.root / LOCK_NAME)
-        lock_meta = read_lock_meta(project.root / LOCK_NAME)
+        lock_meta = _lock_meta(project, ui)
         out.target = target = choose_target(project, wanted, ui, lock_meta=lock_meta)
         pins, added = carried_fixes(lock_meta, project, target)
         mapping = _mapping()
@@ -208,6 +215,24 @@ def setup(
         return out
 
 
+def _lock_meta(project: Project, ui: Ui) -> dict[str, Any]:
+    """The recorded table of DIR/pylock.toml; a damaged or edited lock is said and made again
+    (for the target it names, when its table is whole); someone else's is never overwritten."""
+    path = project.root / LOCK_NAME
+    meta, problem = read_lock(path)
+    if problem is None:
+        return meta
+    if not meta:
+        raise InputError(
+            f"{path} {problem}",
+            hint="bulletproof keeps its own lock at that path and does not overwrite another; "
+            "move that file aside (PEP 751 names other locks pylock.NAME.toml), then run again",
+        )
+    python = f" for Python {meta['python']} as it records" if meta.get("python") else ""
+    ui.say(f"{LOCK_NAME} {problem}: locking again{python}")
+    return meta
+
+
 def _prepare_system(
     project: Project, target: Target, locked: LockResult, ui: Ui, *, assume_yes: bool, system: bool
 ) -> Diagnosis:
@@ -267,7 +292,9 @@ def _restore(path: Path, before: bytes | None) -> None:
 def verify_only(
     directory: Path, ui: Ui, out: Outcome, *, full: bool, import_timeout: float, lock_timeout: float
 ) -> Outcome:
-    out.project = project = discover(directory)
+    # the extras and groups setup was asked for, so the inputs compared are the same ones
+    recorded = selection_from(read_lock_meta(directory / LOCK_NAME))
+    out.project = project = discover(directory, recorded)
     store = Store(project.root)
     env = project.root / ".venv"
     if not (env / "bin" / "python").exists():
@@ -275,6 +302,13 @@ def verify_only(
     with locked_run(store, ui, lock_timeout):
         current = store.current()
         out.generation = current
+        # a foreign .venv is checked as it is: there is no lock it was made from
+        stale = out_of_date(project, current.meta(), env.resolve()) if current else []
+        if stale:
+            raise OutOfDate(
+                f"out of date: {env} no longer matches the project: " + "; ".join(stale),
+                hint=f"run: bulletproof setup {directory}",
+            )
         with ui.step("Verifying the environment", spinner=False), ui.import_progress() as progress:
             # someone else's venv is checked as it is and nothing is written into it
             out.verification = verify(

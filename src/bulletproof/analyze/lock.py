@@ -32,7 +32,14 @@ from bulletproof.analyze.lockinputs import (
 from bulletproof.errors import InputError, LockBuildError, ResolutionError, ToolError
 from bulletproof.fsutil import atomic_write
 from bulletproof.host.pythons import stat_key
-from bulletproof.model import AddedRequirement, LockResult, MovedPin, Project, Target
+from bulletproof.model import (
+    AddedRequirement,
+    LockResult,
+    MovedPin,
+    Project,
+    Selection,
+    Target,
+)
 from bulletproof.tomlcompat import tomllib
 
 LOCK_NAME = "pylock.toml"
@@ -92,13 +99,55 @@ def _resolution_relevant(path: Path) -> bytes:
 
 def read_lock_meta(path: Path) -> dict[str, Any]:
     """The [tool.bulletproof] table of an existing lock; {} when absent or unreadable."""
+    return read_lock(path)[0]
+
+
+# bulletproof appends its table after uv's body; the packages hash is the body's
+_META_START = b"\n\n[tool.bulletproof]\n"
+
+
+def read_lock(path: Path) -> tuple[dict[str, Any], str | None]:
+    """An existing lock's [tool.bulletproof] table, and what is wrong with the lock if anything
+    (not UTF-8, not TOML, not bulletproof's, or edited since it was written).
+
+    The table is recovered whenever it is whole, so a damaged lock still names the target it
+    was made for; a lock with a problem is never reused as it is."""
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError):
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return {}, None
+    except OSError as exc:
+        return {}, f"cannot be read ({exc.strerror or exc})"
+    body, found, tail = data.rpartition(_META_START)
+    problem = _unreadable(data)
+    meta = _table(found[2:] + tail) if found else {}
+    if problem is None and not meta:
+        problem = "was not written by bulletproof (it has no [tool.bulletproof] table)"
+    elif problem is None and meta.get("packages-hash") != _body_hash(body):
+        problem = "was edited since bulletproof wrote it (its packages no longer match its hash)"
+    return meta, problem
+
+
+def _unreadable(data: bytes) -> str | None:
+    try:
+        tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return f"is not UTF-8 (byte {data[exc.start]:#04x} at offset {exc.start})"
+    except tomllib.TOMLDecodeError as exc:
+        return f"is not valid TOML ({exc})"
+    return None
+
+
+def _table(data: bytes) -> dict[str, Any]:
+    try:
+        meta = tomllib.loads(data.decode("utf-8")).get("tool", {}).get("bulletproof", {})
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
         return {}
-    meta = data.get("tool", {}).get("bulletproof", {})
     return meta if isinstance(meta, dict) else {}
+
+
+def _body_hash(body: bytes) -> str:
+    return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
 def carried_fixes(
@@ -149,7 +198,7 @@ def lock(
         previous.get("input-hash") == wanted
         and previous.get("packages-hash")
         and "packages" in previous
-        and reusable.exists()
+        and read_lock(reusable)[1] is None
     ):
         return LockResult(
             reusable,
@@ -169,7 +218,7 @@ def lock(
             project, target, Path(tmp), pinned, added_reqs, builds=builds
         )
         body = _relative_paths(body, Path(tmp), path.parent)
-        packages_hash = "sha256:" + hashlib.sha256(body).hexdigest()
+        packages_hash = _body_hash(body)
         packages = len(tomllib.loads(body.decode()).get("packages", []))
         meta = {
             "input-hash": wanted,
@@ -187,10 +236,37 @@ def lock(
             "added": [a.as_dict() for a in added],
             "notes": list(notes),
             "own-build-error": own_error,
+            "selection": selection_dict(project.selection),
         }
         atomic_write(path, body + b"\n\n" + tomli_w.dumps({"tool": {"bulletproof": meta}}).encode())
     return LockResult(
         path, wanted, False, packages, time.monotonic() - start, packages_hash, notes, own_error
+    )
+
+
+def selection_dict(selection: Selection) -> dict[str, Any]:
+    """The extras and groups asked for, as recorded in the lock: verify finds the same inputs."""
+    return {
+        "extras": list(selection.extras),
+        "all-extras": selection.all_extras,
+        "groups": list(selection.groups),
+        "only-groups": list(selection.only_groups),
+        "dev": selection.dev,
+        "locked": selection.locked,
+    }
+
+
+def selection_from(meta: Mapping[str, Any]) -> Selection | None:
+    raw = meta.get("selection")
+    if not isinstance(raw, dict):
+        return None
+    return Selection(
+        extras=tuple(str(e) for e in raw.get("extras", [])),
+        all_extras=bool(raw.get("all-extras")),
+        groups=tuple(str(g) for g in raw.get("groups", [])),
+        only_groups=tuple(str(g) for g in raw.get("only-groups", [])),
+        dev=bool(raw.get("dev", True)),
+        locked=bool(raw.get("locked")),
     )
 
 
