@@ -7,6 +7,7 @@ part of the lock's input hash).
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -65,6 +66,27 @@ def _is_path_or_url(text: str) -> bool:
     return "://" in text and "@" not in text.split("://", maxsplit=1)[0]
 
 
+# Byte order marks uv honours in a requirements file (pip too). UTF-32's little-endian mark
+# begins with UTF-16's: it is looked for first, and refused, since uv does not read UTF-32.
+_UTF32 = (codecs.BOM_UTF32_BE, codecs.BOM_UTF32_LE)
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+)
+
+
+def decode(data: bytes) -> str:
+    """A requirements file's text as uv reads it: by its byte order mark, else UTF-8.
+    Raises UnicodeDecodeError (ValueError for UTF-32, which uv does not read)."""
+    if data.startswith(_UTF32):
+        raise ValueError("UTF-32, which uv does not read")
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data.decode(encoding)
+    return data.decode("utf-8")
+
+
 def parse_file(path: Path, root: Path, seen: set[Path] | None = None) -> list[Path]:
     """Validate one requirements file; return it and every file it includes, in order."""
     seen = set() if seen is None else seen
@@ -74,11 +96,18 @@ def parse_file(path: Path, root: Path, seen: set[Path] | None = None) -> list[Pa
     seen.add(resolved)
     shown = _shown(path, root)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = decode(path.read_bytes())
     except FileNotFoundError:
         raise InputError(f"{shown}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{shown}: cannot be read ({exc})") from None
+    except OSError as exc:
+        raise InputError(f"{shown}: cannot be read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{shown}: not UTF-8 (byte {exc.object[exc.start]:#04x} at offset {exc.start})",
+            hint="save it as UTF-8 (UTF-16 with a byte order mark is read too)",
+        ) from None
+    except ValueError as exc:
+        raise InputError(f"{shown}: {exc}", hint="save it as UTF-8") from None
     files = [path]
     for number, line in _logical_lines(text):
         stripped = line.strip()
