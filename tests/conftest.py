@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bulletproof import redaction
 from bulletproof.analyze.lock import UV_RESOLUTION_VARS
 from bulletproof.proc import uv_bin
 from tests.fixtures.wheels import make_c_extension_wheel, make_sdist, make_wheel
@@ -130,6 +131,14 @@ def hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathF
     monkeypatch.setenv("COLUMNS", "200")  # rich wraps at 80 otherwise, splitting asserted text
     # sdists doctor reads are cached per user: keep the tests' own apart
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "xdg-cache"))
+
+
+@pytest.fixture(autouse=True)
+def forget_secrets() -> Iterator[None]:
+    """The redactor's registry is process-wide: one test's secrets are not the next one's."""
+    redaction.reset()
+    yield
+    redaction.reset()
 
 
 @pytest.fixture

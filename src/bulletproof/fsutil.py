@@ -3,10 +3,13 @@ and a walk over a project's own files."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from bulletproof import redaction
 
 # environments, version control and caches: not the project's own files
 NOT_PROJECT_FILES = {".venv", ".git", ".hg", ".bulletproof", "__pycache__", ".pytest_cache", ".tox"}
@@ -43,3 +46,18 @@ def atomic_write(path: Path, data: bytes) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
     fsync_dir(path.parent)
+
+
+def write_text(path: Path, text: str) -> None:
+    """The writer for every text bulletproof writes: redacted (no secret the run has seen
+    reaches a file), then written atomically."""
+    atomic_write(path, redaction.redact(text).encode())
+
+
+def write_json(
+    path: Path, data: object, *, indent: int | None = None, sort_keys: bool = False
+) -> None:
+    """``data`` as JSON through ``write_text``; its strings are redacted before they are
+    serialised, so that a secret holding a quote or a backslash is found as it was seen."""
+    text = json.dumps(redaction.redact_data(data), indent=indent, sort_keys=sort_keys)
+    write_text(path, text + "\n")

@@ -53,6 +53,7 @@ class _Registry:
     def __init__(self) -> None:
         self.known: set[str] = set()
         self.pattern: re.Pattern[str] | None = None
+        self.userinfo: dict[str, str] = {}  # realm (scheme://host:port) -> "user:password"
 
     def add(self, values: set[str]) -> None:
         new = values - self.known
@@ -70,6 +71,7 @@ class _Registry:
     def clear(self) -> None:
         self.known.clear()
         self.pattern = None
+        self.userinfo.clear()
 
 
 _registry = _Registry()
@@ -114,6 +116,47 @@ def learn_urls(text: str) -> None:
         learn(secret)
 
 
+def learn_realms(text: str) -> None:
+    """Remember, in memory only, the userinfo each credentialed URL in the project's inputs
+    gives its host: the lock is written without it and ``with_credentials`` gives it back when
+    a lock entry is installed."""
+    for match in USERINFO.finditer(text):
+        if _port(match):
+            continue
+        userinfo = match.group(0)[len(match.group("scheme")) + 3 : -1]
+        rest = text[match.end() :]
+        host = re.match(r"[^/\s\"'#?]*", rest)
+        if host and host.group(0):
+            _registry.userinfo.setdefault(_realm(match.group("scheme"), host.group(0)), userinfo)
+
+
+def _realm(scheme: str, host: str) -> str:
+    # git+https and https reach the same host with the same credentials
+    return f"{scheme.lower().rpartition('+')[2]}://{host.lower()}"
+
+
+def strip_credentials(text: str) -> str:
+    """Every URL in ``text`` without its userinfo, as uv and pip write a URL into a lock: the
+    credentials come from the environment or netrc, or ``with_credentials``, at install time."""
+    return USERINFO.sub(lambda m: m.group(0) if _port(m) else f"{m.group('scheme')}://", text)
+
+
+def _port(match: re.Match[str]) -> bool:
+    password = match.group("password")
+    return password is not None and _PORT_THEN_PATH.match(password) is not None
+
+
+def with_credentials(url: str) -> str:
+    """``url`` with the userinfo the project's own inputs gave its host, if it has none."""
+    found = re.match(r"(?P<scheme>[a-z][a-z0-9+.-]*)://(?P<host>[^/@\s]*)(?=/|$)", url, re.I)
+    if found is None:
+        return url
+    userinfo = _registry.userinfo.get(_realm(found.group("scheme"), found.group("host")))
+    if userinfo is None:
+        return url
+    return f"{found.group('scheme')}://{userinfo}@{url[len(found.group('scheme')) + 3 :]}"
+
+
 def learn_variables(variables: Mapping[str, str | None]) -> None:
     for name, value in variables.items():
         if not value:
@@ -155,10 +198,13 @@ def learn_project(root: Path) -> None:
                 continue
     for path in _input_files(root, candidates):
         try:
-            if path.stat().st_size <= _MAX_INPUT_BYTES:
-                learn_urls(path.read_text(encoding="utf-8", errors="replace"))
+            if path.stat().st_size > _MAX_INPUT_BYTES:
+                continue
+            text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
+        learn_urls(text)
+        learn_realms(text)
 
 
 def _input_files(root: Path, candidates: Iterable[Path]) -> list[Path]:
@@ -185,7 +231,7 @@ def _mask(match: re.Match[str]) -> str:
     if password is None:
         user = match.group("user")
         return match.group(0) if user in ("", MASK) else f"{match.group('scheme')}://{MASK}@"
-    if _PORT_THEN_PATH.match(password):
+    if _port(match):
         return match.group(0)
     return f"{match.group('scheme')}://{match.group('user')}:{MASK}@"
 

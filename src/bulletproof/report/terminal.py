@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,6 +27,7 @@ from bulletproof.model import (
     SuiteReport,
     Verification,
 )
+from bulletproof.redaction import RedactingStream
 
 _MARK = {
     Severity.BLOCKER: "[bold red]✗ blocker[/]",
@@ -37,9 +39,12 @@ _MARK = {
 class Ui:
     def __init__(self, record: RunRecord, *, verbose: bool = False, quiet: bool = False):
         self.record = record
-        self.err = Console(stderr=True, highlight=False, quiet=quiet)
-        self.errors = Console(stderr=True, highlight=False)  # -q never silences an error
-        self.out = Console(highlight=False)
+        # every render goes through the redactor: rich writes a whole render at once, so a
+        # secret is never split across two writes
+        err, out = RedactingStream(sys.stderr), RedactingStream(sys.stdout)
+        self.err = Console(file=err, stderr=True, highlight=False, quiet=quiet)
+        self.errors = Console(file=err, stderr=True, highlight=False)  # -q never silences it
+        self.out = Console(file=out, highlight=False)
         self.verbose = verbose
 
     @contextmanager
