@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bulletproof import __version__
 from bulletproof.model import RunRecord
+from bulletproof.redaction import redacting
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY, EXIT_USABLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 EXIT_OUT_OF_DATE = 5
@@ -246,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(message)s",
-        stream=sys.stderr,
+        stream=redacting(sys.stderr),  # a logged line goes through the redactor too
     )
     from bulletproof import commands  # noqa: PLC0415  (keeps --help and usage errors fast)
     from bulletproof.report.terminal import Ui  # noqa: PLC0415

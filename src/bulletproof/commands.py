@@ -23,6 +23,7 @@ from bulletproof.host.probe import probe_host
 from bulletproof.mitigate.consent import Unfixable
 from bulletproof.model import Finding, Host, LockResult, Project, Selection, Severity, Verdict
 from bulletproof.project import discover
+from bulletproof.redaction import learn_run
 from bulletproof.report import jsonreport
 from bulletproof.report.mitigation import print_attempts, summary
 from bulletproof.report.terminal import (
@@ -50,6 +51,8 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
         "rollback": _rollback,
         "generate": _generate,
     }
+    # before anything is printed or written: every secret the run can see, learned by value
+    learn_run(args.directory)
     out = Outcome()
     if problem := _unwritable_report(getattr(args, "json", None)):
         # said before any work: a run that switched and then could not report is worse

@@ -28,7 +28,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 from urllib.parse import quote, quote_plus, unquote
 
 MIN_LENGTH = 4
@@ -207,6 +207,13 @@ def learn_project(root: Path) -> None:
         learn_realms(text)
 
 
+def learn_run(root: Path) -> None:
+    """What a run can see before it starts: the environment, netrc, the project's files."""
+    learn_environment()
+    learn_netrc()
+    learn_project(root)
+
+
 def _input_files(root: Path, candidates: Iterable[Path]) -> list[Path]:
     named = ("pyproject.toml", "Pipfile", "setup.cfg", "uv.toml", "pip.conf")
     found = [root / n for n in named if (root / n).is_file()]
@@ -293,3 +300,8 @@ class RedactingStream(io.TextIOBase):
     @property
     def encoding(self) -> str:  # type: ignore[override]
         return getattr(self.inner, "encoding", "utf-8")
+
+
+def redacting(stream: TextIO) -> TextIO:
+    """``stream`` behind a ``RedactingStream``, typed as the text stream it stands in for."""
+    return cast("TextIO", RedactingStream(stream))

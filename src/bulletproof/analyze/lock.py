@@ -21,7 +21,7 @@ from typing import Any
 import tomli_w
 from packaging.utils import canonicalize_name
 
-from bulletproof import proc
+from bulletproof import proc, redaction
 from bulletproof.analyze.lockinputs import (
     Inputs,
     index_env,
@@ -218,6 +218,9 @@ def lock(
             project, target, Path(tmp), pinned, added_reqs, builds=builds
         )
         body = _relative_paths(body, Path(tmp), path.parent)
+        # the lock is meant to be committed: its URLs carry no credentials (as uv and pip
+        # write them); the install gets them from the environment, netrc or the inputs
+        body = redaction.strip_credentials(body.decode()).encode()
         packages_hash = _body_hash(body)
         packages = len(tomllib.loads(body.decode()).get("packages", []))
         meta = {

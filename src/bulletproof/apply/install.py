@@ -8,6 +8,7 @@ from pathlib import Path
 from bulletproof import proc
 from bulletproof.apply.locksplit import split_local
 from bulletproof.errors import BuildError
+from bulletproof.fsutil import write_text
 from bulletproof.model import Project, Target
 
 INSTALL_TIMEOUT = 3600.0
@@ -112,7 +113,7 @@ def build_environment(
     if not project.installable or own_build_failed or own_error:
         _source_roots_on_path(real, project)
     if own_error:
-        (real / OWN_BUILD_ERROR).write_text(own_error + "\n", encoding="utf-8")
+        write_text(real / OWN_BUILD_ERROR, own_error + "\n")
 
 
 OWN_BUILD_ERROR = "bulletproof-own-build-error.txt"

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from bulletproof.redaction import with_credentials
 from bulletproof.tomlcompat import tomllib
 
 
@@ -22,7 +23,9 @@ class LocalEntry:
     def install_args(self) -> list[str]:
         if self.path is not None:
             return ["--editable", str(self.path)] if self.editable else [str(self.path)]
-        return [f"{self.name} @ {self.url}"]
+        # the lock has the URL without credentials; the project's own requirement had them
+        # (kept in memory only, never written)
+        return [f"{self.name} @ {with_credentials(self.url or '')}"]
 
 
 def _entry(raw: dict[str, object], base: Path) -> LocalEntry | None:

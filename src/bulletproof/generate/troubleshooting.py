@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bulletproof.analyze.signatures import signatures
-from bulletproof.fsutil import atomic_write
+from bulletproof.fsutil import atomic_write, write_json
 from bulletproof.model import Attempt
 
 HISTORY = Path(".bulletproof") / "attempts.json"
@@ -26,9 +26,7 @@ def save_attempts(project_dir: Path, attempts: list[Attempt]) -> None:
     for attempt in attempts:
         entry = attempt.as_dict()
         history[_key(entry)] = entry
-    atomic_write(
-        project_dir / HISTORY, (json.dumps(list(history.values()), indent=2) + "\n").encode()
-    )
+    write_json(project_dir / HISTORY, list(history.values()), indent=2)
 
 
 def load_attempts(project_dir: Path) -> list[dict[str, Any]]:

@@ -3,7 +3,6 @@ any change that is not a pure addition."""
 
 from __future__ import annotations
 
-import json
 import platform
 import sys
 from dataclasses import asdict
@@ -11,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bulletproof import __version__
-from bulletproof.fsutil import atomic_write
+from bulletproof.fsutil import write_json
 from bulletproof.model import (
     Diagnosis,
     Host,
@@ -110,4 +109,4 @@ def build(
 
 
 def write(path: Path, report: dict[str, Any]) -> None:
-    atomic_write(path, (json.dumps(report, indent=2) + "\n").encode())
+    write_json(path, report, indent=2)

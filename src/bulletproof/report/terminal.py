@@ -27,7 +27,7 @@ from bulletproof.model import (
     SuiteReport,
     Verification,
 )
-from bulletproof.redaction import RedactingStream
+from bulletproof.redaction import redacting
 
 _MARK = {
     Severity.BLOCKER: "[bold red]✗ blocker[/]",
@@ -41,7 +41,7 @@ class Ui:
         self.record = record
         # every render goes through the redactor: rich writes a whole render at once, so a
         # secret is never split across two writes
-        err, out = RedactingStream(sys.stderr), RedactingStream(sys.stdout)
+        err, out = redacting(sys.stderr), redacting(sys.stdout)
         self.err = Console(file=err, stderr=True, highlight=False, quiet=quiet)
         self.errors = Console(file=err, stderr=True, highlight=False)  # -q never silences it
         self.out = Console(file=out, highlight=False)

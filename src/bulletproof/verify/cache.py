@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bulletproof import __version__
-from bulletproof.fsutil import atomic_write
+from bulletproof.fsutil import write_json
 from bulletproof.model import (
     FailureKind,
     ImportStatus,
@@ -138,4 +138,4 @@ def store(env: Path, print_: str, verification: Verification) -> None:
         (env / CACHE_NAME).unlink(missing_ok=True)
         return
     data = {"fingerprint": print_, "verification": to_dict(verification), "pid": os.getpid()}
-    atomic_write(env / CACHE_NAME, json.dumps(data).encode())
+    write_json(env / CACHE_NAME, data)

@@ -15,7 +15,7 @@ from bulletproof.analyze.apps import find_app
 from bulletproof.analyze.configured import configured_services
 from bulletproof.analyze.envvars import code_trees, env_vars
 from bulletproof.analyze.services import one_per_url, services
-from bulletproof.fsutil import MAX_PROJECT_FILES, atomic_write, walk_project
+from bulletproof.fsutil import MAX_PROJECT_FILES, walk_project, write_json
 from bulletproof.model import AppCheck, CaseOutcome, CaseResult, FailureClass, Project, SuiteReport
 from bulletproof.verify.appcheck import check_app
 from bulletproof.verify.cache import CACHE_NAME
@@ -115,7 +115,7 @@ def _store(env: Path, key: str, report: SuiteReport) -> None:
     if not report.ok:  # failures are run again, never remembered
         (env / TESTS_CACHE).unlink(missing_ok=True)
         return
-    atomic_write(env / TESTS_CACHE, json.dumps({"key": key, "report": to_dict(report)}).encode())
+    write_json(env / TESTS_CACHE, {"key": key, "report": to_dict(report)})
 
 
 def to_dict(report: SuiteReport) -> dict[str, Any]:
