@@ -130,8 +130,12 @@ def test_code_engine_comes_up_verified_and_its_tests_pass(tmp_path: Path, python
         True,
     )
     assert ("/health", 200) in [(a["path"], a["status"]) for a in app["answers"]]
-    # GET /deployments opened the default SQLite file in the project: removed after
-    assert app["removed"] == ["code_engine.db"]
+    # GET /deployments opened the default SQLite file: in the app's scratch copy, deleted with it
+    assert (app["ran_in"], app["discarded"], app["appeared"]) == (
+        "a scratch copy",
+        ["code_engine.db"],
+        [],
+    )
     assert not (project / "code_engine.db").exists()
     assert main(["generate", "env", str(project), "-q"]) == 0
     template = (project / ".env.template").read_text()

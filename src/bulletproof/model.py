@@ -6,7 +6,6 @@ import enum
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from bulletproof.shapes.teamlock import TeamLock
@@ -478,15 +477,15 @@ class Service:
     host: str
     port: int
     gates: bool = True  # False: only written in the code (maybe a default nothing uses)
+    problem: str = ""  # why it cannot be probed as written (a password that breaks the URL)
 
     @property
     def redacted(self) -> str:
-        """The URL without its password (reports and logs never show one)."""
-        parts = urlsplit(self.url)
-        if parts.password is None:
-            return self.url
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return parts._replace(netloc=netloc).geturl()
+        """The URL without its password (reports and logs never show one), also when an
+        unencoded '#', '/' or '?' in the password breaks the URL's parsing."""
+        from bulletproof.redaction import hide_password  # noqa: PLC0415  (model imports nothing)
+
+        return hide_password(self.url)
 
 
 @dataclass(frozen=True)
@@ -523,11 +522,24 @@ class AppCheck:
     answers: tuple[Answer, ...] = ()
     problem: str = ""  # why it did not start or answer
     metrics: bool | None = None  # the metrics route answered in Prometheus' format (None: none)
-    removed: tuple[str, ...] = ()  # files the app created in the project while it ran, removed
+    ran_in: str = ""  # "a scratch copy", or the project's folder and why it was not copied
+    discarded: tuple[str, ...] = ()  # files the app wrote in its scratch copy, deleted with it
+    # files that appeared or changed in the project while the app ran: anyone's, left in place
+    appeared: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    reaped: str = ""  # an app server an earlier run left running, stopped
 
     @property
     def ok(self) -> bool:
         return not self.problem and any(0 < a.status < 500 for a in self.answers)
+
+
+@dataclass(frozen=True)
+class AppSkip:
+    """An application the app check did not start, or the lack of one, and why."""
+
+    where: str  # "path:line"; "" when no module was the reason
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -553,6 +565,7 @@ class SuiteReport:
     missing_variables: tuple[str, ...] = ()  # required by the code, set neither here nor in .env
     services: tuple[ServiceCheck, ...] = ()  # the services its settings name, probed
     app: AppCheck | None = None  # its own application, started and asked
+    app_skipped: tuple[AppSkip, ...] = ()  # applications not started (or none found), and why
 
     def count(self, outcome: CaseOutcome) -> int:
         return sum(case.outcome is outcome for case in self.cases)

@@ -9,7 +9,7 @@ import ast
 from pathlib import Path
 
 from bulletproof.analyze.codeimports import python_files
-from bulletproof.model import App
+from bulletproof.model import App, AppSkip
 
 # the classes and factories that make an application object, by the interface it speaks
 _ASGI = {"FastAPI", "Starlette", "Quart", "Litestar", "get_asgi_application", "Sanic"}
@@ -24,7 +24,13 @@ _TEST_PARTS = {"tests", "test", "testing"}
 
 def find_app(root: Path, source_roots: tuple[Path, ...]) -> App | None:
     """The first application the code defines (its top-level modules first)."""
+    return find_apps(root, source_roots)[0]
+
+
+def find_apps(root: Path, source_roots: tuple[Path, ...]) -> tuple[App | None, tuple[AppSkip, ...]]:
+    """The application to start, and every one not started (or the lack of any), with why."""
     candidates: list[tuple[str, str, str, str, Path]] = []
+    skipped: list[AppSkip] = []
     frameworks: set[str] = set()
     routes: list[str] = []  # declared anywhere: a factory's routes live beside it
     for path in python_files(root):
@@ -37,16 +43,29 @@ def find_app(root: Path, source_roots: tuple[Path, ...]) -> App | None:
             continue
         frameworks |= _frameworks(tree)
         routes += _routes(tree)
-        found = _app_in(tree) if not _does_work(tree) else None
+        found = _app_in(tree)
         if found is None:
             continue
         attribute, framework, line = found
+        work = _work_at_import(tree)
+        if work is not None:
+            what, at = work
+            skipped.append(
+                AppSkip(
+                    f"{rel.as_posix()}:{at}",
+                    f"{attribute} (line {line}) not started: the module runs a top-level "
+                    f"`{what}` when imported, and serving it would run that work",
+                )
+            )
+            continue
         base = next((r for r in source_roots if path.is_relative_to(r)), root)
         module = ".".join(path.relative_to(base).with_suffix("").parts).removesuffix(".__init__")
         where = f"{rel.as_posix()}:{line}"
         candidates.append((module, attribute, framework, where, base))
     if not candidates:
-        return None
+        if not skipped:
+            skipped.append(AppSkip("", "no module binds an ASGI or WSGI application at top level"))
+        return None, tuple(skipped)
     # made by a framework's own class first, then the shortest module path
     candidates.sort(key=lambda c: (c[2] not in _ASGI | _WSGI, c[0].count("."), c[0]))
     module, attribute, framework, where, base = candidates[0]
@@ -58,9 +77,11 @@ def find_app(root: Path, source_roots: tuple[Path, ...]) -> App | None:
         interface = "asgi"
     elif frameworks & _WSGI_FRAMEWORKS:
         interface = "wsgi"
-    else:
-        return None  # a name called app in code that imports no web framework
-    return App(module, attribute, interface, framework, where, base, tuple(dict.fromkeys(routes)))
+    else:  # a name called app in code that imports no web framework
+        said = f"{attribute} = {framework}() not started: the code imports no web framework"
+        return None, (*skipped, AppSkip(where, said))
+    app = App(module, attribute, interface, framework, where, base, tuple(dict.fromkeys(routes)))
+    return app, tuple(skipped)
 
 
 def _app_in(tree: ast.Module) -> tuple[str, str, int] | None:
@@ -77,10 +98,13 @@ def _app_in(tree: ast.Module) -> tuple[str, str, int] | None:
     return None
 
 
-def _does_work(tree: ast.Module) -> bool:
-    """A script: it loops or opens contexts at import (``with app.app_context(): …``). Serving
-    it would run that work, so its ``app`` is not started."""
-    return any(isinstance(node, ast.With | ast.For | ast.While) for node in tree.body)
+def _work_at_import(tree: ast.Module) -> tuple[str, int] | None:
+    """A script: it loops or opens contexts at import (``with app.app_context(): …``); the
+    statement and its line. Serving it would run that work, so its ``app`` is not started."""
+    for node in tree.body:
+        if isinstance(node, ast.With | ast.AsyncWith | ast.For | ast.AsyncFor | ast.While):
+            return type(node).__name__.removeprefix("Async").lower(), node.lineno
+    return None
 
 
 def _frameworks(tree: ast.Module) -> set[str]:

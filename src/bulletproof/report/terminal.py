@@ -223,6 +223,11 @@ def print_tests(console: Console, t: SuiteReport) -> None:
             )
     if t.app is not None:
         _print_app(console, t.app)
+    for skip in t.app_skipped:
+        where = f" ({escape(skip.where)})" if skip.where else ""
+        console.print(
+            f"  [yellow]· app check skipped{where}[/]: {escape(skip.reason)}", soft_wrap=True
+        )
     if not t.command:
         console.print("tests: none found (no pytest configuration, tests/ folder or test files)")
         return
@@ -267,18 +272,37 @@ def print_tests(console: Console, t: SuiteReport) -> None:
 def _print_app(console: Console, check: AppCheck) -> None:
     app = check.app
     what = f"{app.module}:{app.attribute} ({app.framework}, {app.where})"
+    if check.reaped:
+        console.print(f"  {escape(check.reaped)}", soft_wrap=True)
     if check.problem:
         console.print(f"  [red]✗ app {escape(what)}[/]: {escape(check.problem)}", soft_wrap=True)
-        return
-    answers = ", ".join(
-        f"{a.path} {a.status or 'no answer'} ({a.seconds * 1000:.0f} ms)" for a in check.answers
-    )
-    mark = "[green]answers[/]" if check.ok else "[red]does not answer[/]"
-    metrics = {None: "", True: "; metrics: Prometheus", False: "; metrics: not Prometheus"}
-    console.print(
-        f"app {escape(what)} on {check.server}: {mark}: {escape(answers)}{metrics[check.metrics]}",
-        soft_wrap=True,
-    )
-    if check.removed:
-        made = ", ".join(check.removed[:5]) + (" …" if len(check.removed) > 5 else "")
-        console.print(f"  the app created {escape(made)} while it ran: removed", soft_wrap=True)
+    else:
+        answers = ", ".join(
+            f"{a.path} {a.status or 'no answer'} ({a.seconds * 1000:.0f} ms)" for a in check.answers
+        )
+        mark = "[green]answers[/]" if check.ok else "[red]does not answer[/]"
+        metrics = {None: "", True: "; metrics: Prometheus", False: "; metrics: not Prometheus"}
+        console.print(
+            f"app {escape(what)} on {check.server}: {mark}: {escape(answers)}"
+            f"{metrics[check.metrics]}",
+            soft_wrap=True,
+        )
+    if check.ran_in and check.ran_in != "a scratch copy":  # the copy is the rule: said in JSON
+        console.print(f"  the app ran in {escape(check.ran_in)}", soft_wrap=True)
+    if check.discarded:
+        console.print(
+            f"  it wrote {escape(_some(check.discarded))} in its scratch copy of the project: "
+            "deleted with the copy",
+            soft_wrap=True,
+        )
+    for paths, what_happened in ((check.appeared, "appeared"), (check.changed, "changed")):
+        if paths:
+            console.print(
+                f"  {escape(_some(paths))} {what_happened} in the project while the app ran "
+                "(by it or by anyone else): left in place",
+                soft_wrap=True,
+            )
+
+
+def _some(paths: tuple[str, ...]) -> str:
+    return ", ".join(paths[:5]) + (f" … ({len(paths)} in all)" if len(paths) > 5 else "")

@@ -3,24 +3,26 @@ request its health (or documentation) route and one GET route it declares, read 
 route when it has one, and stop it. ASGI apps are served by the environment's uvicorn (else
 hypercorn); WSGI apps by the standard library's wsgiref, so nothing needs installing.
 
-The app runs in the project's folder, as its developer runs it, so it may create files there (a
-SQLite database opened on first use): what it created is removed when it stops, and said."""
+The app runs as its developer runs it (its .env, its relative paths) but in a scratch copy of
+the project (appscratch.py), so what it writes is ours to delete and the project's files are
+never touched; files that appear in the project meanwhile are someone else's: said, left. The
+server dies with us (applife.py)."""
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
 import subprocess
 import tempfile
 import time
 import urllib.error
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 
 from bulletproof import proc
-from bulletproof.fsutil import MAX_PROJECT_FILES, walk_project
+from bulletproof.apply.generations import STATE_DIR
 from bulletproof.model import Answer, App, AppCheck
+from bulletproof.verify import applife, appscratch
 
 START_TIMEOUT = 30.0
 REQUEST_TIMEOUT = 5.0
@@ -55,67 +57,71 @@ def _command(app: App, python: Path, port: int) -> tuple[str, list[str]] | None:
     return None
 
 
-def check_app(app: App, python: Path, env: dict[str, str]) -> AppCheck:
+def check_app(app: App, python: Path, env: dict[str, str], project: Path) -> AppCheck:
+    """``project``: the folder the app's module path (``app.root``) and .env belong to."""
+    pidfile = _pidfile(project)
+    reaped = applife.reap(pidfile) if pidfile else ""
     port = _free_port()
     chosen = _command(app, python, port)
     if chosen is None:
-        return AppCheck(app, "", problem="no ASGI server in the environment (uvicorn, hypercorn)")
-    server, argv = chosen
+        problem = "no ASGI server in the environment (uvicorn, hypercorn)"
+        return AppCheck(app, "", problem=problem, reaped=reaped)
+    place = appscratch.prepare(project)
     child_env = proc.child_env(python.parent.parent, env)
-    child_env["PYTHONPATH"] = str(app.root)
-    before = _files(app.root)
-    # a server runs until stopped, which proc.run (run to completion) is not for
-    log = tempfile.TemporaryFile()  # noqa: SIM115  (closed in _stop)
-    process = subprocess.Popen(
-        argv,
-        cwd=app.root,
-        env=child_env,
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its workers are stopped with it
+    # the copy's modules first, ahead of an editable install that points back at the project
+    inside = app.root.is_relative_to(project)
+    child_env["PYTHONPATH"] = str(
+        place.folder / app.root.relative_to(project) if inside else app.root
     )
     try:
-        if not _wait(port, process):
+        check = _serve(app, chosen, port=port, folder=place.folder, env=child_env, pidfile=pidfile)
+        discarded = appscratch.written(place)
+    finally:
+        appscratch.release(place)
+    appeared, changed = appscratch.project_changes(project, place.before)
+    ran_in = "a scratch copy" if place.copy else f"the project's folder ({place.why_in_place})"
+    return replace(
+        check, ran_in=ran_in, discarded=discarded, appeared=appeared, changed=changed, reaped=reaped
+    )
+
+
+def _serve(
+    app: App,
+    chosen: tuple[str, list[str]],
+    *,
+    port: int,
+    folder: Path,
+    env: dict[str, str],
+    pidfile: Path | None,
+) -> AppCheck:
+    server, argv = chosen
+    answers: list[Answer] = []
+    metrics = None
+    # a server runs until stopped, which proc.run (run to completion) is not for
+    with tempfile.TemporaryFile() as log:
+        process = applife.start(argv, folder, env, log, pidfile)
+        try:
+            up = _wait(port, process)
+            if up:
+                answers = [_get(port, path) for path in _paths(app)]
+                if _METRICS in app.routes or _get(port, _METRICS).status == 200:
+                    metrics = _prometheus(port)
+        finally:
+            applife.stop(process, pidfile)
+        if not up:
             log.seek(0)
             lines = [line for line in log.read().decode(errors="replace").splitlines() if line]
             said = " ".join(lines[-2:])[-400:]  # a traceback ends with what was raised
-            problem = f"it did not start on 127.0.0.1:{port}: {said}"
-            return AppCheck(app, server, problem=problem, removed=_remove_new(app.root, before))
-        answers = [_get(port, path) for path in _paths(app)]
-        metrics = None
-        if _METRICS in app.routes or _get(port, _METRICS).status == 200:
-            metrics = _prometheus(port)
-    finally:
-        _stop(process)
-        log.close()
-    removed = _remove_new(app.root, before)
-    return AppCheck(app, server, tuple(answers), metrics=metrics, removed=removed)
+            return AppCheck(app, server, problem=f"it did not start on 127.0.0.1:{port}: {said}")
+    return AppCheck(app, server, tuple(answers), metrics=metrics)
 
 
-def _files(root: Path) -> set[Path] | None:
-    """Every file and folder under the project's folder; None for a tree too large to watch."""
-    found: set[Path] = set()
-    for folder, dirs, files in walk_project(root):
-        found.update(folder / name for name in [*dirs, *files])
-        if len(found) > MAX_PROJECT_FILES:
-            return None
-    return found
-
-
-def _remove_new(root: Path, before: set[Path] | None) -> tuple[str, ...]:
-    """Remove the files and folders the app created while it ran; the names of the files."""
-    after = _files(root) if before is not None else None
-    if before is None or after is None:
-        return ()
-    created = sorted(after - before, reverse=True)  # a folder's contents before the folder
-    files = [p for p in created if not p.is_dir() or p.is_symlink()]
-    for path in created:
-        if path in files:
-            path.unlink(missing_ok=True)
-        elif not any(path.iterdir()):
-            path.rmdir()
-    return tuple(sorted(str(p.relative_to(root)) for p in files))
+def _pidfile(project: Path) -> Path | None:
+    """The server's record, in DIR/.bulletproof when it is a real folder (never through a link)."""
+    state = project / STATE_DIR
+    if state.is_symlink() or not state.is_dir():
+        return None
+    return state / applife.PIDFILE
 
 
 def _paths(app: App) -> list[str]:
@@ -159,13 +165,3 @@ def _prometheus(port: int) -> bool:
     except (urllib.error.URLError, OSError):
         return False
     return "# TYPE" in text or "# HELP" in text
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()

@@ -11,12 +11,20 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bulletproof.analyze.apps import find_app
+from bulletproof.analyze.apps import find_apps
 from bulletproof.analyze.configured import configured_services
 from bulletproof.analyze.envvars import code_trees, env_vars
 from bulletproof.analyze.services import one_per_url, services
 from bulletproof.fsutil import MAX_PROJECT_FILES, walk_project, write_json
-from bulletproof.model import AppCheck, CaseOutcome, CaseResult, FailureClass, Project, SuiteReport
+from bulletproof.model import (
+    AppCheck,
+    AppSkip,
+    CaseOutcome,
+    CaseResult,
+    FailureClass,
+    Project,
+    SuiteReport,
+)
 from bulletproof.verify.appcheck import check_app
 from bulletproof.verify.cache import CACHE_NAME
 from bulletproof.verify.probe import probe
@@ -47,18 +55,27 @@ def check_tests(
     plan = find_tests(project, env)
     given = {**os.environ, **dotenv, **(plan.env if plan else {})}
     missing = tuple(v.name for v in variables if v.required and v.name not in given)
-    app = find_app(project.root, project.source_roots)
-    started = check_app(app, env / "bin" / "python", dotenv) if app else None
+    app, skipped = find_apps(project.root, project.source_roots)
+    started = check_app(app, env / "bin" / "python", dotenv, project.root) if app else None
     if plan is None:
-        if not probed and started is None:
+        # a module not started is said; no app at all, in a project with nothing else, is not news
+        if not probed and started is None and all(not s.where for s in skipped):
             return None
         return SuiteReport(
-            (), "no tests found", (), 0.0, gate, 0, services=probed, app=started,
+            (),
+            "no tests found",
+            (),
+            0.0,
+            gate,
+            0,
             missing_variables=missing,
-        )  # fmt: skip
+            services=probed,
+            app=started,
+            app_skipped=skipped,
+        )
     key = _key(project.root, env, plan.words, gate)
     if key and not full and (cached := _load(env, key)) is not None:
-        return replace(cached, services=probed, app=started)
+        return replace(cached, services=probed, app=started, app_skipped=skipped)
     report = run_tests(
         project,
         env,
@@ -69,7 +86,7 @@ def check_tests(
         missing_variables=missing,
         failed_services=tuple(c for c in probed if not c.ok),
     )
-    report = replace(report, services=probed, app=started)
+    report = replace(report, services=probed, app=started, app_skipped=skipped)
     if key:
         _store(env, key, report)
     return report
@@ -146,7 +163,7 @@ def to_dict(report: SuiteReport) -> dict[str, Any]:
             }
             for c in report.services
         ],
-        "app": _app_dict(report.app),
+        "app": _app_dict(report.app, report.app_skipped),
         "cases": [
             {
                 "id": c.id,
@@ -161,9 +178,11 @@ def to_dict(report: SuiteReport) -> dict[str, Any]:
     }
 
 
-def _app_dict(check: AppCheck | None) -> dict[str, Any] | None:
+def _app_dict(check: AppCheck | None, skipped: tuple[AppSkip, ...]) -> dict[str, Any] | None:
+    """The app started and what it answered; every app not started (or none found), and why."""
+    said = [{"where": s.where, "reason": s.reason} for s in skipped]
     if check is None:
-        return None
+        return {"ok": None, "target": None, "skipped": said} if said else None
     app = check.app
     return {
         "ok": check.ok,
@@ -174,7 +193,12 @@ def _app_dict(check: AppCheck | None) -> dict[str, Any] | None:
         "server": check.server,
         "problem": check.problem,
         "metrics": check.metrics,
-        "removed": list(check.removed),
+        "ran_in": check.ran_in,
+        "discarded": list(check.discarded),
+        "appeared": list(check.appeared),
+        "changed": list(check.changed),
+        "reaped": check.reaped,
+        "skipped": said,
         "answers": [
             {"path": a.path, "status": a.status, "seconds": a.seconds} for a in check.answers
         ],

@@ -1,0 +1,230 @@
+"""The app check owns only what it made. A real WSGI app (a framework class of the project's own,
+served by wsgiref) runs while a second real process writes into the project: every one of those
+files is still there after, byte for byte, and none is called the app's; what the app writes
+relative to its working directory lands in its scratch copy. A bulletproof killed with SIGKILL
+while the app listens takes the app with it; a server an earlier run left is stopped at the next
+start only while its recorded start time still matches. A module doing work at import is said."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bulletproof.cli import main
+from bulletproof.verify import applife
+from tests.fixtures.wheels import make_wheel
+
+_FRAME = """
+class Bottle:  # the smallest WSGI framework: one route table
+    def __init__(self):
+        self.routes = {}
+
+    def get(self, path):
+        def register(handler):
+            self.routes[path] = handler
+            return handler
+        return register
+
+    def __call__(self, environ, start_response):
+        handler = self.routes.get(environ["PATH_INFO"])
+        status = "200 OK" if handler else "404 Not Found"
+        start_response(status, [("Content-Type", "text/plain")])
+        return [(handler() if handler else "no").encode()]
+"""
+
+# work happens on request, not at import: the import check must not write or wait
+_SITE = """
+import time
+from pathlib import Path
+
+from zqframe import Bottle
+
+app = Bottle()
+GATE = Path({gate!r})
+ASKED = GATE.with_name("asked")
+
+
+@app.get("/healthz")
+def health():
+    ASKED.write_text("the app is being asked")
+    Path("made-by-app.txt").write_text("relative to its working directory")
+    Path(__file__).with_name("beside.txt").write_text("beside its module")
+    Path("data.txt").write_text(Path("data.txt").read_text() + "changed by the app")
+    deadline = time.monotonic() + 4
+    while not GATE.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)  # the second process writes now
+    return "ok"
+"""
+
+_JOB = """
+import contextlib
+
+from zqframe import Bottle
+
+app = Bottle()
+with contextlib.suppress(OSError):
+    pass
+"""
+
+# a second process: once the app is being asked, it writes 24 files into the project
+_WRITER = """
+import sys, time
+from pathlib import Path
+
+root, gate = Path(sys.argv[1]), Path(sys.argv[2])
+asked = gate.with_name("asked")
+deadline = time.monotonic() + 60
+while not asked.exists() and time.monotonic() < deadline:
+    time.sleep(0.02)
+(root / "notes").mkdir(exist_ok=True)
+for i in range(24):
+    folder = root / ("notes" if i % 2 else "")
+    (folder / f"editor-{i}.txt").write_bytes(bytes(range(i, i + 50)) * (i + 1))
+gate.write_text("written")
+"""
+
+
+def _project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gate: Path) -> Path:
+    house = tmp_path / "house"
+    make_wheel(house, "zqdep", "1.0", {"zqdep/__init__.py": ""})
+    monkeypatch.setenv("UV_NO_INDEX", "1")
+    monkeypatch.setenv("UV_FIND_LINKS", str(house))
+    root = tmp_path / "zqsite"
+    root.mkdir()
+    (root / "requirements.txt").write_text("zqdep==1.0\n")
+    (root / "zqframe.py").write_text(_FRAME)
+    (root / "zqsite.py").write_text(_SITE.format(gate=str(gate)))
+    (root / "zqjob.py").write_text(_JOB)
+    (root / "data.txt").write_text("the project's own\n")
+    assert main(["setup", str(root), "--python", "3.12", "-q"]) == 0
+    return root
+
+
+def _verify(root: Path) -> tuple[int, dict[str, Any]]:
+    out = root.parent / "r.json"
+    code = main(["verify", str(root), "--tests", "-q", "--json", str(out)])
+    tests: dict[str, Any] = json.loads(out.read_text())["tests"]
+    return code, tests
+
+
+def test_files_others_write_while_the_app_runs_are_left_and_its_own_stay_in_its_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = tmp_path / "gate"
+    root = _project(tmp_path, monkeypatch, gate)
+    writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(root), str(gate)])
+    try:
+        code, tests = _verify(root)
+    finally:
+        writer.wait(timeout=60)
+    assert writer.returncode == 0 and gate.exists()  # it wrote while the app was being asked
+    for i in range(24):
+        path = root / ("notes" if i % 2 else "") / f"editor-{i}.txt"
+        assert path.read_bytes() == bytes(range(i, i + 50)) * (i + 1), path
+    app = tests["app"]
+    assert (code, app["ok"], app["target"], app["ran_in"]) == (
+        0,
+        True,
+        "zqsite:app",
+        "a scratch copy",
+    )
+    assert "removed" not in app
+    written = [f"editor-{i}.txt" if i % 2 == 0 else f"notes/editor-{i}.txt" for i in range(24)]
+    assert app["appeared"] == sorted(written)  # said, as anyone's, and left
+    assert app["discarded"] == ["beside.txt", "data.txt", "made-by-app.txt"]
+    assert not (root / "made-by-app.txt").exists() and not (root / "beside.txt").exists()
+    assert (root / "data.txt").read_text() == "the project's own\n"
+    assert not (root / ".bulletproof" / applife.PIDFILE).exists()
+    # (c) the module that runs a `with` at import was not started, and that is said
+    assert app["skipped"] == [
+        {
+            "where": "zqjob.py:7",
+            "reason": "app (line 6) not started: the module runs a top-level `with` when "
+            "imported, and serving it would run that work",
+        }
+    ]
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_a_killed_bulletproof_takes_its_app_server_with_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _project(tmp_path, monkeypatch, tmp_path / "never")  # its health route hangs
+    pidfile = root / ".bulletproof" / applife.PIDFILE
+    run = subprocess.Popen(
+        [sys.executable, "-m", "bulletproof", "verify", str(root), "--tests", "-q"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not pidfile.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        record = json.loads(pidfile.read_text())
+        server, port = record["pid"], int(record["argv"][-1])
+        while not _listening(port) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _listening(port)
+        run.send_signal(signal.SIGKILL)
+        run.wait()
+        deadline = time.monotonic() + 5
+        while (_listening(port) or _group_alive(server)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _listening(port)
+        assert not _group_alive(server)
+    finally:
+        run.kill()
+        run.wait()
+    assert pidfile.exists()  # the killed run could not remove it; the next run does
+    _, tests = _verify(root)
+    assert not pidfile.exists()
+    assert tests["app"]["reaped"] == ""  # the server was already gone: nothing to stop
+
+
+@pytest.fixture
+def sleeper() -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    yield process
+    process.kill()
+    process.wait()
+
+
+def test_a_leftover_server_is_stopped_only_while_its_record_still_names_it(
+    tmp_path: Path, sleeper: subprocess.Popen[bytes]
+) -> None:
+    pidfile = tmp_path / applife.PIDFILE
+    stat = Path(f"/proc/{sleeper.pid}/stat").read_text()
+    started = stat[stat.rfind(")") + 2 :].split()[19]
+    # a reused pid: the same number, another start time → left alone
+    pidfile.write_text(json.dumps({"pid": sleeper.pid, "start": "1", "argv": ["sleep"]}))
+    assert applife.reap(pidfile) == ""
+    assert sleeper.poll() is None and not pidfile.exists()
+    pidfile.write_text(json.dumps({"pid": sleeper.pid, "start": started, "argv": ["sleep"]}))
+    assert f"pid {sleeper.pid}" in applife.reap(pidfile)
+    assert sleeper.wait(timeout=5) == -signal.SIGKILL
+    assert not pidfile.exists()
