@@ -3,9 +3,11 @@ and a walk over a project's own files."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import tempfile
+import secrets
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,17 +37,34 @@ def fsync_dir(path: Path) -> None:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Replace ``path`` with ``data``. The file gets the mode the user's umask gives a new file
+    (0644 under 022: the lock and generated files are meant to be shared, and mkstemp's 0600 is
+    not); a file replaced keeps the mode it had."""
+    fd, tmp = _create_beside(path)
     try:
         with os.fdopen(fd, "wb") as handle:
+            with contextlib.suppress(FileNotFoundError):
+                if not path.is_symlink():  # a link's target's mode is not the file's
+                    os.fchmod(handle.fileno(), stat.S_IMODE(path.stat().st_mode))
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        Path(tmp).replace(path)
+        tmp.replace(path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     fsync_dir(path.parent)
+
+
+def _create_beside(path: Path) -> tuple[int, Path]:
+    """A new temporary file next to ``path``, created exclusively with mode 0666 so that the
+    kernel applies the umask (reading the umask would mean setting it, which is not thread-safe)."""
+    while True:
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666), tmp
+        except FileExistsError:
+            continue
 
 
 def write_text(path: Path, text: str) -> None:
