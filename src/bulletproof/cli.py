@@ -94,6 +94,17 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument(
         "directory", nargs="?", default=".", type=Path, metavar="DIR", help="the project folder"
     )
+    generate.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the file even when bulletproof did not write it or it was edited since",
+    )
+    generate.add_argument(
+        "--output",
+        type=Path,
+        metavar="PATH",
+        help="write the file to PATH instead of into DIR",
+    )
     _verbosity(generate, argparse.SUPPRESS)
     for p in (setup, doctor):
         p.add_argument(

@@ -314,13 +314,14 @@ def _generate(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
         if not root.is_dir():
             raise InputError(f"{args.directory}: no such folder")
         variables = env_vars(root)
-        path = write_template(root, render(root.name, variables, find_example(root)))
+        text = render(root.name, variables, find_example(root))
+        path = write_template(root, text, output=args.output, force=args.force)
         required = sum(v.required for v in variables)
         return _finish(
             args, ui, out, 0, f"wrote {path}: {len(variables)} variables, {required} required"
         )
     out.project = project = discover(args.directory)
-    path = write_troubleshooting(project.root, project.name)
+    path = write_troubleshooting(project.root, project.name, output=args.output, force=args.force)
     return _finish(args, ui, out, 0, f"wrote {path}")
 
 

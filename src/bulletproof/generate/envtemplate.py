@@ -2,7 +2,7 @@
 whether it is required, its default and type, and where it is read; secrets left empty. An
 ``.env.example`` the project keeps comes first, as written (its comments too), and what the code
 reads beyond it follows. The project's own files are never changed: only ``.env.template`` is
-written, and only when it is absent or was written by this command."""
+written, and only when it is absent or is as this command wrote it (its marker and hash)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bulletproof.analyze.envvars import EnvVar
 from bulletproof.errors import InputError
-from bulletproof.fsutil import atomic_write
+from bulletproof.generate.owned import write_generated
 
 NAME = ".env.template"
 EXAMPLES = (".env.example", ".env.sample", "example.env", ".env.dist")
@@ -78,17 +78,9 @@ def find_example(root: Path) -> tuple[str, str] | None:
     return None
 
 
-def write_template(root: Path, text: str) -> Path:
-    path = root / NAME
-    if path.exists():
-        try:
-            ours = path.read_text(encoding="utf-8").startswith(HEADER)
-        except (OSError, UnicodeDecodeError):
-            ours = False
-        if not ours:
-            raise InputError(
-                f"{path} exists and was not written by bulletproof: it is left as it is",
-                hint="move it aside (or merge it into .env.example) and run again",
-            )
-    atomic_write(path, text.encode())
-    return path
+def write_template(
+    root: Path, text: str, *, output: Path | None = None, force: bool = False
+) -> Path:
+    """Write the template to ``output`` (default DIR/.env.template); a file there that this
+    command did not write, or that was edited since, is refused (generate/owned.py)."""
+    return write_generated(output or root / NAME, text, force=force)

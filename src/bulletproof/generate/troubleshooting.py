@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from bulletproof.analyze.signatures import signatures
-from bulletproof.fsutil import atomic_write, write_json
+from bulletproof.fsutil import write_json
+from bulletproof.generate.owned import write_generated
 from bulletproof.model import Attempt
 
 HISTORY = Path(".bulletproof") / "attempts.json"
@@ -20,7 +21,8 @@ NAME = "TROUBLESHOOTING.md"
 def save_attempts(project_dir: Path, attempts: list[Attempt]) -> None:
     """Merge this run's attempts into the project's history (one entry per package, signature
     and fix: the latest outcome wins)."""
-    if not attempts or not (project_dir / ".bulletproof").is_dir():
+    state = project_dir / ".bulletproof"
+    if not attempts or state.is_symlink() or not state.is_dir():  # never written through a link
         return
     history = {_key(e): e for e in load_attempts(project_dir)}
     for attempt in attempts:
@@ -79,7 +81,11 @@ def render(project_name: str, met: list[dict[str, Any]]) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def write(project_dir: Path, project_name: str) -> Path:
-    path = project_dir / NAME
-    atomic_write(path, render(project_name, load_attempts(project_dir)).encode())
-    return path
+def write(
+    project_dir: Path, project_name: str, *, output: Path | None = None, force: bool = False
+) -> Path:
+    """Write the page to ``output`` (default DIR/TROUBLESHOOTING.md); the user's own page, or
+    one edited since it was generated, is refused (generate/owned.py)."""
+    return write_generated(
+        output or project_dir / NAME, render(project_name, load_attempts(project_dir)), force=force
+    )
