@@ -23,7 +23,7 @@ def test_switch_prune_and_rollback(tmp_path: Path) -> None:
     assert str((tmp_path / ".venv").readlink()) == ".bulletproof/generations/gen-0003"
     store.prune()
     assert [g.path.name for g in store.generations()] == ["gen-0002", "gen-0003"]
-    assert store.rollback().path.name == "gen-0002"
+    assert store.rollback().generation.path.name == "gen-0002"
     assert store.current() is not None and store.current().path.name == "gen-0002"  # type: ignore[union-attr]
     with pytest.raises(NothingToRollBack):
         store.rollback()

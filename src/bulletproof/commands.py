@@ -304,8 +304,13 @@ def _rollback(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
     project = discover(args.directory)
     store = Store(project.root)
     with locked_run(store, ui, args.lock_timeout):
-        gen = store.rollback()
-    return _finish(args, ui, out, 0, f"{args.directory / '.venv'} now points at {gen.path.name}")
+        done = store.rollback()
+    if done.moved:
+        ui.say(done.moved)
+        out.extra["moved_aside"] = done.moved
+    return _finish(
+        args, ui, out, 0, f"{args.directory / '.venv'} now points at {done.generation.path.name}"
+    )
 
 
 def _generate(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bulletproof.errors import Busy, NothingToRollBack
+from bulletproof.apply.statedir import inside, open_state, remove
+from bulletproof.errors import Busy, InputError, NothingToRollBack
 from bulletproof.fsutil import atomic_write, fsync_dir
 
 STATE_DIR = ".bulletproof"
@@ -46,6 +47,12 @@ class Generation:
         except (OSError, ValueError):
             return {}
         return data if isinstance(data, dict) else {}
+
+
+@dataclass(frozen=True)
+class RolledBack:
+    generation: Generation
+    moved: str | None  # what was said when a foreign DIR/.venv was moved aside
 
 
 class Store:
@@ -79,27 +86,45 @@ class Store:
 
     @contextmanager
     def locked(self, wait: float, on_wait: Callable[[], None]) -> Iterator[None]:
-        """Hold the project's run lock; wait up to ``wait`` seconds for another run to finish."""
-        self.state.mkdir(exist_ok=True)
-        with (self.state / "run.lock").open("a") as handle:
-            deadline = time.monotonic() + wait
-            told = False
-            while True:
-                try:
-                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise Busy(
-                            f"another bulletproof run is working on {self.root}",
-                            hint="wait for it to finish, or raise --lock-timeout",
-                        ) from None
-                    if not told:
-                        on_wait()
-                        told = True
-                    time.sleep(0.2)
+        """Hold the project's run lock; wait up to ``wait`` seconds for another run to finish.
+
+        The state folder is checked (statedir.open_state) before anything is written in it. When
+        this run created it and ends on the user's input (no earlier environment, requirements
+        that do not resolve), it is removed again: a failed run leaves the project as it was.
+        """
+        deadline = time.monotonic() + wait
+        told = False
+        while True:
+            created = open_state(self.state)
+            handle = (self.state / "run.lock").open("a")
+            try:
+                while True:
+                    try:
+                        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() >= deadline:
+                            raise Busy(
+                                f"another bulletproof run is working on {self.root}",
+                                hint="wait for it to finish, or raise --lock-timeout",
+                            ) from None
+                        if not told:
+                            on_wait()
+                            told = True
+                        time.sleep(0.2)
+            except BaseException:
+                handle.close()
+                raise
+            if _same_file(handle.fileno(), self.state / "run.lock"):
+                break
+            handle.close()  # the run before removed the folder it had made: open it anew
+        with handle:
             try:
                 yield
+            except InputError:
+                if created:
+                    remove(self.root, self.state)
+                raise
             finally:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
@@ -114,8 +139,11 @@ class Store:
         for leftover in self.root.glob(f"{VENV_NAME}.tmp-*"):
             if leftover.is_symlink():
                 leftover.unlink()
-        if self.trash.is_dir():
-            shutil.rmtree(self.trash, ignore_errors=True)
+        # the resolver's scratch folders (analyze/lock.py) are made only under the run lock we
+        # hold, so any still here were left by a killed run
+        for doomed in (self.trash, *self.state.glob("lock-*")):
+            if doomed.exists() or doomed.is_symlink():
+                remove(self.state, doomed)
         return removed
 
     def discard(self, gen: Generation) -> None:
@@ -126,8 +154,11 @@ class Store:
         """
         self.trash.mkdir(parents=True, exist_ok=True)
         doomed = self.trash / f"{gen.path.name}-{os.getpid()}-{time.monotonic_ns()}"
-        gen.path.rename(doomed)
-        shutil.rmtree(doomed, ignore_errors=True)
+        if gen.path.is_symlink():  # not one we made: the link goes, never what it points to
+            remove(self.state, gen.path)
+        else:
+            inside(self.state, gen.path).rename(inside(self.state, doomed))
+            remove(self.state, doomed)
         with contextlib.suppress(OSError):  # another removal may still be under way in it
             self.trash.rmdir()
 
@@ -146,15 +177,36 @@ class Store:
         moved = None
         foreign = (self.venv.exists() or self.venv.is_symlink()) and self.current() is None
         if foreign:
-            aside = self.root / f"{VENV_NAME}.moved-{time.strftime('%Y%m%d-%H%M%S')}"
-            self.venv.rename(aside)
-            moved = f"{self.venv.name} was not made by bulletproof; moved it to {aside.name}"
+            aside = self._move_aside()
+            moved = (
+                f"{self.venv.name} was not made by bulletproof; moved it to {aside.name} "
+                "(not deleted)"
+            )
         tmp = self.root / f"{VENV_NAME}.tmp-{os.getpid()}"
         tmp.unlink(missing_ok=True)
         tmp.symlink_to(gen.path.relative_to(self.root))
         tmp.replace(self.venv)
         fsync_dir(self.root)
         return moved
+
+    def _move_aside(self) -> Path:
+        """Rename the foreign DIR/.venv to a name no earlier move took: the name is reserved
+        by an exclusive create (a folder is renamed over the empty folder made for it, a file
+        or a link is hard-linked, which fails on an existing name), so nothing is overwritten."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        for n in itertools.count(1):
+            aside = self.root / (f"{VENV_NAME}.moved-{stamp}" + (f"-{n}" if n > 1 else ""))
+            try:
+                if self.venv.is_dir() and not self.venv.is_symlink():
+                    aside.mkdir()
+                    self.venv.rename(aside)  # over the empty folder just made, never another
+                else:
+                    os.link(self.venv, aside, follow_symlinks=False)
+                    self.venv.unlink()
+            except FileExistsError:
+                continue
+            return aside
+        raise AssertionError("unreachable")
 
     def prune(self, keep: int = 2) -> None:
         """Keep the current generation and the newest complete one before it (for rollback)."""
@@ -163,7 +215,7 @@ class Store:
         for gen in complete[: max(0, len(complete) - (keep - 1))]:
             self.discard(gen)
 
-    def rollback(self) -> Generation:
+    def rollback(self) -> RolledBack:
         current = self.current()
         earlier = [
             g
@@ -175,5 +227,13 @@ class Store:
                 f"no earlier verified environment to roll back to in {self.state}",
                 hint="bulletproof keeps the previous environment after each successful setup",
             )
-        self.switch(earlier[-1])
-        return earlier[-1]
+        moved = self.switch(earlier[-1])
+        return RolledBack(earlier[-1], moved)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """Whether the lock taken on ``fd`` is the one at ``path`` (not a removed folder's)."""
+    try:
+        return os.path.samestat(os.fstat(fd), path.stat())
+    except FileNotFoundError:
+        return False
