@@ -34,6 +34,11 @@ requests = os.fdopen(os.dup(0), "r")
 os.dup2(2, 1)  # what imported modules print goes to stderr, not into the answers
 null = os.open(os.devnull, os.O_RDONLY); os.dup2(null, 0)
 sys.path[:0] = json.loads(sys.argv[1])
+# bytecode goes to the run's scratch folder, never a __pycache__ in the project's own tree
+if hasattr(sys, "pycache_prefix"):
+    sys.pycache_prefix = sys.argv[2]
+else:
+    sys.dont_write_bytecode = True
 # Every library a module asks for by name and does not get, whatever the module then says:
 # ctypes loads (CDLL, cdll.LoadLibrary, cffi's dlopen by path) and find_library lookups that
 # return None (a binding that goes on to fail later, with its own words or an undefined symbol).
@@ -120,7 +125,7 @@ class _Worker:
     def __init__(self, python: Path, extra_path: Sequence[str], cwd: Path):
         self.log = tempfile.TemporaryFile()  # noqa: SIM115  (lives as long as the worker)
         self.process = subprocess.Popen(
-            [str(python), "-I", "-c", _WORKER, json.dumps(list(extra_path))],
+            [str(python), "-I", "-c", _WORKER, json.dumps(list(extra_path)), str(cwd / "pycache")],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.log,

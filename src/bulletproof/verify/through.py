@@ -50,7 +50,7 @@ def loaded_through(
 def _imports_after(python: Path, first: str, module: str, timeout: float) -> bool:
     try:
         done = proc.run(
-            [str(python), "-I", "-c", f"import {first}; import {module}"], timeout=timeout
+            [str(python), "-I", "-B", "-c", f"import {first}; import {module}"], timeout=timeout
         )
     except ToolError:
         return False
