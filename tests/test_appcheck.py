@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from bulletproof.cli import main
-from bulletproof.verify import applife
+from bulletproof.verify import applife, appscratch
 from tests.fixtures.wheels import make_wheel
 
 _FRAME = """
@@ -228,3 +228,24 @@ def test_a_leftover_server_is_stopped_only_while_its_record_still_names_it(
     assert f"pid {sleeper.pid}" in applife.reap(pidfile)
     assert sleeper.wait(timeout=5) == -signal.SIGKILL
     assert not pidfile.exists()
+
+
+def test_a_project_too_large_to_copy_runs_in_place_and_nothing_is_deleted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gate = tmp_path / "gate"
+    gate.write_text("open")  # no second process here: the app's own writes are the point
+    root = _project(tmp_path, monkeypatch, gate)
+    monkeypatch.setattr(appscratch, "MAX_COPY_FILES", 2)
+    capsys.readouterr()
+    code, tests = _verify(root)
+    app = tests["app"]
+    assert (code, app["ok"], app["discarded"]) == (0, True, [])
+    assert app["ran_in"].startswith("the project's folder (6 files, 0.0 MB: too large")
+    # the app's own writes, left where it made them, and said as what appeared or changed
+    assert app["appeared"] == ["beside.txt", "made-by-app.txt"]
+    assert app["changed"] == ["data.txt"]
+    assert (root / "made-by-app.txt").exists() and (root / "beside.txt").exists()
+    out = capsys.readouterr().out
+    assert "beside.txt, made-by-app.txt appeared in the project while the app ran" in out
+    assert "app check skipped (zqjob.py:7)" in out

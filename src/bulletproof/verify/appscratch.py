@@ -59,7 +59,7 @@ def prepare(root: Path) -> Place:
     files = [s for s in before.values() if s[0] >= 0]
     size = sum(s[0] for s in files)
     if len(files) > MAX_COPY_FILES or size > MAX_COPY_BYTES:
-        why = f"{len(files)} files, {size / 2**20:.0f} MB: more than a cheap copy"
+        why = f"{len(files)} files, {size / 2**20:.1f} MB: too large to copy cheaply"
         return Place(root, None, why, before)
     scratch = Path(tempfile.mkdtemp(prefix="bulletproof-app-"))
     folder = scratch / root.name  # the same folder name: an app may read its own
