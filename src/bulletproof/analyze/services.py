@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from urllib.parse import urlsplit
+from dataclasses import replace
+from urllib.parse import quote, urlsplit
 
 from bulletproof.analyze.envvars import EnvVar
 from bulletproof.model import Service
+from bulletproof.redaction import USERINFO, strip_credentials
 
 # a scheme's default port, where the URL gives none (the ports the servers listen on)
 DEFAULT_PORTS = {
@@ -75,7 +77,33 @@ def service_from_url(
     setting: str, source: str, value: str, *, gates: bool = True
 ) -> Service | None:
     """The service a URL names, or None: no host (a template such as ``{host}`` is none), a
-    scheme with no server (sqlite, file), a port nobody knows, or a remote HTTP API."""
+    scheme with no server (sqlite, file), a port nobody knows, or a remote HTTP API. A password
+    with an unencoded '#', '/' or '?' is the service's ``problem``, not a reason to skip it."""
+    broken = _unencoded_in_password(value)
+    if broken is None:
+        return _service(setting, source, value, gates)
+    # urlsplit reads the password's tail as the path, the query or the fragment, and the host
+    # as missing: without this the service would go unprobed without a word
+    found = _service(setting, source, strip_credentials(value), gates)
+    if found is None:
+        return None
+    problem = (
+        f"the password in {setting} ({source}) contains an unencoded {broken!r}: "
+        f"percent-encode it (as {quote(broken, safe='')})"
+    )
+    return replace(found, url=value.strip(), problem=problem)
+
+
+def _unencoded_in_password(url: str) -> str | None:
+    """The first character in a URL's password that ends its userinfo early for urlsplit."""
+    found = USERINFO.match(url.strip())
+    password = found.group("password") if found else None
+    if not password or re.match(r"\d+(/|$)", password):  # none, or host:port/path@ref
+        return None
+    return next((c for c in password if c in "#/?"), None)
+
+
+def _service(setting: str, source: str, value: str, gates: bool) -> Service | None:
     if "://" not in value:
         return None
     try:

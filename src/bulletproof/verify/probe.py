@@ -112,6 +112,8 @@ except Exception as e:
 
 
 def probe(service: Service, python: Path) -> ServiceCheck:
+    if service.problem:  # the client would read another host or none: said, not probed
+        return ServiceCheck(service, False, "", service.problem, "percent-encode it")
     args = [str(python), "-c", _PROBE, json.dumps(_fields(service)), str(TIMEOUT)]
     try:
         done = proc.run(args, timeout=TIMEOUT * 3 + 10)
