@@ -18,16 +18,19 @@ from bulletproof.errors import InputError
 OWNER_MARK = "bulletproof-state"
 _MARK_TEXT = "This folder is bulletproof's own state (environments, run lock); it may be deleted.\n"
 # every name bulletproof makes in the folder: generations/apply/generations.py, lock-* (the
-# resolver's scratch, analyze/lock.py), attempts.json (generate/troubleshooting.py), and the
-# temporary files atomic_write leaves beside a file when killed mid-write
+# resolver's scratch, analyze/lock.py), attempts.json (generate/troubleshooting.py), the app
+# server's record (verify/applife.py), and the temporary files atomic_write leaves beside a file
+# when killed mid-write
 _OURS = (
     OWNER_MARK,
     "generations",
     "trash",
     "run.lock",
     "attempts.json",
+    "app-server.json",
     "lock-*",
     ".attempts.json.*.tmp",
+    ".app-server.json.*.tmp",
     f".{OWNER_MARK}.*.tmp",
 )
 
