@@ -17,22 +17,12 @@ from bulletproof.errors import InputError
 
 OWNER_MARK = "bulletproof-state"
 _MARK_TEXT = "This folder is bulletproof's own state (environments, run lock); it may be deleted.\n"
-# every name bulletproof makes in the folder: generations/apply/generations.py, lock-* (the
-# resolver's scratch, analyze/lock.py), attempts.json (generate/troubleshooting.py), the app
-# server's record (verify/applife.py), and the temporary files atomic_write leaves beside a file
+# every name bulletproof makes in the folder: generations/trash/run.lock (apply/generations.py),
+# lock-* (the resolver's scratch, analyze/lock.py), attempts.json (generate/troubleshooting.py),
+# app-server.json (verify/applife.py), and the temporary file atomic_write leaves beside a file
 # when killed mid-write
-_OURS = (
-    OWNER_MARK,
-    "generations",
-    "trash",
-    "run.lock",
-    "attempts.json",
-    "app-server.json",
-    "lock-*",
-    ".attempts.json.*.tmp",
-    ".app-server.json.*.tmp",
-    f".{OWNER_MARK}.*.tmp",
-)
+_FILES = (OWNER_MARK, "run.lock", "attempts.json", "app-server.json")
+_OURS = ("generations", "trash", "lock-*", *_FILES, *(f".{name}.*.tmp" for name in _FILES))
 
 
 def open_state(state: Path) -> bool:
