@@ -40,10 +40,38 @@ class BuildError(BulletproofError):
     """The new environment could not be built; the current one is untouched."""
 
 
+class FetchError(ToolError):
+    """A source could not be fetched (a VCS host that does not answer): not a build failure,
+    so no build fix is tried for it."""
+
+
+class EnvironmentFault(BulletproofError):
+    """The machine, not the project's input nor its packages: nothing a fix to the project's
+    packages could change, so the repair loop stops at once."""
+
+    exit_code = 1  # as a failed run, not 2: the input was fine
+
+
+class DiskFull(EnvironmentFault):
+    """A write failed with ENOSPC; the half-built generation is discarded, ``.venv`` kept.
+    ``where`` is the mount point that filled, ``needed`` the estimate in bytes (if any)."""
+
+    def __init__(self, message: str, *, where: str, needed: int | None, **kw: str) -> None:
+        super().__init__(message, **kw)
+        self.where = where
+        self.needed = needed
+
+
 class Busy(BulletproofError):
     """Another bulletproof run holds the project's lock."""
 
     exit_code = 3
+
+
+class OutOfDate(BulletproofError):
+    """The environment no longer matches the project's inputs or its lock: setup is due."""
+
+    exit_code = 5
 
 
 class NothingToRollBack(InputError):
@@ -57,9 +85,3 @@ class LockBuildError(BuildError):
         super().__init__(message, detail=detail)
         self.package = package
         self.version = version
-class OutOfDate(BulletproofError):
-    """The environment no longer matches the project's inputs or its lock: setup is due."""
-
-    exit_code = 5
-
-

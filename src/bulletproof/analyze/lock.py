@@ -22,6 +22,7 @@ import tomli_w
 from packaging.utils import canonicalize_name
 
 from bulletproof import proc, redaction
+from bulletproof.analyze.faults import named_fault
 from bulletproof.analyze.lockinputs import (
     Inputs,
     index_env,
@@ -323,7 +324,7 @@ def _compile(
             continue
         if inputs.uses_team_lock and "no solution found" in done.stderr.lower():
             if project.selection.locked:
-                raise _resolution_error(done.stderr)
+                raise _resolution_error(done.stderr, project)
             team_lock = False
             name = project.team_lock.name if project.team_lock else "the team's lock"
             extra_notes.append(f"{name} conflicts with the requirements: resolved afresh")
@@ -340,8 +341,8 @@ def _compile(
                 "in the report): its dependencies were locked without it"
             )
             continue
-        raise _resolution_error(done.stderr)
-    raise _resolution_error(done.stderr)
+        raise _resolution_error(done.stderr, project)
+    raise _resolution_error(done.stderr, project)
 
 
 def _run_compile(
@@ -408,9 +409,15 @@ def _yanked(stderr: str) -> list[str]:
 _FAILED_BUILD = re.compile(r"Failed to (?:download and )?build `([A-Za-z0-9._-]+)(?:==([^`\s]+))?")
 
 
-def _resolution_error(stderr: str) -> Exception:
+def _resolution_error(stderr: str, project: Project | None = None) -> Exception:
+    """What uv's failed lock means. Faults that are no package's are named first: a full disk
+    (the machine's), a VCS source that could not be fetched (not a build failure), a name no
+    index has (not a conflict between pins)."""
     text = stderr.strip()
     lowered = text.lower()
+    named = named_fault(text, project)
+    if named is not None:
+        return named
     network = ("failed to fetch", "error sending request", "dns error", "connection refused")
     if any(word in lowered for word in network) and "no solution found" not in lowered:
         return ToolError(
