@@ -1,3 +1,5 @@
+import contextlib
+import fcntl
 import threading
 import time
 from pathlib import Path
@@ -5,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from bulletproof.apply.generations import Store
-from bulletproof.errors import Busy, NothingToRollBack
+from bulletproof.apply.statedir import OWNER_MARK
+from bulletproof.errors import Busy, InputError, NothingToRollBack
 
 
 def _complete(store: Store) -> Path:
@@ -79,3 +82,29 @@ def test_second_holder_waits_then_refuses(tmp_path: Path) -> None:
     thread.join()
     with Store(tmp_path).locked(0, lambda: None):
         pass
+
+
+def test_a_waiter_takes_the_new_lock_when_the_first_run_removed_the_folder_it_made(
+    tmp_path: Path,
+) -> None:
+    """A run that created .bulletproof and failed on its input removes it; a run waiting on the
+    old lock file must not go on under a lock nobody else can see."""
+    held = threading.Event()
+    inside: list[bool] = []
+
+    def fail_on_input() -> None:
+        with contextlib.suppress(InputError), Store(tmp_path).locked(1, lambda: None):
+            held.set()
+            time.sleep(0.5)
+            raise InputError("bad input")
+
+    thread = threading.Thread(target=fail_on_input)
+    thread.start()
+    held.wait(5)
+    with Store(tmp_path).locked(5, lambda: None):
+        lock = tmp_path / ".bulletproof" / "run.lock"
+        inside.append(lock.is_file() and (tmp_path / ".bulletproof" / OWNER_MARK).is_file())
+        with lock.open("a") as other, pytest.raises(BlockingIOError):
+            fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    thread.join()
+    assert inside == [True]

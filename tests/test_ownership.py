@@ -15,6 +15,7 @@ import pytest
 from bulletproof.apply.generations import Store
 from bulletproof.apply.statedir import OWNER_MARK
 from bulletproof.cli import main
+from bulletproof.errors import InputError
 from tests.conftest import snapshot, write_project
 
 
@@ -135,7 +136,7 @@ def test_a_foreign_state_folder_is_refused_an_older_one_of_ours_is_marked(
     assert (state / OWNER_MARK).is_file() and gen.is_dir() and not (state / "lock-x1y2").exists()
     state.rename(project / "moved")
     state.write_text("a file\n")
-    with pytest.raises(Exception, match="is a file"), store.locked(0, lambda: None):
+    with pytest.raises(InputError, match="is a file"), store.locked(0, lambda: None):
         pass
 
 
