@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from bulletproof import proc
+from bulletproof.analyze.faults import disk_full, scratch_places, stopping_fault, unpacked_size
+from bulletproof.analyze.wheels import target_tags
 from bulletproof.apply.locksplit import split_local
 from bulletproof.errors import BuildError
 from bulletproof.fsutil import write_text
@@ -14,9 +16,18 @@ from bulletproof.model import Project, Target
 INSTALL_TIMEOUT = 3600.0
 
 
-def _must(done: proc.Completed, what: str) -> None:
-    if not done.ok:
-        raise BuildError(what, detail=done.stderr.strip() or done.stdout.strip())
+def _must(done: proc.Completed, what: str, real: Path, lock_file: Path, target: Target) -> None:
+    """A failed step is a build failure for the repair engine, unless it is a full disk or a
+    source that could not be fetched: no build fix answers those, so they are raised as such."""
+    if done.ok:
+        return
+    text = done.stderr.strip() or done.stdout.strip()
+    stop = stopping_fault(
+        [done.stdout + done.stderr],
+        lambda: scratch_places(None, real),
+        lambda: unpacked_size(lock_file, target_tags(target.interpreter)),
+    )
+    raise stop or BuildError(what, detail=text)
 
 
 def build_environment(
@@ -35,6 +46,7 @@ def build_environment(
     uv = proc.uv_bin()
     real = path.resolve()  # shebangs and pyvenv.cfg must name the generation, never DIR/.venv
     python = str(real / "bin" / "python")
+    where = (real, lock_file, target)  # what a full disk is named and measured by
     _must(
         proc.run(
             [
@@ -53,6 +65,7 @@ def build_environment(
             timeout=120,
         ),
         f"could not create a virtual environment with Python {target.interpreter.version}",
+        *where,
     )
     sync_lock, local = split_local(lock_file, real)
     sync = [uv, "pip", "sync", "--require-hashes", str(sync_lock), "--python", python, "--quiet"]
@@ -67,7 +80,7 @@ def build_environment(
     )
     if not done.ok:
         done = proc.run(sync, cwd=project.root, venv=real, env=env, timeout=INSTALL_TIMEOUT)
-    _must(done, "could not install the locked packages")
+    _must(done, "could not install the locked packages", *where)
     for entry in local:
         if entry.path is not None and entry.path.resolve() == project.root.resolve():
             continue  # the project itself, installed below with its own build
@@ -89,6 +102,7 @@ def build_environment(
                 timeout=INSTALL_TIMEOUT,
             ),
             f"could not install {entry.name} from {entry.where}",
+            *where,
         )
     own_error = ""
     if project.installable and not own_build_failed:
@@ -110,6 +124,8 @@ def build_environment(
             timeout=INSTALL_TIMEOUT,
         )
         own_error = "" if done.ok else (done.stderr.strip() or done.stdout.strip())
+        if disk_full(own_error):  # not the project's packaging: the disk
+            _must(done, "could not install the project itself", *where)
     if not project.installable or own_build_failed or own_error:
         _source_roots_on_path(real, project)
     if own_error:

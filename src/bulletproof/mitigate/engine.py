@@ -13,13 +13,20 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from bulletproof.analyze.buildlogs import build_failure
+from bulletproof.analyze.faults import (
+    measured_again,
+    os_error_fault,
+    scratch_places,
+    stopping_fault,
+    unpacked_size,
+)
 from bulletproof.analyze.lock import lock
 from bulletproof.analyze.signatures import Match, match
-from bulletproof.analyze.wheels import read_locked, source_builds
+from bulletproof.analyze.wheels import read_locked, source_builds, target_tags
 from bulletproof.apply.generations import Generation, Store
 from bulletproof.apply.install import build_environment
 from bulletproof.apply.system import install_named
-from bulletproof.errors import BuildError, ResolutionError
+from bulletproof.errors import BuildError, DiskFull, ResolutionError
 from bulletproof.host.pythons import query
 from bulletproof.knowledge.mappings import DistroMapping
 from bulletproof.mitigate.consent import Unfixable, consent
@@ -88,7 +95,20 @@ class Engine:
         self.plan.added = {a.module: a for a in self.added}
         pending: list[Attempt] = []
         for _ in range(MAX_ROUNDS):
-            failures, built, usable = self._try()
+            try:
+                failures, built, usable = self._try()
+            except DiskFull as exc:  # the half-built generation is gone now: measured again
+                raise measured_again(exc) from None
+            except OSError as exc:  # our own write (the generation is discarded by _try)
+                fault = os_error_fault(exc, self._scratch())
+                if fault is None:
+                    raise
+                raise fault from exc
+            stop = stopping_fault((f.text for f in failures), self._scratch, self._needed)
+            if stop is not None:  # a full disk, a source not fetched: no fix to propose
+                if usable is not None:
+                    self.store.discard(usable[0])
+                raise stop
             matched = [(f, match(f.text, f.stage)) for f in failures]
             self._judge(pending, matched)
             if built is not None:
@@ -110,6 +130,12 @@ class Engine:
             self.attempts,
             hint="the attempts above show what was tried",
         )
+
+    def _scratch(self) -> list[Path]:
+        return scratch_places(self.project.root)
+
+    def _needed(self) -> int | None:
+        return unpacked_size(self.locked.path, target_tags(self.target.interpreter))
 
     def _read_lock(self) -> None:
         """What the fixes are proposed against: the locked versions, the target interpreter."""

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bulletproof.analyze.buildlogs import build_failure
+from bulletproof.analyze.faults import os_error_fault, scratch_places
 from bulletproof.analyze.lock import lock
 from bulletproof.analyze.signatures import Match, match
 from bulletproof.apply.system import install_named
-from bulletproof.errors import LockBuildError, ResolutionError, ToolError
+from bulletproof.errors import FetchError, LockBuildError, ResolutionError, ToolError
 from bulletproof.knowledge.mappings import DistroMapping
 from bulletproof.mitigate.consent import Unfixable, consent
 from bulletproof.mitigate.propose import Context, applied, pick
@@ -84,6 +85,11 @@ def lock_with_retry(
     for _ in range(MAX_LOCK_REPAIRS):
         try:
             result = _lock_once(project, target, previous, fixes, attempts, added=added)
+        except OSError as exc:  # the lock's own write: a full disk is named, not a traceback
+            fault = os_error_fault(exc, scratch_places(project.root))
+            if fault is None:
+                raise
+            raise fault from exc
         except LockBuildError as exc:
             failure = build_failure(exc.package, exc.detail or exc.message)
             hits = match(failure.text, "build")
@@ -135,6 +141,8 @@ def _lock_once(
 
     try:
         return once()
+    except FetchError:  # a VCS host git could not reach: none of uv's variables changes that
+        raise
     except (ToolError, ResolutionError) as exc:  # a LockBuildError is neither: repaired above
         hits = match(exc.detail or exc.message, "resolve")
         for hit in hits:
