@@ -83,7 +83,13 @@ def test_upgrade_keeps_previous_for_rollback_and_verify_catches_damage(
     assert main(["rollback", str(project)]) == 0
     assert _venv_version(project) == "1.0"
     assert main(["rollback", str(project)]) == 2  # nothing older is kept
+    # the earlier environment is not the lock's: verify says so instead of "verified"
+    assert main(["verify", str(project)]) == 5
 
+    # setup converges to the lock (good==2.0) in a new generation
+    assert main(["setup", str(project)]) == 0
+    assert _venv_version(project) == "2.0"
+    assert str((project / ".venv").readlink()).endswith("gen-0003")
     assert main(["verify", str(project)]) == 0
     init = next((project / ".venv").glob("lib/python*/site-packages/good/__init__.py"))
     init.unlink()
@@ -91,12 +97,7 @@ def test_upgrade_keeps_previous_for_rollback_and_verify_catches_damage(
     assert main(["verify", str(project), "--json", str(report)]) == 1
     problems = json.loads(report.read_text())["verification"]["integrity"]["problems"]
     assert problems == [{"distribution": "good", "path": "good/__init__.py", "problem": "missing"}]
-    # setup converges to the lock (good==2.0) in a new generation
-    assert main(["setup", str(project)]) == 0
-    assert _venv_version(project) == "2.0"
-    assert str((project / ".venv").readlink()).endswith("gen-0003")
     # a damaged current generation of the same lock is replaced, not trusted
-    next((project / ".venv").glob("lib/python*/site-packages/good/__init__.py")).unlink()
     assert main(["setup", str(project)]) == 0
     assert str((project / ".venv").readlink()).endswith("gen-0004")
     assert main(["verify", str(project), "--full"]) == 0

@@ -308,6 +308,12 @@ def _rollback(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
     if done.moved:
         ui.say(done.moved)
         out.extra["moved_aside"] = done.moved
+    lock_meta = read_lock_meta(project.root / LOCK_NAME)
+    if done.generation.meta().get("packages-hash") != lock_meta.get("packages-hash"):
+        ui.say(
+            f"it was built from an earlier lock than {LOCK_NAME}: verify says 'out of date' "
+            "until setup brings it back to the lock"
+        )
     return _finish(
         args, ui, out, 0, f"{args.directory / '.venv'} now points at {done.generation.path.name}"
     )
