@@ -125,7 +125,7 @@ def test_a_module_that_fails_to_import_leaves_the_env_as_it_was(
     ("requirements", "expected"),
     [
         ("good==\n", "requirements.txt:1:5: invalid requirement 'good=='"),
-        ("no-such-package-anywhere==1.0\n", "cannot be satisfied"),
+        ("no-such-package-anywhere==1.0\n", "no-such-package-anywhere was not found on the index"),
         ("good==1.0\nneeds-good-two\n", "cannot be satisfied"),
     ],
 )
