@@ -38,7 +38,7 @@ def test_unfinished_generations_and_leftovers_are_cleared(tmp_path: Path) -> Non
     store.switch(store.generations()[0])
     half = store.new_generation()
     (half.path / "bin").mkdir()
-    (tmp_path / ".venv.tmp-123").symlink_to(done)
+    (tmp_path / ".venv.tmp-123").symlink_to(done.relative_to(tmp_path))  # as switch makes it
     (store.trash / "gen-0000-x").mkdir(parents=True)
     assert store.clear_unfinished() == [half.path.name]
     assert [g.path for g in store.generations()] == [done]

@@ -168,6 +168,27 @@ def test_a_scratch_folder_a_killed_run_left_is_cleared_by_the_next(
     assert stat.S_IMODE(lock.stat().st_mode) == 0o640
 
 
+@pytest.mark.usefixtures("local_index")
+def test_only_the_switch_links_a_killed_run_left_are_removed(
+    tmp_path: Path, python312: Path
+) -> None:
+    project = write_project(tmp_path / "proj", "good==1.0\n")
+    assert main(["setup", str(project), "--python", "3.12"]) == 0
+    gen = str((project / ".venv").readlink())
+    left = project / ".venv.tmp-4242"
+    left.symlink_to(gen)  # what a run killed between making and renaming its link leaves
+    theirs = {
+        project / ".venv.tmp-notes": gen,  # a user's links that merely share the prefix
+        project / ".venv.tmp-77": "/usr",
+    }
+    for link, target in theirs.items():
+        link.symlink_to(target)
+    (project / "requirements.txt").write_text("good==2.0\n")
+    assert main(["setup", str(project)]) == 0
+    assert not left.is_symlink()
+    assert all(link.readlink() == Path(target) for link, target in theirs.items())
+
+
 # --- a foreign .venv -------------------------------------------------------------------------
 
 

@@ -12,6 +12,8 @@ import fcntl
 import itertools
 import json
 import os
+import re
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,6 +29,7 @@ STATE_DIR = ".bulletproof"
 VENV_NAME = ".venv"
 MARKER = "bulletproof-generation.json"  # inside a generation: present only once it is verified
 _PREFIX = "gen-"
+_SWITCH_LINK = re.compile(re.escape(VENV_NAME) + r"\.tmp-\d+(-[0-9a-f]{8})?")
 
 
 @dataclass(frozen=True)
@@ -137,7 +140,7 @@ class Store:
                 self.discard(gen)
                 removed.append(gen.path.name)
         for leftover in self.root.glob(f"{VENV_NAME}.tmp-*"):
-            if leftover.is_symlink():
+            if self._our_switch_link(leftover):
                 leftover.unlink()
         # the resolver's scratch folders (analyze/lock.py) are made only under the run lock we
         # hold, so any still here were left by a killed run
@@ -182,12 +185,21 @@ class Store:
                 f"{self.venv.name} was not made by bulletproof; moved it to {aside.name} "
                 "(not deleted)"
             )
-        tmp = self.root / f"{VENV_NAME}.tmp-{os.getpid()}"
-        tmp.unlink(missing_ok=True)
+        # a name no user file has: symlink_to fails rather than replace one that exists
+        tmp = self.root / f"{VENV_NAME}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
         tmp.symlink_to(gen.path.relative_to(self.root))
         tmp.replace(self.venv)
         fsync_dir(self.root)
         return moved
+
+    def _our_switch_link(self, path: Path) -> bool:
+        """A temporary link a killed switch left: our name, pointing at one of our generations
+        (a user's file that merely matches the name is left alone)."""
+        if not path.is_symlink() or not _SWITCH_LINK.fullmatch(path.name):
+            return False
+        target = path.readlink()
+        prefix = Path(STATE_DIR) / "generations"
+        return target.parent == prefix and target.name.startswith(_PREFIX)
 
     def _move_aside(self) -> Path:
         """Rename the foreign DIR/.venv to a name no earlier move took: the name is reserved
