@@ -61,11 +61,14 @@ def prepare(root: Path) -> Place:
     if len(files) > MAX_COPY_FILES or size > MAX_COPY_BYTES:
         why = f"{len(files)} files, {size / 2**20:.1f} MB: too large to copy cheaply"
         return Place(root, None, why, before)
-    scratch = Path(tempfile.mkdtemp(prefix="bulletproof-app-"))
+    try:
+        scratch = Path(tempfile.mkdtemp(prefix="bulletproof-app-"))
+    except OSError as exc:
+        return Place(root, None, f"no scratch folder: {exc}", before)
     folder = scratch / root.name  # the same folder name: an app may read its own
     try:
         _copy(root, folder, before)
-    except OSError as exc:
+    except OSError as exc:  # a full disk, an unreadable file: the app runs in place instead
         shutil.rmtree(scratch, ignore_errors=True)
         return Place(root, None, f"it could not be copied: {exc}", before)
     return Place(folder, scratch, "", before)
