@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -158,6 +159,18 @@ def write_project(root: Path, requirements: str, *, pyproject: str | None = None
     if pyproject is not None:
         (root / "pyproject.toml").write_text(pyproject)
     return root
+
+
+def verify_tests_report(root: Path) -> tuple[int, dict[str, Any]]:
+    """``verify --tests`` on a project: its exit code and the JSON report's tests section."""
+    import json
+
+    from bulletproof.cli import main
+
+    out = root.parent / "r.json"
+    code = main(["verify", str(root), "--tests", "-q", "--json", str(out)])
+    tests: dict[str, Any] = json.loads(out.read_text())["tests"]
+    return code, tests
 
 
 def snapshot(root: Path) -> dict[str, str]:

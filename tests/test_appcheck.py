@@ -16,12 +16,12 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bulletproof.cli import main
 from bulletproof.verify import applife, appscratch
+from tests.conftest import verify_tests_report
 from tests.fixtures.wheels import make_wheel
 
 _FRAME = """
@@ -110,13 +110,6 @@ def _project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gate: Path) -> Pat
     return root
 
 
-def _verify(root: Path) -> tuple[int, dict[str, Any]]:
-    out = root.parent / "r.json"
-    code = main(["verify", str(root), "--tests", "-q", "--json", str(out)])
-    tests: dict[str, Any] = json.loads(out.read_text())["tests"]
-    return code, tests
-
-
 def test_files_others_write_while_the_app_runs_are_left_and_its_own_stay_in_its_copy(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -124,7 +117,7 @@ def test_files_others_write_while_the_app_runs_are_left_and_its_own_stay_in_its_
     root = _project(tmp_path, monkeypatch, gate)
     writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(root), str(gate)])
     try:
-        code, tests = _verify(root)
+        code, tests = verify_tests_report(root)
     finally:
         writer.wait(timeout=60)
     assert writer.returncode == 0 and gate.exists()  # it wrote while the app was being asked
@@ -201,7 +194,7 @@ def test_a_killed_bulletproof_takes_its_app_server_with_it(
         run.kill()
         run.wait()
     assert pidfile.exists()  # the killed run could not remove it; the next run does
-    _, tests = _verify(root)
+    _, tests = verify_tests_report(root)
     assert not pidfile.exists()
     assert tests["app"]["reaped"] == ""  # the server was already gone: nothing to stop
 
@@ -238,7 +231,7 @@ def test_a_project_too_large_to_copy_runs_in_place_and_nothing_is_deleted(
     root = _project(tmp_path, monkeypatch, gate)
     monkeypatch.setattr(appscratch, "MAX_COPY_FILES", 2)
     capsys.readouterr()
-    code, tests = _verify(root)
+    code, tests = verify_tests_report(root)
     app = tests["app"]
     assert (code, app["ok"], app["discarded"]) == (0, True, [])
     assert app["ran_in"].startswith("the project's folder (6 files, 0.0 MB: too large")

@@ -22,6 +22,7 @@ from bulletproof.analyze.services import services
 from bulletproof.cli import main
 from bulletproof.model import FailureClass, Service, ServiceCheck
 from bulletproof.verify.testclass import classify
+from tests.conftest import verify_tests_report
 
 pytestmark = [pytest.mark.registry]
 
@@ -89,13 +90,6 @@ class DatabaseTests(unittest.TestCase):
 """
 
 
-def _report(root: Path) -> tuple[int, dict[str, Any]]:
-    out = root.parent / "r.json"
-    code = main(["verify", str(root), "--tests", "-q", "--json", str(out)])
-    tests: dict[str, Any] = json.loads(out.read_text())["tests"]
-    return code, tests
-
-
 def test_postgresql_is_probed_and_each_failure_named(
     postgres: tuple[int, Path], tmp_path: Path
 ) -> None:
@@ -110,7 +104,7 @@ def test_postgresql_is_probed_and_each_failure_named(
     assert main(["setup", str(root), "--python", "3.12", "-q"]) == 0
     generation = (root / ".venv").readlink()
 
-    code, tests = _report(root)
+    code, tests = verify_tests_report(root)
     assert code == 0, tests
     assert [(s["setting"], s["source"], s["ok"], s["client"]) for s in tests["services"]] == [
         ("DATABASE_URL", ".env", True, "psycopg")
@@ -124,7 +118,7 @@ def test_postgresql_is_probed_and_each_failure_named(
     }
     for setting, cause in wrong.items():
         (root / ".env").write_text(f"DATABASE_URL={setting}\n")
-        code, tests = _report(root)
+        code, tests = verify_tests_report(root)
         assert code == 1
         assert tests["services"][0]["cause"].startswith(cause), tests["services"]
         assert "DATABASE_URL (.env)" in tests["services"][0]["hint"]
@@ -139,7 +133,7 @@ def test_postgresql_is_probed_and_each_failure_named(
         [_pg("pg_ctl"), "-D", str(folder / "data"), "-m", "fast", "-w", "stop"],
         capture_output=True,
     )
-    code, tests = _report(root)
+    code, tests = verify_tests_report(root)
     assert code == 1
     assert (
         tests["services"][0]["cause"] == f"connection refused: nothing listens on 127.0.0.1:{port}"
@@ -215,13 +209,13 @@ def test_a_django_settings_database_is_probed_for_real(
     )
     (root / ".env").write_text(f"ZQ_DB_SECRET={PASSWORD}\n")
     assert main(["setup", str(root), "--python", "3.12", "-q"]) == 0
-    code, tests = _report(root)
+    code, tests = verify_tests_report(root)
     assert code == 0, tests
     assert [(s["setting"], s["source"], s["ok"], s["client"]) for s in tests["services"]] == [
         ("DATABASES['default']", "zqsite/settings.py:3", True, "psycopg")
     ]
     (root / ".env").write_text("ZQ_DB_SECRET=zq-wrong\n")
-    code, tests = _report(root)
+    code, tests = verify_tests_report(root)
     assert code == 1
     [service] = tests["services"]
     assert service["cause"] == f"authentication failed for user zquser at 127.0.0.1:{port}"
