@@ -87,7 +87,11 @@ def test_a_hand_edited_env_template_is_refused_and_an_unedited_one_regenerated(
     target.write_text("keep\n")
     template.unlink()
     template.symlink_to(target)
+    capsys.readouterr()
     assert main(["generate", "env", str(tmp_path), "-q"]) == 2
+    assert f"is a link to {target}, which is not followed" in capsys.readouterr().err
+    assert main(["generate", "env", str(tmp_path), "--output", str(tmp_path), "-q"]) == 2
+    assert f"{tmp_path} is a folder" in capsys.readouterr().err
     assert main(["generate", "env", str(tmp_path), "--force", "-q"]) == 0
     assert target.read_text() == "keep\n" and not template.is_symlink()
 

@@ -46,14 +46,19 @@ def is_ours(path: Path) -> bool:
 def write_generated(path: Path, body: str, *, force: bool = False) -> Path:
     """Write ``body`` (redacted) with its marker to ``path``; refuse to replace a file that is
     not ours unless ``force``. Returns the path written."""
+    if path.is_dir() and not path.is_symlink():
+        raise InputError(f"{path} is a folder", hint="--output PATH names the file to write")
     if (path.exists() or path.is_symlink()) and not force and not is_ours(path):
-        why = "was not written by bulletproof" if _tag_missing(path) else "was edited since"
+        if path.is_symlink():
+            why = f"is a link to {path.readlink()}, which is not followed"
+        elif _tag_missing(path):
+            why = "was not written by bulletproof"
+        else:
+            why = "was edited since bulletproof wrote it"
         raise InputError(
             f"{path} {why}: it is left as it is",
             hint="--force replaces it; --output PATH writes the generated file elsewhere",
         )
-    if path.is_dir() and not path.is_symlink():
-        raise InputError(f"{path} is a folder", hint="--output PATH writes the file elsewhere")
     text = redact(body).rstrip("\n") + "\n"
     # a link named like the file is replaced by the file, never written through
     atomic_write(path, (text + marker(path, _digest(text)) + "\n").encode())
