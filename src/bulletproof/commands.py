@@ -38,6 +38,7 @@ from bulletproof.verify.projecttests import check_tests
 from bulletproof.verify.projecttests import to_dict as tests_dict
 
 EXIT_USABLE = 4  # as cli.EXIT_USABLE; kept here so that commands does not import the CLI
+EXIT_OUT_OF_DATE = 5  # as cli.EXIT_OUT_OF_DATE
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
@@ -119,6 +120,7 @@ def _write_json(
     )
     report["mitigation"] = [a.as_dict() for a in out.attempts]
     report["tests"] = tests_dict(out.tests) if out.tests else None
+    report["out_of_date"] = list(out.stale)
     jsonreport.write(json_path, report)
 
 
@@ -230,7 +232,16 @@ def _verify(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
     print_verification(ui.out, out.verification)
     venv = args.directory / ".venv"
     # a broken environment's tests still run: they show which of them its breakage reaches
-    if not _tests_pass(args, ui, out):
+    passed = _tests_pass(args, ui, out)
+    if out.stale:  # whatever the imports and tests said, setup is what it needs
+        ui.out.print("[bold red]out of date[/]: it no longer matches the project:")
+        for reason in out.stale:
+            ui.out.print(f"  · {escape(reason)}")
+        ui.out.print(f"[cyan]hint:[/] run: bulletproof setup {escape(str(args.directory))}")
+        return _finish(
+            args, ui, out, EXIT_OUT_OF_DATE, f"out of date: {venv} (run setup to bring it back)"
+        )
+    if not passed:
         return _finish(args, ui, out, 1, f"not verified: {venv} (its tests did not pass)")
     if out.verification.ok:
         return _finish(args, ui, out, 0, f"verified: {venv}")

@@ -68,12 +68,6 @@ class Busy(BulletproofError):
     exit_code = 3
 
 
-class OutOfDate(BulletproofError):
-    """The environment no longer matches the project's inputs or its lock: setup is due."""
-
-    exit_code = 5
-
-
 class NothingToRollBack(InputError):
     """``rollback`` found no previous verified generation."""
 

@@ -26,7 +26,7 @@ from bulletproof.analyze.lock import (
 )
 from bulletproof.apply.generations import Generation, Store
 from bulletproof.apply.system import install_missing
-from bulletproof.errors import InputError, OutOfDate
+from bulletproof.errors import InputError
 from bulletproof.fsutil import atomic_write
 from bulletproof.host.osinfo import read_os_info
 from bulletproof.host.pythons import find_interpreters, select_target, target_from_lock
@@ -62,6 +62,7 @@ class Outcome:
     changed: bool = False
     attempts: list[Attempt] = field(default_factory=list)  # the mitigation engine's
     tests: SuiteReport | None = None  # with --tests
+    stale: tuple[str, ...] = ()  # verify: why the environment no longer matches the project
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -302,13 +303,10 @@ def verify_only(
     with locked_run(store, ui, lock_timeout):
         current = store.current()
         out.generation = current
-        # a foreign .venv is checked as it is: there is no lock it was made from
-        stale = out_of_date(project, current.meta(), env.resolve()) if current else []
-        if stale:
-            raise OutOfDate(
-                f"out of date: {env} no longer matches the project: " + "; ".join(stale),
-                hint=f"run: bulletproof setup {directory}",
-            )
+        # a foreign .venv is checked as it is: there is no lock it was made from; an
+        # out-of-date one is still verified (and its tests run): what it breaks is worth seeing
+        if current is not None:
+            out.stale = tuple(out_of_date(project, current.meta(), env.resolve()))
         with ui.step("Verifying the environment", spinner=False), ui.import_progress() as progress:
             # someone else's venv is checked as it is and nothing is written into it
             out.verification = verify(
