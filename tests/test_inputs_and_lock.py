@@ -67,6 +67,16 @@ def test_the_selection_setup_was_given_is_the_one_verify_compares(
     assert code in (0, 4), said  # the extra is not mistaken for a change of requirements
 
 
+def test_an_interpreter_chosen_over_the_projects_setting_is_not_out_of_date(
+    tmp_path: Path, python312: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pyproject = '[tool.bulletproof]\npython = "3.13"\n'
+    project = write_project(tmp_path / "proj", "good==1.0\n", pyproject=pyproject)
+    assert main(["setup", str(project), "--python", str(python312)]) == 0
+    code, said = _verify(project, capsys)
+    assert code == 0, said
+
+
 def test_a_setup_killed_after_writing_the_lock_leaves_verify_out_of_date(
     tmp_path: Path, python312: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

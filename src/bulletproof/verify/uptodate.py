@@ -38,11 +38,13 @@ def out_of_date(project: Project, generation_meta: Mapping[str, Any], env: Path)
             f"the environment was built from another lock than {LOCK_NAME} "
             "(a setup was interrupted, or the lock was made again since)"
         )
-    target = target_from_lock(meta, project, None)
+    # the interpreter setup chose (perhaps by --python, over the project's own setting): it
+    # must still be there as it was; a change of requires-python shows in the input hash
+    target = target_from_lock(meta, project, str(meta.get("python-path", "")) or None)
     if target is None:
         reasons.append(
-            f"the interpreter {LOCK_NAME} was made for (Python {meta.get('python', '?')}) "
-            "is gone, has changed, or is no longer the one the project asks for"
+            f"the interpreter {LOCK_NAME} was made for (Python {meta.get('python', '?')} at "
+            f"{meta.get('python-path', '?')}) is gone or has changed"
         )
     else:
         added = [AddedRequirement.from_dict(raw) for raw in meta.get("added", [])]
