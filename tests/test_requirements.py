@@ -60,9 +60,11 @@ def test_include_cycle_terminates(tmp_path: Path) -> None:
 
 def test_undecodable_file_is_an_input_error(tmp_path: Path) -> None:
     path = tmp_path / "requirements.txt"
-    path.write_bytes(b"\xff\xfe\x00bad")
-    with pytest.raises(InputError, match="cannot be read"):
+    path.write_bytes(b"good\xff\n")  # no byte order mark: UTF-8, and this is not
+    with pytest.raises(InputError, match=r"not UTF-8 \(byte 0xff at offset 4\)"):
         parse_file(path, tmp_path)
+    path.write_bytes(b"\xff\xfe" + "good==1.0\n".encode("utf-16-le"))  # UTF-16, by its mark
+    assert parse_file(path, tmp_path) == [path]
 
 
 @settings(max_examples=300, deadline=None)
