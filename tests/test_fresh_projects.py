@@ -72,9 +72,22 @@ def test_the_shared_projects_are_there_in_ci() -> None:
     assert len(PROJECTS) >= 8, f"no projects.toml under {PROJECTS_DIR}"
 
 
+# Every project as an archive in CI (`make test`); as a clone only where git is what its version
+# comes from: the other clones are `make test-all`.
+MATRIX = [
+    pytest.param(
+        project,
+        with_git,
+        id=f"{project['name']}-{'clone' if with_git else 'archive'}",
+        marks=pytest.mark.exhaustive if with_git and project["shape"] != "vcs-version" else (),
+    )
+    for project in PROJECTS
+    for with_git in (False, True)
+]
+
+
 @pytest.mark.skipif(not PROJECTS, reason="../shared/cases/projects is not beside the repository")
-@pytest.mark.parametrize("with_git", [False, True], ids=["archive", "clone"])
-@pytest.mark.parametrize("project", PROJECTS, ids=[p["name"] for p in PROJECTS])
+@pytest.mark.parametrize(("project", "with_git"), MATRIX)
 def test_real_project_gets_a_dev_environment(
     project: dict[str, Any], with_git: bool, bulletproof_wheel: Path, tmp_path: Path
 ) -> None:
