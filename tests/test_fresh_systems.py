@@ -1,8 +1,9 @@
 """Acceptance on fresh Debian 12 and 13 systems (debootstrap): every public case on both
-releases (one of each kind in CI's `make test`, all of them in `make test-all`); for those of kind "build", doctor predicts the build and names this release's packages
-before anything is installed; `setup --yes` ends with an environment whose modules import; and
-packages no signature or table names (built in the test) are fixed through the distro's file
-index on both releases.
+releases (one of each kind in CI's `make test`, all of them in `make test-all`); for those of
+kind "build", doctor predicts the build and names this release's packages before anything is
+installed; `setup --yes` ends with an environment whose modules import; and packages no
+signature or table names (built in the test) are fixed through the distro's file index on both
+releases.
 
 Needs root, debootstrap and the package registries; `make test` runs it (CI runs as root).
 """
