@@ -116,6 +116,10 @@ def test_a_linked_state_folder_is_refused_and_what_it_points_to_is_untouched(
         assert f"{project / '.bulletproof'} is a link" in capsys.readouterr().err
     assert snapshot(other) == before
     assert not (project / ".venv").exists() and not (project / "pylock.toml").exists()
+    # another project's history there is not read into this one's guide
+    (other / "attempts.json").write_text('[{"package": "zq-elsewhere", "outcome": "fixed"}]')
+    assert main(["generate", "troubleshooting", str(project), "-q"]) == 0
+    assert "zq-elsewhere" not in (project / "TROUBLESHOOTING.md").read_text()
 
 
 def test_a_foreign_state_folder_is_refused_an_older_one_of_ours_is_marked(

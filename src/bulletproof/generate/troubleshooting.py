@@ -32,6 +32,10 @@ def save_attempts(project_dir: Path, attempts: list[Attempt]) -> None:
 
 
 def load_attempts(project_dir: Path) -> list[dict[str, Any]]:
+    """The project's history; none from a state folder that is a link (never followed out of
+    the project: what it points to is not this project's history) or an attempts file that is."""
+    if (project_dir / ".bulletproof").is_symlink() or (project_dir / HISTORY).is_symlink():
+        return []
     try:
         data = json.loads((project_dir / HISTORY).read_text(encoding="utf-8"))
     except (OSError, ValueError):
