@@ -1,7 +1,8 @@
 """setup end to end on the test wheelhouse (real uv, real interpreters, no index) for what the
 real-projects work added: a usable verdict for an optional part, a lazy package whose submodule
 needs a missing library, a project whose own build fails, `-e .` in a requirements file, a
-Pipfile with a current and a stale lock, an undeclared import, and bad input."""
+Pipfile with a current and a stale lock, a team lock that cannot be read or is in Poetry 2.1's
+format, an undeclared import, and bad input."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bulletproof.cli import main
-from tests.conftest import snapshot
+from tests.conftest import snapshot, write_project
 
 pytestmark = pytest.mark.usefixtures("local_index")
 
@@ -273,4 +274,47 @@ def test_a_uv_lock_is_read_with_uv_and_its_versions_kept(
     pyproject.write_text(head + 'dependencies = ["good"]\n[tool.uv]\npackage = false\n')
     assert main(["setup", str(project), "--python", "3.12"]) == 0
     assert "uv.lock honoured" in capsys.readouterr().err
+    assert 'name = "good"\nversion = "1.0"' in (project / "pylock.toml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("poetry.lock", '[[package]]\nname = "good"\nversion = 1.0\n'),  # a float, not a string
+        ("pdm.lock", "[[package]\nname = 'good'\n"),
+        ("Pipfile.lock", '{"default": {"good": {"version": "==1.0"'),
+    ],
+    ids=["poetry", "pdm", "pipfile"],
+)
+def test_a_team_lock_that_cannot_be_read_is_set_aside_and_only_locked_refuses_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, text: str
+) -> None:
+    project = write_project(tmp_path / "proj", "good\n")
+    (project / name).write_text(text)
+    before = snapshot(project)
+    assert main(["setup", str(project), "--python", "3.12", "--locked"]) == 2
+    err = capsys.readouterr().err
+    assert f"{name} could not be read (" in err and "--locked needs the team's lock" in err
+    assert _user_files(snapshot(project)) == before
+
+    assert main(["setup", str(project), "--python", "3.12"]) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"{name} could not be read" in err
+    assert "resolved from the declared requirements instead" in err
+    assert 'name = "good"\nversion = "2.0"' in (project / "pylock.toml").read_text()
+
+
+def test_a_poetry_2_1_lock_with_markers_by_group_is_honoured(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = write_project(tmp_path / "proj", "good\n")
+    (project / "poetry.lock").write_text(
+        '[[package]]\nname = "good"\nversion = "1.0"\noptional = false\n'
+        'python-versions = "*"\ngroups = ["main", "dev"]\n'
+        "markers = {dev = 'sys_platform != \"emscripten\"', main = \"python_version >= '3.9'\"}\n"
+        'files = []\n\n[metadata]\nlock-version = "2.1"\npython-versions = "^3.9"\n'
+        'content-hash = "0"\n'
+    )
+    assert main(["setup", str(project), "--python", "3.12", "--locked"]) == 0
+    assert "poetry.lock honoured" in capsys.readouterr().err
     assert 'name = "good"\nversion = "1.0"' in (project / "pylock.toml").read_text()

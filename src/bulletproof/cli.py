@@ -235,8 +235,9 @@ def _selection_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--locked",
         action="store_true",
-        help="the team's lock (uv.lock, poetry.lock, pdm.lock, Pipfile.lock) must be current: "
-        "an out-of-date one is an error (exit 2) instead of a fresh resolution",
+        help="the team's lock (uv.lock, poetry.lock, pdm.lock, Pipfile.lock) must be current "
+        "and readable: an out-of-date or unreadable one is an error (exit 2) instead of a "
+        "fresh resolution",
     )
 
 

@@ -219,7 +219,7 @@ class Verdict(enum.Enum):
     BROKEN = "broken"
 
 
-# What a failed import means. Only BROKEN and UNDECLARED are the environment's to fix.
+# What a failed import means. Only BROKEN, UNDECLARED and INTERPRETER are the environment's to fix.
 class FailureKind(enum.Enum):
     BROKEN = "broken"
     UNDECLARED = "undeclared"  # the project's code imports a module nothing installed provides
@@ -228,10 +228,13 @@ class FailureKind(enum.Enum):
     OWN_CODE = "own code"  # raised in the project's own file: no environment change fixes it
     INCOMPATIBLE = "incompatible"  # imports a name another package no longer has
     UPSTREAM = "its own code"  # a dependency's own bug (a circular import of a submodule alone)
+    # a module of the standard library this interpreter lacks: a system package or another
+    # build of Python brings it, never the package index
+    INTERPRETER = "interpreter"
 
     @property
     def environment(self) -> bool:
-        return self in (FailureKind.BROKEN, FailureKind.UNDECLARED)
+        return self in (FailureKind.BROKEN, FailureKind.UNDECLARED, FailureKind.INTERPRETER)
 
 
 @dataclass(frozen=True)

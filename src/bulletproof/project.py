@@ -403,7 +403,7 @@ def discover(directory: Path, selection: Selection | None = None) -> Project:  #
     if name is None and installable:
         name = _setup_name(root) or root.name
     packages, roots = _own_packages(root)
-    team = find_team_lock(root)
+    team = find_team_lock(root, group_names)
     if team is not None:
         notes.append(f"the team's lock: {team.name}")
     for group in group_names:

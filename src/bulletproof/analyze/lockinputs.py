@@ -15,7 +15,7 @@ from packaging.markers import default_environment
 from bulletproof.errors import InputError
 from bulletproof.model import Project, Target
 from bulletproof.shapes.scm import for_resolution
-from bulletproof.shapes.teamlock import stale_reasons
+from bulletproof.shapes.teamlock import TeamLock, stale_reasons
 
 # pip's index settings, honoured as uv's own when the user has not set uv's.
 PIP_TO_UV = {"PIP_INDEX_URL": "UV_INDEX_URL", "PIP_EXTRA_INDEX_URL": "UV_EXTRA_INDEX_URL"}
@@ -76,20 +76,11 @@ def lock_inputs(
             for extra in chosen:
                 args += ["--extra", extra]
     uses = False
-    team = project.team_lock
-    if team is not None and team_lock:
-        stale = stale_reasons(team, project.direct_requirements, marker_environment(target))
-        if stale and project.selection.locked:
-            raise InputError(
-                f"{team.name} is out of date: {'; '.join(stale[:5])}",
-                hint=f"update {team.name} with its tool, or run without --locked to resolve afresh",
-            )
-        if stale:
-            notes.append(f"{team.name} is out of date ({'; '.join(stale[:3])}): resolved afresh")
-        else:
-            files["team-lock.txt"] = "\n".join(team.constraints()) + "\n"
+    if project.team_lock is not None and team_lock:
+        constraints = _team_constraints(project, project.team_lock, target, notes)
+        if constraints is not None:
+            files["team-lock.txt"] = constraints
             args += ["--constraint", "team-lock.txt"]
-            notes.append(f"the team's lock {team.name} honoured: its versions are kept")
             uses = True
     if project.build_env:
         notes.append(
@@ -99,6 +90,37 @@ def lock_inputs(
     env = for_resolution(dict(project.build_env))
     env.update(index_env())
     return Inputs(tuple(args), files, env, tuple(notes), uses, with_project)
+
+
+def _team_constraints(
+    project: Project, team: TeamLock, target: Target, notes: list[str]
+) -> str | None:
+    """The team's lock as a constraints file, or None when it is left out: stale or unreadable,
+    each said in ``notes``. With --locked either is an input error naming the file instead."""
+    locked = project.selection.locked
+    if team.problem:
+        if locked:
+            raise InputError(
+                f"{team.name} could not be read ({team.problem})",
+                hint=f"--locked needs the team's lock: regenerate {team.name} with its tool, "
+                "or run without --locked to resolve from the declared requirements",
+            )
+        notes.append(
+            f"{team.name} could not be read ({team.problem}): "
+            "resolved from the declared requirements instead"
+        )
+        return None
+    stale = stale_reasons(team, project.direct_requirements, marker_environment(target))
+    if stale and locked:
+        raise InputError(
+            f"{team.name} is out of date: {'; '.join(stale[:5])}",
+            hint=f"update {team.name} with its tool, or run without --locked to resolve afresh",
+        )
+    if stale:
+        notes.append(f"{team.name} is out of date ({'; '.join(stale[:3])}): resolved afresh")
+        return None
+    notes.append(f"the team's lock {team.name} honoured: its versions are kept")
+    return "\n".join(team.constraints()) + "\n"
 
 
 def missing_extras(stderr: str) -> list[str] | None:

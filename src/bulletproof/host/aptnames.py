@@ -71,6 +71,8 @@ def _patterns(query: Query) -> list[re.Pattern[str]]:
     elif query.kind == "library":
         found += [rf"lib{s}(-?\d[a-z0-9.]*)?{_ABI}" for s in stems]
         found += [rf"{s}(-?\d[a-z0-9.]*)?{_ABI}" for s in stems if s.startswith("lib")]
+    elif query.kind == "stdlib":
+        pass  # no naming convention to guess by: only a file index answers
     elif query.kind == "command":
         found += [re.escape(query.name.lower()), rf"{re.escape(query.name.lower())}-\w+"]
     else:  # header, pkgconfig, link: the development package

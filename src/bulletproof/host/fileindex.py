@@ -1,6 +1,7 @@
 """Which system package provides a file, from the distro's own file index: for what no signature
 or table names. Queries: a header, a pkg-config module, a library to link (-lX), a shared object
-(libX.so.1), a library named loosely ("zbar": searched as libzbar.so*), a command.
+(libX.so.1), a library named loosely ("zbar": searched as libzbar.so*), a command, a file of
+an interpreter's standard library.
 
 Debian, Ubuntu, Mint: apt-file when it is set up, else the archive's Contents index, fetched once
 into the user cache and checked against the hash in apt's signed Release file. Fedora and
@@ -92,6 +93,7 @@ def _dnf(query: Query) -> list[str]:
         "soname": f"{query.name}()(64bit)",
         "library": f"*/lib{query.stem}.so*",
         "command": f"*/bin/{query.name}",
+        "stdlib": f"*/lib*/{query.name}",
     }[query.kind]
     done = _run(["dnf", "provides", "--quiet", spec])
     names = re.findall(r"^([\w.+-]+?)-[^-\s]+-[^-\s]+\.\w+\s+:", done, re.MULTILINE)

@@ -1,12 +1,13 @@
 """A question for a distro's file index: which package provides this header, pkg-config module,
-library to link, shared object, loosely named library or command."""
+library to link, shared object, loosely named library, command, or a file of an interpreter's
+standard library (``python3.11/lib-dynload/_tkinter.cpython-311-x86_64-linux-gnu.so``)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-KINDS = ("header", "pkgconfig", "link", "soname", "library", "command")
+KINDS = ("header", "pkgconfig", "link", "soname", "library", "command", "stdlib")
 LIBDIR = r"(usr/)?lib(64)?/([\w-]+-linux-[\w]+/)?"
 
 
@@ -36,6 +37,7 @@ class Query:
             "soname": rf"{LIBDIR}{name}",
             "library": rf"{LIBDIR}lib{re.escape(self.stem)}([-.\d]*)\.so(\.\d+)*",
             "command": rf"(usr/)?s?bin/{name}",
+            "stdlib": rf"usr/(local/)?lib(64)?/{name}",
         }
         flags = re.IGNORECASE if self.kind == "library" else 0
         return re.compile(patterns[self.kind] + r"$", flags)

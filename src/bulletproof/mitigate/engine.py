@@ -33,7 +33,7 @@ from bulletproof.mitigate.consent import Unfixable, consent
 from bulletproof.mitigate.plan import Plan
 from bulletproof.mitigate.propose import Context, applied, pick
 from bulletproof.mitigate.trials import failing_builds
-from bulletproof.mitigate.undeclared import proposals
+from bulletproof.mitigate.undeclared import next_fix, unresolved
 from bulletproof.model import (
     AddedRequirement,
     Attempt,
@@ -291,7 +291,9 @@ class Engine:
                 self.attempts.append(_attempt(failure, first, None))
                 self.attempts[-1].outcome = Outcome.NO_FIX
                 raise Unfixable(
-                    _unfixable_message(failure, first),
+                    unresolved(failure, self.ctx)
+                    if failure.stage is Stage.UNDECLARED
+                    else _unfixable_message(failure, first),
                     self.attempts,
                     hint="the attempts above show what was tried",
                     detail=_tail(failure.text),
@@ -331,12 +333,10 @@ class Engine:
         )
 
     def _undeclared_fix(self, failure: Failure) -> list[tuple[Match | None, Fix]]:
-        """The next requirement to try for an import nothing provides."""
-        for added in proposals(failure.package, self.project, self.declared_elsewhere):
-            fix = Fix(FixKind.REQUIREMENT, added.requirement, failure.package, reason=added.reason)
-            if fix not in self.ctx.tried:
-                return [(None, fix)]
-        return []
+        """The next requirement (or, for the standard library, system package) to try for an
+        import nothing provides: one at a time, judged alone."""
+        fix = next_fix(failure, self.project, self.declared_elsewhere, self.ctx)
+        return [(None, fix)] if fix is not None else []
 
     def _apply(self, attempts: list[Attempt]) -> None:
         fixes = [a.fix for a in attempts if a.fix is not None]
@@ -426,7 +426,7 @@ def _verification_failures(v: Verification, strict: bool = False) -> list[Failur
     intolerable: set[str] = set()  # distributions with a failure that is the environment's
     for check in v.failed_modules:
         judged = meaning.get(check.module)
-        if judged is not None and judged.kind is FailureKind.UNDECLARED:
+        if judged is not None and judged.kind in (FailureKind.UNDECLARED, FailureKind.INTERPRETER):
             top = _MISSING.search(check.error)
             name = top.group(1).split(".")[0] if top else check.module.split(".")[0]
             undeclared.setdefault(name, Failure(name, Stage.UNDECLARED, judged.why, check.module))

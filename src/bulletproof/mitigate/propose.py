@@ -187,6 +187,11 @@ def _system_by_id(identifier: str, ctx: Context) -> Fix | None:
     return None
 
 
+def system_for_file(query: Query, ctx: Context) -> Fix | None:
+    """The first installable system package the file index says holds the file."""
+    return _system_by_file(query, ctx)
+
+
 def _system_by_file(query: Query, ctx: Context) -> Fix | None:
     if ctx.mapping is None or not ctx.allow_system:
         return None

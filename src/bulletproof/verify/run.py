@@ -14,7 +14,7 @@ from packaging.utils import canonicalize_name
 from bulletproof import proc
 from bulletproof.analyze.codeimports import CodeImport, code_imports, local_names
 from bulletproof.model import ImportStatus, Project, Verification
-from bulletproof.verify import cache
+from bulletproof.verify import cache, stdlib
 from bulletproof.verify.distributions import Distribution, dependency_depth, distributions
 from bulletproof.verify.imports import ImportJob, import_all
 from bulletproof.verify.integrity import check_all
@@ -157,3 +157,12 @@ def _minor(env: Path) -> str:
         return ""
     found = re.search(r"^version(?:_info)?\s*=\s*(\d+\.\d+)", text, re.MULTILINE)
     return found.group(1) if found else ""
+            stdlib=_stdlib(python, any(m.status is not ImportStatus.OK for m in modules)),
+def _stdlib(python: Path, needed: bool) -> frozenset[str]:
+    """The interpreter's standard-library names, asked only when an import failed."""
+    if not needed:
+        return frozenset()
+    found = stdlib.ask(python)
+    return found.names if found is not None else frozenset()
+
+

@@ -49,11 +49,14 @@ def judge(  # noqa: PLR0912, PLR0917  (one branch per verdict; the facts, each n
     local: Set[str] = frozenset(),
     *,
     python_minor: str = "",
+    stdlib: Set[str] = frozenset(),
 ) -> tuple[Judged, ...]:
     """``provided``: importable names the installed distributions provide; ``imports``: what
     the project's code imports, by module; ``extras_of``: per distribution, its extras and the
     names they require (to say which one would bring a missing module); ``python_minor``: the
-    environment's Python (a module its standard library no longer has is not looked for)."""
+    environment's Python (a module its standard library no longer has is not looked for);
+    ``stdlib``: the module names of that interpreter's standard library (one it lacks is the
+    interpreter's to fix, never the package index's)."""
     own = set(project.own_packages)
     out: list[Judged] = []
 
@@ -97,6 +100,21 @@ def judge(  # noqa: PLR0912, PLR0917  (one branch per verdict; the facts, each n
                     f"needs {missing_top}, which the standard library no longer has since "
                     f"Python {gone}: a release of {check.distribution} that does not use it, "
                     f"or a Python older than {gone}"
+                ),
+            )
+        elif (
+            missing
+            and not installed(missing_name)
+            and (is_own or code is not None or check.module in provided)
+            and missing_top in stdlib
+            and missing_top not in own
+            and missing_top not in local
+        ):
+            kind, why = (
+                FailureKind.INTERPRETER,
+                (
+                    f"the standard library's {missing_top} is missing from this interpreter: "
+                    "a system package or another build of Python provides it, not the index"
                 ),
             )
         elif is_own and missing and missing_top in local and not installed(missing_name):
