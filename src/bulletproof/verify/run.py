@@ -142,11 +142,20 @@ def verify(
             extras_of,
             local_names(project.root),
             python_minor=_minor(env),
+            stdlib=_stdlib(python, any(m.status is not ImportStatus.OK for m in modules)),
         ),
     )
     if cache_results:
         cache.store(env, print_, result)
     return result
+
+
+def _stdlib(python: Path, needed: bool) -> frozenset[str]:
+    """The interpreter's standard-library names, asked only when an import failed."""
+    if not needed:
+        return frozenset()
+    found = stdlib.ask(python)
+    return found.names if found is not None else frozenset()
 
 
 def _minor(env: Path) -> str:
@@ -157,12 +166,3 @@ def _minor(env: Path) -> str:
         return ""
     found = re.search(r"^version(?:_info)?\s*=\s*(\d+\.\d+)", text, re.MULTILINE)
     return found.group(1) if found else ""
-            stdlib=_stdlib(python, any(m.status is not ImportStatus.OK for m in modules)),
-def _stdlib(python: Path, needed: bool) -> frozenset[str]:
-    """The interpreter's standard-library names, asked only when an import failed."""
-    if not needed:
-        return frozenset()
-    found = stdlib.ask(python)
-    return found.names if found is not None else frozenset()
-
-
