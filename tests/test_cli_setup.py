@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from bulletproof.cli import main
 from bulletproof.tomlcompat import tomllib
 from tests.conftest import snapshot, write_project
+from tests.fixtures.wheels import make_shared_library_wheel
 
 
 def _venv_version(project: Path, module: str = "good") -> str:
@@ -221,3 +222,50 @@ def test_verify_checks_a_foreign_venv_without_writing_into_it(
     # importing writes bytecode caches; nothing else may change
     assert {k: v for k, v in after.items() if "__pycache__" not in k} == before
     assert venv.is_dir() and not venv.is_symlink()
+
+
+def test_a_shared_library_with_an_extension_name_is_skipped_not_repaired(
+    tmp_path: Path,
+    python312: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # a plain shared library under an extension's name is no module: importing it fails with
+    # "does not define module export function", which once started a pin walk
+    house = tmp_path / "house"
+    make_shared_library_wheel(house, python312)
+    monkeypatch.setenv("UV_NO_INDEX", "1")
+    monkeypatch.setenv("UV_FIND_LINKS", str(house))
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+    # (uv has no UV_NO_INDEX: a name no index has, pinned, keeps this to the folder)
+    project = write_project(tmp_path / "proj", "bp-shlib-fixture==1.0\n")
+    report = tmp_path / "report.json"
+    capsys.readouterr()
+    assert main(["setup", str(project), "--python", "3.12", "--json", str(report)]) == 0
+    data = json.loads(report.read_text())
+    verification = data["verification"]
+    assert verification["verdict"] == "verified" and data.get("mitigation", []) == []
+    assert {m["module"]: m["status"] for m in verification["modules"]} == {
+        "shlib": "ok",
+        "shlib.fast": "ok",  # the real extension next to them is imported
+    }
+    suffix = subprocess.run(
+        [str(python312), "-c", "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    skipped = {s["path"]: s for s in verification["skipped"]}
+    assert set(skipped) == {
+        f"_shlib_native{suffix}",
+        f"shlib/helper{suffix}",
+        "shlib/libbundled.so",
+    }
+    assert skipped[f"shlib/helper{suffix}"] == {
+        "module": "shlib.helper",
+        "path": f"shlib/helper{suffix}",
+        "distribution": "bp-shlib-fixture",
+        "why": "not a Python module (no PyInit_helper): a shared library shipped in the package",
+    }
+    out = capsys.readouterr().out
+    assert f"shlib/helper{suffix}" in out and "not a Python module (no PyInit_helper)" in out

@@ -246,6 +246,17 @@ class Judged:
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """A file with a module's name that is not one (a shared library with an extension's name):
+    never imported, never a failure, listed with why."""
+
+    module: str
+    path: str  # as its distribution's RECORD names it
+    distribution: str
+    why: str
+
+
+@dataclass(frozen=True)
 class Verification:
     modules: tuple[ModuleCheck, ...]
     consistency_ok: bool
@@ -256,6 +267,7 @@ class Verification:
     cached: bool = False
     seconds: float = 0.0
     judged: tuple[Judged, ...] = ()  # what each failed import means
+    skipped: tuple[Skipped, ...] = ()  # files with a module's name that are not modules
 
     @property
     def verdict(self) -> Verdict:

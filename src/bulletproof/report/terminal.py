@@ -130,6 +130,11 @@ def print_verification(console: Console, v: Verification) -> None:
                 f"its own code reports as not available ({escape(m.error[:200])})",
                 soft_wrap=True,
             )
+    for s in v.skipped:
+        console.print(
+            f"  [dim]· {escape(s.path)}[/] ({escape(s.distribution)}), skipped: {escape(s.why)}",
+            soft_wrap=True,
+        )
     meaning = {j.module: j for j in v.judged}
     failed = sorted(
         v.failed_modules,

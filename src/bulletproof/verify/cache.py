@@ -22,6 +22,7 @@ from bulletproof.model import (
     IntegrityProblem,
     Judged,
     ModuleCheck,
+    Skipped,
     Verdict,
     Verification,
 )
@@ -83,6 +84,10 @@ def to_dict(v: Verification) -> dict[str, Any]:
             {"module": j.module, "distribution": j.distribution, "kind": j.kind.value, "why": j.why}
             for j in v.judged
         ],
+        "skipped": [
+            {"module": s.module, "path": s.path, "distribution": s.distribution, "why": s.why}
+            for s in v.skipped
+        ],
         "integrity": {
             "files_checked": v.files_checked,
             "problems": [
@@ -119,6 +124,10 @@ def from_dict(data: dict[str, Any]) -> Verification:
         judged=tuple(
             Judged(j["module"], j["distribution"], FailureKind(j["kind"]), j["why"])
             for j in data.get("judged", [])
+        ),
+        skipped=tuple(
+            Skipped(s["module"], s["path"], s["distribution"], s["why"])
+            for s in data.get("skipped", [])
         ),
     )
 

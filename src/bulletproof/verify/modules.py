@@ -7,7 +7,9 @@ packages inside namespace packages. RECORD says what files are there; from them:
 - a folder with ``__init__`` is a package: importing it is the check;
 - a folder without one is a namespace package: importing it proves nothing, so the modules and
   packages inside it are checked instead (``google.auth``, ``opentelemetry.sdk``);
-- ``.pth`` files, data folders and names that are not identifiers are not modules.
+- ``.pth`` files, data folders and names that are not identifiers are not modules;
+- a file with an extension's name that exports no init function is a shared library shipped in
+  the package, not a module (``not_modules``): it is skipped, and said.
 """
 
 from __future__ import annotations
@@ -17,12 +19,15 @@ from collections.abc import Iterable
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path, PurePosixPath
 
+from bulletproof.verify.elfsyms import init_symbols, is_python_module
+
 _SOURCE = (".py",)
+_BINARY = (*EXTENSION_SUFFIXES, ".so", ".pyd")
 
 
 def _module_name(filename: str) -> str | None:
     """'x.py' -> 'x'; 'x.cpython-312-x86_64-linux-gnu.so' -> 'x'; anything else -> None."""
-    for suffix in (*_SOURCE, *EXTENSION_SUFFIXES, ".so", ".pyd"):
+    for suffix in (*_SOURCE, *_BINARY):
         if filename.endswith(suffix):
             stem = filename[: -len(suffix)]
             if suffix in (".so", ".pyd"):
@@ -137,3 +142,32 @@ def public_submodules(record_paths: Iterable[str], packages: Iterable[str]) -> l
             ):
                 found.add(".".join((*package, name)))
     return sorted(found)
+
+
+def extension_files(record_paths: Iterable[str]) -> dict[str, str]:
+    """Each module name an extension-named file in RECORD would be imported as, and that file."""
+    out: dict[str, str] = {}
+    for raw in record_paths:
+        path = PurePosixPath(raw)
+        if not path.name.endswith(_BINARY) or (name := _module_name(path.name)) is None:
+            continue
+        parts = path.parts[:-1] if name == "__init__" else (*path.parts[:-1], name)
+        out.setdefault(".".join(parts), raw)
+    return out
+
+
+def not_modules(site: Path, files: dict[str, str], modules: Iterable[str]) -> dict[str, str]:
+    """Of ``modules``, those whose file (``files``: from ``extension_files``) is a shared library
+    that exports no init function for its name, with why: importing one fails ("does not define
+    module export function") whatever the environment holds. A file that cannot be read as ELF
+    stays a module."""
+    out: dict[str, str] = {}
+    for module in modules:
+        raw = files.get(module)
+        last = module.rsplit(".", 1)[-1]
+        if raw is not None and is_python_module(site / raw, last) is False:
+            out[module] = (
+                f"not a Python module (no {init_symbols(last)[0]}): "
+                "a shared library shipped in the package"
+            )
+    return out

@@ -6,33 +6,53 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
 from bulletproof import proc
 from bulletproof.analyze.codeimports import CodeImport, code_imports, local_names
-from bulletproof.model import ImportStatus, Project, Verification
+from bulletproof.model import ImportStatus, ModuleCheck, Project, Skipped, Verification
 from bulletproof.verify import cache, stdlib
 from bulletproof.verify.distributions import Distribution, dependency_depth, distributions
 from bulletproof.verify.imports import ImportJob, import_all
 from bulletproof.verify.integrity import check_all
-from bulletproof.verify.modules import importable_modules, package_modules, public_submodules
+from bulletproof.verify.modules import (
+    extension_files,
+    importable_modules,
+    not_modules,
+    package_modules,
+    public_submodules,
+)
 from bulletproof.verify.through import loaded_through
 from bulletproof.verify.verdict import judge
+
+# what the loader says of a shared object without the init function its file name promises
+_NO_INIT = "does not define module export function"
+
+
+@dataclass(frozen=True)
+class Jobs:
+    jobs: list[ImportJob]
+    provided: set[str]  # importable names the distributions provide
+    skipped: list[Skipped]  # files with a module's name that are not modules
+    extensions: dict[str, Skipped]  # every extension module's file, by module (for the net)
 
 
 def import_jobs(
     dists: list[Distribution], project: Project, imports: Sequence[CodeImport] = ()
-) -> tuple[list[ImportJob], set[str]]:
+) -> Jobs:
     """Every module to import: each distribution's top-level modules and their first-level
-        public submodules, dependencies before their dependents; then every module the project's
-        code imports; the project's own last. Also the importable names the distributions provide
-    (top-level, and the first real ones inside namespace packages)."""
+    public submodules, dependencies before their dependents; then every module the project's
+    code imports; the project's own last. Also the importable names the distributions provide
+    (top-level, and the first real ones inside namespace packages), and the files with an
+    extension's name that are not modules, skipped."""
     jobs: dict[str, ImportJob] = {}
     own = set(project.own_packages)
     provided: set[str] = set()
+    skipped: list[Skipped] = []
+    extensions: dict[str, Skipped] = {}
     depth = dependency_depth(dists)
     for dist in sorted(dists, key=lambda d: (depth.get(canonicalize_name(d.name), 0), d.name)):
         try:
@@ -40,9 +60,15 @@ def import_jobs(
         except (OSError, ValueError):
             continue  # reported by the integrity check
         tops = importable_modules(paths)
-        provided.update(tops)
-        for module in [*tops, *public_submodules(paths, tops)]:
-            if module.split(".")[0] not in own:
+        wanted = [m for m in [*tops, *public_submodules(paths, tops)] if m.split(".")[0] not in own]
+        files = extension_files(paths)
+        for module, raw in files.items():
+            extensions.setdefault(module, Skipped(module, raw, dist.name, ""))
+        libraries = not_modules(dist.site_packages, files, wanted)
+        skipped += [Skipped(m, files[m], dist.name, why) for m, why in libraries.items()]
+        provided.update(t for t in tops if t not in libraries)
+        for module in wanted:
+            if module not in libraries:
                 jobs.setdefault(module, ImportJob(module, dist.name))
     local = local_names(project.root) if imports else set()
     provided_tops = {p.split(".")[0] for p in provided}
@@ -54,7 +80,31 @@ def import_jobs(
         for package in project.own_packages:
             for module in package_modules(root, package):
                 jobs[module] = ImportJob(module, project.name)
-    return list(jobs.values()), provided
+    return Jobs(list(jobs.values()), provided, skipped, extensions)
+
+
+def _set_aside(
+    modules: list[ModuleCheck], found: Jobs, imported: set[str]
+) -> tuple[list[ModuleCheck], list[Skipped]]:
+    """The net under the check before importing (a file it could not read): an extension file
+    whose import says it has no init function is not a module either, unless the project's code
+    imports it by name (then it is a failure like any other)."""
+    kept: list[ModuleCheck] = []
+    skipped: list[Skipped] = []
+    for m in modules:
+        file = found.extensions.get(m.module)
+        if (
+            m.status is ImportStatus.FAILED
+            and _NO_INIT in m.error
+            and file is not None
+            and m.module not in imported
+        ):
+            symbol = re.search(r"\((Py\w+)\)", m.error)
+            why = f"not a Python module (no {symbol.group(1) if symbol else 'init function'})"
+            skipped.append(replace(file, why=f"{why}: a shared library shipped in the package"))
+        else:
+            kept.append(m)
+    return kept, skipped
 
 
 def _extras_of(dists: list[Distribution]) -> dict[str, dict[str, set[str]]]:
@@ -98,7 +148,8 @@ def verify(
         return cached
     python = env / "bin" / "python"
     imports, _ = code_imports(project.root)
-    jobs, provided = import_jobs(dists, project, imports)
+    found = import_jobs(dists, project, imports)
+    jobs, provided = found.jobs, found.provided
     # consistency and file checks run beside the imports: they wait on disk, the imports on CPU
     with ThreadPoolExecutor(max_workers=2) as pool:
         checking = pool.submit(
@@ -118,6 +169,7 @@ def verify(
         )
         check = checking.result()
         problems, files_checked = hashing.result()
+    modules, also_skipped = _set_aside(modules, found, {i.module for i in imports})
     extras_of = _extras_of(dists)
     through = loaded_through(python, modules, dists, extras_of, timeout)
     modules = [
@@ -144,6 +196,7 @@ def verify(
             python_minor=_minor(env),
             stdlib=_stdlib(python, any(m.status is not ImportStatus.OK for m in modules)),
         ),
+        skipped=(*found.skipped, *also_skipped),
     )
     if cache_results:
         cache.store(env, print_, result)
