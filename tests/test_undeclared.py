@@ -46,8 +46,8 @@ def _report(path: Path) -> dict[str, Any]:
 
 
 def test_a_wheels_top_level_names(house: Path, python312: Path, tmp_path: Path) -> None:
-    assert top_level("zqwidget", python=python312, cwd=tmp_path) == {"other_pkg"}
-    assert top_level("zqgood", python=python312, cwd=tmp_path) == {"zqgood"}
+    assert top_level("zqwidget", python=python312, cwd=tmp_path) == frozenset({"other_pkg"})
+    assert top_level("zqgood", python=python312, cwd=tmp_path) == frozenset({"zqgood"})
     assert top_level("zq-nowhere", python=python312, cwd=tmp_path) is None
 
 
