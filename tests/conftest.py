@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -110,7 +111,7 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory, python312: Path) -> Pat
         house,
         "odd",
         "1.0",
-        {"odd/__init__.py": "", "odd-1.0.data/scripts/tool": "#!x\n"},
+        {"odd/__init__.py": "", "odd/is_odd.py": "", "odd-1.0.data/scripts/tool": "#!x\n"},
         top_level=("odd", "scripts", "testing", "odd/discovery_cache"),
     )
     # what the mitigation engine fixes: a removed stdlib API (a newer release fixed it) and
@@ -147,10 +148,20 @@ def local_index(
     monkeypatch: pytest.MonkeyPatch, wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
     """Resolve and install only from the test wheelhouse, with a cache of the session's own."""
-    monkeypatch.setenv("UV_NO_INDEX", "1")
-    monkeypatch.setenv("UV_FIND_LINKS", str(wheelhouse))
+    only_from(monkeypatch, wheelhouse)
     monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "uv-cache"))
     return wheelhouse
+
+
+def only_from(monkeypatch: pytest.MonkeyPatch, house: Path | str) -> None:
+    """uv resolves and installs from the folder ``house`` alone. The index is an empty local
+    folder: the uv this tool ships does not read UV_NO_INDEX (set too, for one that does), and a
+    test package named like one on the registry must never be taken from there."""
+    empty = Path(tempfile.gettempdir()) / "bulletproof-tests-empty-index"
+    empty.mkdir(exist_ok=True)
+    monkeypatch.setenv("UV_INDEX_URL", empty.as_uri())
+    monkeypatch.setenv("UV_NO_INDEX", "1")
+    monkeypatch.setenv("UV_FIND_LINKS", str(house))
 
 
 def write_project(root: Path, requirements: str, *, pyproject: str | None = None) -> Path:

@@ -21,7 +21,7 @@ import pytest
 
 from bulletproof.cli import main
 from bulletproof.verify import applife, appscratch
-from tests.conftest import verify_tests_report
+from tests.conftest import only_from, verify_tests_report
 from tests.fixtures.wheels import make_wheel
 
 _FRAME = """
@@ -97,8 +97,7 @@ gate.write_text("written")
 def _project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gate: Path) -> Path:
     house = tmp_path / "house"
     make_wheel(house, "zqdep", "1.0", {"zqdep/__init__.py": ""})
-    monkeypatch.setenv("UV_NO_INDEX", "1")
-    monkeypatch.setenv("UV_FIND_LINKS", str(house))
+    only_from(monkeypatch, str(house))
     root = tmp_path / "zqsite"
     root.mkdir()
     (root / "requirements.txt").write_text("zqdep==1.0\n")

@@ -61,6 +61,7 @@ def _failing_build(tmp_path: Path, named_by: str) -> str:
             sys.executable,
             str(sdist),
         ],
+        # --no-deps, a local sdist, a backend needing nothing: the index is never asked
         env={**proc.child_env(), "UV_CACHE_DIR": str(tmp_path / "uv-cache"), "UV_NO_INDEX": "1"},
         timeout=120,
     )

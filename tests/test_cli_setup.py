@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bulletproof.cli import main
 from bulletproof.tomlcompat import tomllib
-from tests.conftest import snapshot, write_project
+from tests.conftest import only_from, snapshot, write_project
 from tests.fixtures.wheels import make_shared_library_wheel
 
 
@@ -234,10 +234,8 @@ def test_a_shared_library_with_an_extension_name_is_skipped_not_repaired(
     # "does not define module export function", which once started a pin walk
     house = tmp_path / "house"
     make_shared_library_wheel(house, python312)
-    monkeypatch.setenv("UV_NO_INDEX", "1")
-    monkeypatch.setenv("UV_FIND_LINKS", str(house))
+    only_from(monkeypatch, str(house))
     monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
-    # (uv has no UV_NO_INDEX: a name no index has, pinned, keeps this to the folder)
     project = write_project(tmp_path / "proj", "bp-shlib-fixture==1.0\n")
     report = tmp_path / "report.json"
     capsys.readouterr()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bulletproof.cli import main
-from tests.conftest import need_python
+from tests.conftest import need_python, only_from
 from tests.fixtures.wheels import make_wheel, write_sdist
 
 _FAILING_BACKEND = """
@@ -42,8 +42,7 @@ def _failing_sdist(dest: Path, name: str, version: str, *, static: bool = True) 
 
 def _only_from(house: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """uv finds packages in ``house`` only, with a cache of this test's own."""
-    monkeypatch.setenv("UV_NO_INDEX", "1")
-    monkeypatch.setenv("UV_FIND_LINKS", str(house))
+    only_from(monkeypatch, str(house))
     monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from bulletproof.cli import main
 from bulletproof.host.disks import disk_of
-from tests.conftest import write_project
+from tests.conftest import only_from, write_project
 from tests.fixtures.wheels import make_wheel
 
 MB = 2**20
@@ -73,8 +73,7 @@ def bulky(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _index(monkeypatch: pytest.MonkeyPatch, house: Path, cache: Path) -> None:
-    monkeypatch.setenv("UV_NO_INDEX", "1")
-    monkeypatch.setenv("UV_FIND_LINKS", str(house))
+    only_from(monkeypatch, str(house))
     monkeypatch.setenv("UV_CACHE_DIR", str(cache))
 
 

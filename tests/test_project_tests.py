@@ -17,6 +17,7 @@ import pytest
 from bulletproof.cli import main
 from bulletproof.model import CaseOutcome, FailureClass
 from bulletproof.verify.testrun import read_junit
+from tests.conftest import only_from
 
 
 def _closed_port() -> int:
@@ -136,8 +137,7 @@ class ZqTests(unittest.TestCase):
 @pytest.fixture
 def unittest_project(tmp_path: Path, wheelhouse: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A project with a unittest suite (no pytest in its environment), set up for real."""
-    monkeypatch.setenv("UV_NO_INDEX", "1")
-    monkeypatch.setenv("UV_FIND_LINKS", str(wheelhouse))
+    only_from(monkeypatch, str(wheelhouse))
     root = tmp_path / "zqproj"
     (root / "tests").mkdir(parents=True)
     (root / "requirements.txt").write_text("good==1.0\n")
@@ -186,8 +186,7 @@ def test_a_required_variable_unset_fails_the_gate_and_dotenv_sets_it(
 def test_a_project_without_tests_says_so(
     tmp_path: Path, wheelhouse: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("UV_NO_INDEX", "1")
-    monkeypatch.setenv("UV_FIND_LINKS", str(wheelhouse))
+    only_from(monkeypatch, str(wheelhouse))
     root = tmp_path / "notests"
     root.mkdir()
     (root / "requirements.txt").write_text("good==1.0\n")

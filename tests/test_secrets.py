@@ -18,6 +18,7 @@ import pytest
 
 from bulletproof.cli import main
 from bulletproof.tomlcompat import tomllib
+from tests.conftest import only_from
 from tests.fixtures.wheels import make_wheel, write_sdist
 
 _LEAKY = """
@@ -142,8 +143,7 @@ def test_no_secret_leaves_the_process(
             "backend.py": _FAILING_BACKEND.format(build=planted["build log password"]),
         },
     )
-    monkeypatch.setenv("UV_NO_INDEX", "1")
-    monkeypatch.setenv("UV_FIND_LINKS", find_links)
+    only_from(monkeypatch, find_links)
     monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
     monkeypatch.setenv("ZQ_API_TOKEN", planted["env token"])
     db_url = f"postgresql://zq:{planted['URL password in env']}@127.0.0.1:9/zq"

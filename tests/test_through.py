@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bulletproof.cli import main
+from tests.conftest import only_from
 from tests.fixtures.wheels import make_wheel
 
 _ACCEL = (
@@ -28,8 +29,7 @@ def test_a_module_meant_to_be_loaded_by_its_dependent(
     accel = _ACCEL if core_loads_it else "raise ImportError('zqaccel is broken for good')\n"
     make_wheel(house, "zqaccel", "1.0", {"zqaccel/__init__.py": accel})
     make_wheel(house, "zqcore", "1.0", {"zqcore/__init__.py": "X = 1\n"}, requires=("zqaccel",))
-    monkeypatch.setenv("UV_NO_INDEX", "1")
-    monkeypatch.setenv("UV_FIND_LINKS", str(house))
+    only_from(monkeypatch, str(house))
     project = tmp_path / "proj"
     project.mkdir()
     (project / "requirements.txt").write_text("zqcore==1.0\n")

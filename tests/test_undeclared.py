@@ -16,6 +16,7 @@ from bulletproof.mitigate.provides import top_level
 from bulletproof.model import Config, FailureKind, ImportStatus, ModuleCheck, Project
 from bulletproof.verify import stdlib
 from bulletproof.verify.verdict import judge
+from tests.conftest import only_from
 from tests.fixtures.wheels import make_wheel
 
 
@@ -27,8 +28,7 @@ def house(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, python312: Path) -> P
     # named like the module the project imports, ships something else: a squatter, a typo
     make_wheel(found, "zqwidget", "1.0", {"other_pkg/__init__.py": ""})
     make_wheel(found, "zqgood", "1.0", {"zqgood/__init__.py": "OK = 1\n"})
-    monkeypatch.setenv("UV_NO_INDEX", "1")
-    monkeypatch.setenv("UV_FIND_LINKS", str(found))
+    only_from(monkeypatch, str(found))
     monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
     return found
 
