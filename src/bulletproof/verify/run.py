@@ -12,7 +12,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from bulletproof import proc
-from bulletproof.analyze.codeimports import CodeImport, code_imports, local_names
+from bulletproof.analyze.codeimports import CodeImport, code_imports, local_names, python_files
 from bulletproof.model import ImportStatus, ModuleCheck, Project, Skipped, Verification
 from bulletproof.verify import cache, stdlib
 from bulletproof.verify.distributions import Distribution, dependency_depth, distributions
@@ -142,7 +142,14 @@ def verify(
     """
     start = time.monotonic()
     dists = distributions(env)
-    own_sources = cache.own_source_files(project.source_roots, project.own_packages)
+    # every file whose imports are verified: a new import in a script must not be answered
+    # from the cache of a run that never saw it
+    own_sources = sorted(
+        {
+            *cache.own_source_files(project.source_roots, project.own_packages),
+            *python_files(project.root),
+        }
+    )
     print_ = cache.fingerprint(env, dists, own_sources) if cache_results else ""
     if cache_results and not full and (cached := cache.load(env, print_)) is not None:
         return cached
