@@ -6,7 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from bulletproof.analyze.codeimports import code_imports, local_names
-from bulletproof.model import Config, FailureKind, ImportStatus, ModuleCheck, Project
+from bulletproof.model import (
+    Config,
+    FailureKind,
+    ImportStatus,
+    Judged,
+    ModuleCheck,
+    Project,
+    Verdict,
+    Verification,
+)
 from bulletproof.verify.modules import public_submodules
 from bulletproof.verify.verdict import judge
 
@@ -171,3 +180,26 @@ def test_a_module_the_standard_library_no_longer_has(tmp_path: Path) -> None:
     assert "no longer has since Python 3.13" in on_313[0].why
     on_312 = judge(failed, project, {"zorbnet"}, {}, {}, python_minor="3.12")
     assert "standard library" not in on_312[0].why
+
+
+def _verification(judged: dict[str, FailureKind]) -> Verification:
+    failed = tuple(
+        ModuleCheck(m, "zqdist", ImportStatus.FAILED, 0.1, "ImportError: zq") for m in judged
+    )
+    ok = (ModuleCheck("zqdist", "zqdist", ImportStatus.OK, 0.1),)
+    meanings = tuple(Judged(m, "zqdist", k, "why") for m, k in judged.items())
+    return Verification(ok + failed, True, "", (), 10, 1, judged=meanings)
+
+
+def test_what_decides_the_verdict_is_what_the_project_uses() -> None:
+    # a dependency's submodule the project does not import: listed, and still verified
+    for kind in (FailureKind.OPTIONAL, FailureKind.UPSTREAM):
+        assert _verification({"zqdist.part": kind}).verdict is Verdict.VERIFIED, kind
+        # a distribution's top-level module is what a requirement is for: not verified
+        assert _verification({"zqtop": kind}).verdict is Verdict.USABLE, kind
+    # what the user must look at keeps exit 4; what the environment must fix is broken
+    for kind in (FailureKind.OWN_CODE, FailureKind.GUARDED, FailureKind.INCOMPATIBLE):
+        assert _verification({"zqdist.part": kind}).verdict is Verdict.USABLE, kind
+    for kind in (FailureKind.BROKEN, FailureKind.UNDECLARED):
+        mixed = {"zqdist.part": FailureKind.OPTIONAL, "zqdist.other": kind}
+        assert _verification(mixed).verdict is Verdict.BROKEN, kind

@@ -243,7 +243,7 @@ def _verify(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
         )
     if not passed:
         return _finish(args, ui, out, 1, f"not verified: {venv} (its tests did not pass)")
-    if out.verification.ok:
+    if out.verification.verdict is Verdict.VERIFIED:
         return _finish(args, ui, out, 0, f"verified: {venv}")
     if out.verification.verdict is Verdict.USABLE:
         return _finish(args, ui, out, EXIT_USABLE, f"usable: {venv} (what is left is listed)")

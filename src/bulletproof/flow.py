@@ -67,7 +67,7 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return self.verification is not None and self.verification.ok
+        return self.verification is not None and self.verification.verdict is Verdict.VERIFIED
 
     def environment(self) -> dict[str, Any] | None:
         if self.generation is None:
@@ -163,7 +163,8 @@ def setup(
                 out.verification = verify(
                     current.path, project, full=full, timeout=import_timeout, on_imports=progress
                 )
-            if out.verification.ok or (not strict and out.verification.verdict is Verdict.USABLE):
+            verdict = out.verification.verdict
+            if verdict is Verdict.VERIFIED or (not strict and verdict is Verdict.USABLE):
                 return out
             ui.say("the current environment no longer verifies; building a new one")
         out.diagnosis = diagnosis = _prepare_system(

@@ -236,6 +236,14 @@ class FailureKind(enum.Enum):
     def environment(self) -> bool:
         return self in (FailureKind.BROKEN, FailureKind.UNDECLARED, FailureKind.INTERPRETER)
 
+    @property
+    def informational(self) -> bool:
+        """Not a failure of this environment: a dependency's submodule the project's code does
+        not import, which needs a module its distribution does not require (an optional part)
+        or refuses to load on its own (its own code). Listed, never repaired, and the
+        environment is still verified: what decides is what the project uses."""
+        return self in (FailureKind.OPTIONAL, FailureKind.UPSTREAM)
+
 
 @dataclass(frozen=True)
 class Judged:
@@ -273,13 +281,16 @@ class Verification:
     def verdict(self) -> Verdict:
         if self.ok:
             return Verdict.VERIFIED
+        if not self.consistency_ok or self.integrity_problems:
+            return Verdict.BROKEN
         failed = {m.module for m in self.failed_modules}
         meanings = {j.module: j.kind for j in self.judged}
-        if (
-            self.consistency_ok
-            and not self.integrity_problems
-            and all(m in meanings and not meanings[m].environment for m in failed)
-        ):
+        if not all(m in meanings for m in failed):
+            return Verdict.BROKEN
+        # a submodule only: a distribution's top-level module is what a requirement is for
+        if all(meanings[m].informational and "." in m for m in failed):
+            return Verdict.VERIFIED  # what is left is listed, not installed or not loadable alone
+        if all(not meanings[m].environment for m in failed):
             return Verdict.USABLE
         return Verdict.BROKEN
 
@@ -290,6 +301,7 @@ class Verification:
 
     @property
     def ok(self) -> bool:
+        """Nothing failed at all (``verdict`` is what decides: optional parts may be left)."""
         return self.consistency_ok and not self.integrity_problems and not self.failed_modules
 
 

@@ -416,7 +416,8 @@ def _attempt(failure: Failure, hit: Match | None, fix: Fix | None) -> Attempt:
 
 
 def _verification_failures(v: Verification, strict: bool = False) -> list[Failure]:
-    """The environment's failures (with ``strict``, every failure): broken imports grouped per
+    """The environment's failures (with ``strict``, every failure but an optional part of a
+    dependency, which is never one): broken imports grouped per
     distribution, undeclared imports per module, an inconsistent set."""
     by_dist: dict[str, list[str]] = {}
     modules: dict[str, str] = {}
@@ -432,6 +433,8 @@ def _verification_failures(v: Verification, strict: bool = False) -> list[Failur
             undeclared.setdefault(name, Failure(name, Stage.UNDECLARED, judged.why, check.module))
             continue
         tolerated = judged is not None and judged.kind is FailureKind.INCOMPATIBLE
+        if judged is not None and judged.kind.informational and "." in check.module:
+            continue  # a part of a dependency the project does not use: never a reason to repair
         if judged is not None and not judged.kind.environment and not tolerated and not strict:
             continue
         name = canonicalize_name(check.distribution)
