@@ -62,11 +62,13 @@ def _copy(tmp_path: Path) -> Path:
 def test_code_engine_comes_up_verified_and_its_tests_pass(tmp_path: Path, python312: Path) -> None:
     project = _copy(tmp_path)
     report = tmp_path / "report.json"
-    # usable, not verified: first-level submodules such as tqdm.rich or uvicorn.workers need
-    # packages their distributions do not require; each is listed with what it means
-    assert main(["setup", str(project), "--json", str(report)]) == 4
+    # verified: what fails is only first-level submodules the project's code does not import,
+    # such as tqdm.rich or uvicorn.workers, which need packages their distributions do not
+    # require, or dateutil.tzwin (Windows only); each is listed with what it means
+    assert main(["setup", str(project), "--json", str(report)]) == 0
     data = json.loads(report.read_text())
-    assert data["verification"]["verdict"] == "usable"
+    assert data["verification"]["verdict"] == "verified"
+    assert data["mitigation"] == []  # none of them is a reason to repair
     modules = {m["module"]: m["status"] for m in data["verification"]["modules"]}
     failed = {m for m, status in modules.items() if status != "ok"}
     judged = {j["module"]: j["kind"] for j in data["verification"]["judged"]}
@@ -118,7 +120,7 @@ def test_code_engine_comes_up_verified_and_its_tests_pass(tmp_path: Path, python
     assert set(needs.values()) == {"variable JWT_SECRET"}, needs
     assert "tests.test_app::test_create_and_list" in needs
     (project / ".env").write_text(f"JWT_SECRET={SIGNING_KEY}\n")
-    assert main(["verify", str(project), "--tests", "-q", "--json", str(checked)]) == 4
+    assert main(["verify", str(project), "--tests", "-q", "--json", str(checked)]) == 0
     suite = json.loads(checked.read_text())["tests"]
     assert suite["ok"], suite
     assert suite["counts"]["passed"] == 5

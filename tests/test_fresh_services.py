@@ -85,11 +85,12 @@ def test_the_example_on_debians_postgresql(bulletproof_wheel: Path, tmp_path: Pa
             done = system.run(
                 ["/opt/bulletproof/bin/bulletproof", "setup", inside, "--yes", "--python", "3.11"]
             )
-            assert done.returncode == 4, done.stdout + done.stderr  # usable: see test_example
+            # verified: what fails is only submodules the example's code does not import
+            assert done.returncode == 0, done.stdout + done.stderr
             generation = (root / ".venv").readlink()
 
             code, tests = _verify(system, inside)
-            assert (code, tests["ok"]) == (4, True), tests
+            assert (code, tests["ok"]) == (0, True), tests
             assert [(s["setting"], s["ok"], s["client"]) for s in tests["services"]] == [
                 ("DATABASE_URL", True, "psycopg")
             ]

@@ -193,7 +193,7 @@ def _verification(judged: dict[str, FailureKind]) -> Verification:
 
 def test_what_decides_the_verdict_is_what_the_project_uses() -> None:
     # a dependency's submodule the project does not import: listed, and still verified
-    for kind in (FailureKind.OPTIONAL, FailureKind.UPSTREAM):
+    for kind in (FailureKind.OPTIONAL, FailureKind.UPSTREAM, FailureKind.UNREACHED):
         assert _verification({"zqdist.part": kind}).verdict is Verdict.VERIFIED, kind
         # a distribution's top-level module is what a requirement is for: not verified
         assert _verification({"zqtop": kind}).verdict is Verdict.USABLE, kind

@@ -231,6 +231,9 @@ class FailureKind(enum.Enum):
     # a module of the standard library this interpreter lacks: a system package or another
     # build of Python brings it, never the package index
     INTERPRETER = "interpreter"
+    # a dependency's submodule the project's code does not import needs a name another
+    # installed package does not have (a Windows-only part, a plugin for another tool)
+    UNREACHED = "unreached"
 
     @property
     def environment(self) -> bool:
@@ -239,10 +242,11 @@ class FailureKind(enum.Enum):
     @property
     def informational(self) -> bool:
         """Not a failure of this environment: a dependency's submodule the project's code does
-        not import, which needs a module its distribution does not require (an optional part)
-        or refuses to load on its own (its own code). Listed, never repaired, and the
-        environment is still verified: what decides is what the project uses."""
-        return self in (FailureKind.OPTIONAL, FailureKind.UPSTREAM)
+        not import, which needs a module its distribution does not require (an optional part),
+        refuses to load on its own (its own code) or needs a name another package does not have
+        (unreached). Listed, never repaired (no pin is moved for it), and the environment is
+        still verified: what decides is what the project uses."""
+        return self in (FailureKind.OPTIONAL, FailureKind.UPSTREAM, FailureKind.UNREACHED)
 
 
 @dataclass(frozen=True)

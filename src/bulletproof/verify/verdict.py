@@ -184,10 +184,18 @@ def judge(  # noqa: PLR0912, PLR0917  (one branch per verdict; the facts, each n
                 "for a context of its own); no environment change fixes it",
             )
         elif cannot or (kind_name == "AttributeError" and "has no attribute" in error):
-            kind, why = (
-                FailureKind.INCOMPATIBLE,
-                (f"{error}: it needs a name the installed version no longer has (a pin candidate)"),
-            )
+            if not is_own and code is None and check.module not in provided:
+                kind, why = (
+                    FailureKind.UNREACHED,
+                    f"{error}: a part of {check.distribution} the project's code does not import "
+                    "needs a name no installed package has; listed, and no pin is moved for it",
+                )
+            else:
+                kind, why = (
+                    FailureKind.INCOMPATIBLE,
+                    f"{error}: it needs a name the installed version no longer has (a pin "
+                    "candidate)",
+                )
         elif (
             missing
             and not installed(missing_name)
