@@ -188,7 +188,8 @@ def judge(  # noqa: PLR0912, PLR0917  (one branch per verdict; the facts, each n
                 kind, why = (
                     FailureKind.UNREACHED,
                     f"{error}: a part of {check.distribution} the project's code does not import "
-                    "needs a name no installed package has; listed, and no pin is moved for it",
+                    "needs a name the installed packages do not have; listed, and no pin is "
+                    "moved for it",
                 )
             else:
                 kind, why = (
