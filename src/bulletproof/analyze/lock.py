@@ -120,31 +120,37 @@ def read_lock(path: Path) -> tuple[dict[str, Any], str | None]:
     except OSError as exc:
         return {}, f"cannot be read ({exc.strerror or exc})"
     body, found, tail = data.rpartition(_META_START)
-    problem = _unreadable(data)
-    meta = _table(found[2:] + tail) if found else {}
-    if problem is None and not meta:
-        problem = "was not written by bulletproof (it has no [tool.bulletproof] table)"
-    elif problem is None and meta.get("packages-hash") != _body_hash(body):
-        problem = "was edited since bulletproof wrote it (its packages no longer match its hash)"
-    return meta, problem
-
-
-def _unreadable(data: bytes) -> str | None:
     try:
-        tomllib.loads(data.decode("utf-8"))
+        whole = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        return f"is not UTF-8 (byte {data[exc.start]:#04x} at offset {exc.start})"
+        problem = f"is not UTF-8 (byte {data[exc.start]:#04x} at offset {exc.start})"
     except tomllib.TOMLDecodeError as exc:
-        return f"is not valid TOML ({exc})"
-    return None
+        problem = f"is not valid TOML ({exc})"
+    else:
+        meta = _bulletproof_table(whole)
+        if not meta:
+            return meta, "was not written by bulletproof (it has no [tool.bulletproof] table)"
+        if meta.get("packages-hash") != _body_hash(body):
+            return (
+                meta,
+                "was edited since bulletproof wrote it (its packages no longer match its hash)",
+            )
+        return meta, None
+    # the file as a whole cannot be read: the table bulletproof appended may still be whole
+    return (_table(found[2:] + tail) if found else {}), problem
+
+
+def _bulletproof_table(document: Mapping[str, Any]) -> dict[str, Any]:
+    tool = document.get("tool", {})
+    meta = tool.get("bulletproof", {}) if isinstance(tool, dict) else {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def _table(data: bytes) -> dict[str, Any]:
     try:
-        meta = tomllib.loads(data.decode("utf-8")).get("tool", {}).get("bulletproof", {})
+        return _bulletproof_table(tomllib.loads(data.decode("utf-8")))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError):
         return {}
-    return meta if isinstance(meta, dict) else {}
 
 
 def _body_hash(body: bytes) -> str:
