@@ -216,6 +216,10 @@ class IntegrityProblem:
 class Verdict(enum.Enum):
     VERIFIED = "verified"  # every module that should import does; consistent; files intact
     USABLE = "usable"  # what the project's code imports works; what fails is not the env's
+    # delivered with something set aside (a requirement that could not be fetched, locked or
+    # built) or a module of the project's that still fails: a setup's outcome, never a
+    # Verification's own verdict
+    INCOMPLETE = "incomplete"
     BROKEN = "broken"
 
 
@@ -234,6 +238,9 @@ class FailureKind(enum.Enum):
     # a dependency's submodule the project's code does not import needs a name another
     # installed package does not have (a Windows-only part, a plugin for another tool)
     UNREACHED = "unreached"
+    # the project's own module refuses to load outside its framework's context (a Django
+    # module with no settings configured): not the environment's failure
+    CONTEXT = "needs its framework's context"
 
     @property
     def environment(self) -> bool:
@@ -246,7 +253,12 @@ class FailureKind(enum.Enum):
         refuses to load on its own (its own code) or needs a name another package does not have
         (unreached). Listed, never repaired (no pin is moved for it), and the environment is
         still verified: what decides is what the project uses."""
-        return self in (FailureKind.OPTIONAL, FailureKind.UPSTREAM, FailureKind.UNREACHED)
+        return self in (
+            FailureKind.OPTIONAL,
+            FailureKind.UPSTREAM,
+            FailureKind.UNREACHED,
+            FailureKind.CONTEXT,
+        )
 
 
 @dataclass(frozen=True)
