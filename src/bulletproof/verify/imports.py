@@ -25,10 +25,11 @@ from pathlib import Path
 
 from bulletproof.model import ImportStatus, ModuleCheck
 from bulletproof.proc import child_env
+from bulletproof.verify.context import ImportContext
 from bulletproof.verify.libraries import unresolved_needed
 
 _WORKER = r"""
-import importlib, json, os, re, sys, time, traceback
+import importlib, importlib.util, json, os, re, sys, time, traceback
 answers = os.fdopen(os.dup(1), "w")
 requests = os.fdopen(os.dup(0), "r")
 os.dup2(2, 1)  # what imported modules print goes to stderr, not into the answers
@@ -64,6 +65,32 @@ except Exception:
 # the dynamic loader's own report of a library it could not open (glibc, then musl)
 LOADER = re.compile(r"([^\s:'\"]+\.so[.\d]*): cannot open shared object file"
                     r"|Error loading shared library ([^\s:]+)")
+def at(exc):
+    tb = traceback.extract_tb(exc.__traceback__)
+    return " (%s:%s)" % (tb[-1].filename, tb[-1].lineno) if tb else ""
+# The project's context, entered before the first module marked for it: its settings variables
+# (what the environment already sets wins), its root as the working directory, the folders its
+# configuration puts on the path, its framework's setup (guarded: a failure is said, not fatal)
+context = json.loads(sys.argv[3])
+entered = None
+def enter():
+    said = []
+    for key, value in context["environ"]:
+        os.environ.setdefault(key, value)
+    sys.path[:0] = [p for p in context["path"] if p not in sys.path]
+    try:
+        os.chdir(context["cwd"])
+    except OSError as exc:
+        said.append("cannot work in %s: %s" % (context["cwd"], exc))
+    for module, function in context["setup"]:
+        try:
+            if importlib.util.find_spec(module) is None:
+                continue
+            getattr(importlib.import_module(module), function)()
+        except BaseException as exc:
+            said.append("%s.%s() failed: %s: %s%s" % (module, function, type(exc).__name__,
+                                                       exc, at(exc)))
+    return "; ".join(said)
 def chain(exc):
     seen = []
     while exc is not None and exc not in seen:
@@ -71,18 +98,20 @@ def chain(exc):
         exc = exc.__cause__ or exc.__context__
     return seen
 for line in requests:
-    name = line.strip()
+    name, _, in_context = line.strip().partition("\t")
     start = time.perf_counter()
     absent = False
     del unloaded[:]
     libraries, extension = [], ""
     try:
+        if in_context and entered is None:
+            entered = ""  # once: a setup that raises is not run again for every module
+            entered = enter()
         importlib.import_module(name)
         error = ""
     except BaseException as exc:
         tb = traceback.extract_tb(exc.__traceback__)
-        where = " (%s:%s)" % (tb[-1].filename, tb[-1].lineno) if tb else ""
-        error = "%s: %s%s" % (type(exc).__name__, exc, where)
+        error = "%s: %s%s" % (type(exc).__name__, exc, at(exc))
         # a package that words a missing module its own way still raised from the real cause
         cause = exc.__cause__ or exc.__context__
         if isinstance(cause, ImportError) and cause is not exc:
@@ -100,6 +129,8 @@ for line in requests:
             path = getattr(link, "path", None) if isinstance(link, ImportError) else None
             if path and not extension and ".so" in os.path.basename(path):
                 extension = path  # an extension module the loader refused: its DT_NEEDED
+        if in_context and entered:
+            error += " [context: %s]" % entered
     answers.write(json.dumps({"error": error, "absent": absent, "libraries": libraries,
                               "extension": extension,
                               "seconds": time.perf_counter() - start}) + "\n")
@@ -119,13 +150,28 @@ class _Answer:
 class ImportJob:
     module: str
     distribution: str
+    in_context: bool = False  # the project's own, or one its code imports: imported as it runs
+
+
+def _context_argument(context: ImportContext | None, cwd: Path) -> str:
+    if context is None:
+        return json.dumps({"environ": [], "path": [], "cwd": str(cwd), "setup": []})
+    return json.dumps(
+        {
+            "environ": [list(pair) for pair in context.environ],
+            "path": list(context.path),
+            "cwd": str(context.cwd),
+            "setup": [list(pair) for pair in context.setup],
+        }
+    )
 
 
 class _Worker:
-    def __init__(self, python: Path, extra_path: Sequence[str], cwd: Path):
+    def __init__(self, python: Path, extra_path: Sequence[str], cwd: Path, context: str):
         self.log = tempfile.TemporaryFile()  # noqa: SIM115  (lives as long as the worker)
+        path = json.dumps(list(extra_path))
         self.process = subprocess.Popen(
-            [str(python), "-I", "-c", _WORKER, json.dumps(list(extra_path)), str(cwd / "pycache")],
+            [str(python), "-I", "-c", _WORKER, path, str(cwd / "pycache"), context],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.log,
@@ -135,11 +181,11 @@ class _Worker:
             start_new_session=True,
         )
 
-    def ask(self, module: str, timeout: float) -> _Answer:
+    def ask(self, job: ImportJob, timeout: float) -> _Answer:
         assert self.process.stdin is not None and self.process.stdout is not None
         start = time.monotonic()
         try:
-            self.process.stdin.write(module + "\n")
+            self.process.stdin.write(job.module + ("\t1" if job.in_context else "") + "\n")
             self.process.stdin.flush()
         except BrokenPipeError:
             return _Answer(ImportStatus.CRASHED, self._death(), 0.0)
@@ -189,14 +235,17 @@ def import_all(
     timeout: float = 60.0,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    context: ImportContext | None = None,
 ) -> list[ModuleCheck]:
-    """Import every job's module; one result per job, in the order given."""
+    """Import every job's module; one result per job, in the order given. A job marked
+    ``in_context`` is imported in ``context`` (entered once per worker, before the first)."""
     results: dict[int, ModuleCheck] = {}
     todo: queue.SimpleQueue[int] = queue.SimpleQueue()
     for index in range(len(jobs)):
         todo.put(index)
     lock = threading.Lock()
     with tempfile.TemporaryDirectory(prefix="bulletproof-imports-") as cwd:
+        entering = _context_argument(context, Path(cwd))
 
         def record(index: int, answer: _Answer) -> None:
             job = jobs[index]
@@ -220,14 +269,14 @@ def import_all(
                         index = todo.get_nowait()
                     except queue.Empty:
                         return
-                    worker = worker or _Worker(python, extra_path, Path(cwd))
-                    answer = worker.ask(jobs[index].module, timeout)
+                    worker = worker or _Worker(python, extra_path, Path(cwd), entering)
+                    answer = worker.ask(jobs[index], timeout)
                     if answer.status not in (ImportStatus.OK, ImportStatus.ABSENT):
                         worker.stop()
                         worker = None
                     if answer.status is ImportStatus.FAILED:  # confirm alone, in a fresh one
-                        alone = _Worker(python, extra_path, Path(cwd))
-                        answer = alone.ask(jobs[index].module, timeout)
+                        alone = _Worker(python, extra_path, Path(cwd), entering)
+                        answer = alone.ask(jobs[index], timeout)
                         alone.stop()
                     record(index, answer)
             finally:

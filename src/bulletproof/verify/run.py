@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -15,6 +16,7 @@ from bulletproof import proc
 from bulletproof.analyze.codeimports import CodeImport, code_imports, local_names, python_files
 from bulletproof.model import ImportStatus, ModuleCheck, Project, Skipped, Verification
 from bulletproof.verify import cache, stdlib
+from bulletproof.verify.context import import_context
 from bulletproof.verify.distributions import Distribution, dependency_depth, distributions
 from bulletproof.verify.imports import ImportJob, import_all
 from bulletproof.verify.integrity import check_all
@@ -45,7 +47,8 @@ def import_jobs(
 ) -> Jobs:
     """Every module to import: each distribution's top-level modules and their first-level
     public submodules, dependencies before their dependents; then every module the project's
-    code imports; the project's own last. Also the importable names the distributions provide
+    code imports; the project's own last. What the project's code imports and its own modules
+    are imported in the project's context. Also the importable names the distributions provide
     (top-level, and the first real ones inside namespace packages), and the files with an
     extension's name that are not modules, skipped."""
     jobs: dict[str, ImportJob] = {}
@@ -75,11 +78,16 @@ def import_jobs(
     for code in imports:
         if code.top in own or (code.top in local and code.top not in provided_tops):
             continue
-        jobs.setdefault(code.module, ImportJob(code.module, f"{project.name} (its code)"))
+        known = jobs.get(code.module)
+        jobs[code.module] = (
+            replace(known, in_context=True)
+            if known is not None
+            else ImportJob(code.module, f"{project.name} (its code)", in_context=True)
+        )
     for root in project.source_roots:
         for package in project.own_packages:
             for module in package_modules(root, package):
-                jobs[module] = ImportJob(module, project.name)
+                jobs[module] = ImportJob(module, project.name, in_context=True)
     return Jobs(list(jobs.values()), provided, skipped, extensions)
 
 
@@ -142,12 +150,14 @@ def verify(
     """
     start = time.monotonic()
     dists = distributions(env)
+    context = import_context(project.root, project.source_roots, os.environ)
     # every file whose imports are verified: a new import in a script must not be answered
     # from the cache of a run that never saw it
     own_sources = sorted(
         {
             *cache.own_source_files(project.source_roots, project.own_packages),
             *python_files(project.root),
+            *context.files,  # the pytest configuration the context was read from
         }
     )
     print_ = cache.fingerprint(env, dists, own_sources) if cache_results else ""
@@ -173,6 +183,7 @@ def verify(
             extra_path=extra_path,
             timeout=timeout,
             progress=on_imports(len(jobs)) if on_imports else None,
+            context=context,
         )
         check = checking.result()
         problems, files_checked = hashing.result()
@@ -202,6 +213,7 @@ def verify(
             local_names(project.root),
             python_minor=_minor(env),
             stdlib=_stdlib(python, any(m.status is not ImportStatus.OK for m in modules)),
+            context=context,
         ),
         skipped=(*found.skipped, *also_skipped),
     )

@@ -13,9 +13,12 @@ from packaging.utils import canonicalize_name
 from bulletproof.analyze.codeimports import CodeImport
 from bulletproof.knowledge import removed_in
 from bulletproof.model import FailureKind, Judged, ModuleCheck, Project
+from bulletproof.verify.context import ImportContext, context_judgement, needed_context
 
 # os.environ["NAME"] of an unset variable, as the import worker reports it
 _ENV_KEY = re.compile(r"KeyError: '([A-Za-z_][A-Za-z0-9_]*)' \((?:<frozen os>|[^)]*/os\.py)")
+# django-environ's words for an unset variable
+_SET_THE_VARIABLE = re.compile(r"^ImproperlyConfigured: Set the (\w+) environment variable")
 _MISSING = re.compile(r"No module named '([\w.]+)'")
 _CANNOT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
 _WHERE = re.compile(r"\(([^()]+):(\d+)\)$")
@@ -50,13 +53,15 @@ def judge(  # noqa: PLR0912, PLR0917  (one branch per verdict; the facts, each n
     *,
     python_minor: str = "",
     stdlib: Set[str] = frozenset(),
+    context: ImportContext | None = None,
 ) -> tuple[Judged, ...]:
     """``provided``: importable names the installed distributions provide; ``imports``: what
     the project's code imports, by module; ``extras_of``: per distribution, its extras and the
     names they require (to say which one would bring a missing module); ``python_minor``: the
     environment's Python (a module its standard library no longer has is not looked for);
     ``stdlib``: the module names of that interpreter's standard library (one it lacks is the
-    interpreter's to fix, never the package index's)."""
+    interpreter's to fix, never the package index's); ``context``: what the project's modules
+    were imported with (a failure that still needs its framework's context says which)."""
     own = set(project.own_packages)
     out: list[Judged] = []
 
@@ -64,7 +69,7 @@ def judge(  # noqa: PLR0912, PLR0917  (one branch per verdict; the facts, each n
         return any(module == p or module.startswith(p + ".") for p in provided)
 
     for check in failed:
-        error = check.error
+        error, said = _apart(check.error)
         kind_name = error.split(":", 1)[0]
         missing = _MISSING.search(error)
         missing_name = missing.group(1) if missing else ""
@@ -73,7 +78,9 @@ def judge(  # noqa: PLR0912, PLR0917  (one branch per verdict; the facts, each n
         code = imports.get(check.module)
         is_own = check.module.split(".")[0] in own
         kind, why = FailureKind.BROKEN, error
-        variable = _ENV_KEY.match(error) if kind_name == "KeyError" else None
+        variable = (
+            _ENV_KEY.match(error) if kind_name == "KeyError" else None
+        ) or _SET_THE_VARIABLE.match(error)
         if variable and is_own:
             # os.environ[...] at import: no package fixes it; the variable must be set
             kind, why = (
@@ -85,6 +92,15 @@ def judge(  # noqa: PLR0912, PLR0917  (one branch per verdict; the facts, each n
             kind, why = (
                 FailureKind.GUARDED,
                 f"imported only where a failure is handled ({code.where})",
+            )
+        elif framework := needed_context(error):
+            kind, why = context_judgement(
+                framework,
+                error,
+                said,
+                context=context,
+                installed=installed,
+                project_names=own | local,
             )
         elif (
             missing
@@ -221,6 +237,13 @@ def judge(  # noqa: PLR0912, PLR0917  (one branch per verdict; the facts, each n
             )
         out.append(Judged(check.module, check.distribution, kind, why))
     return tuple(out)
+
+
+def _apart(error: str) -> tuple[str, str]:
+    """The import's own error, and what entering the project's context said (a framework's
+    setup that failed), which the worker appends."""
+    own, _, said = error.partition(" [context: ")
+    return own, said.removesuffix("]")
 
 
 def _private_part(missing: str, module: str) -> bool:
