@@ -17,6 +17,7 @@ import pytest
 
 from bulletproof.cli import main
 from bulletproof.host.disks import disk_of
+from bulletproof.tomlcompat import tomllib
 from tests.conftest import only_from, write_project
 from tests.fixtures.wheels import make_wheel
 
@@ -77,9 +78,21 @@ def _index(monkeypatch: pytest.MonkeyPatch, house: Path, cache: Path) -> None:
     monkeypatch.setenv("UV_CACHE_DIR", str(cache))
 
 
-def _setup(project: Path, report: Path) -> tuple[int, dict[str, object]]:
-    code = main(["setup", str(project), "--python", "3.12", "--yes", "--json", str(report)])
+def _setup(project: Path, report: Path, *more: str) -> tuple[int, dict[str, object]]:
+    code = main(["setup", str(project), "--python", "3.12", "--yes", "--json", str(report), *more])
     return code, json.loads(report.read_text())
+
+
+def _set_aside(report: dict[str, object]) -> dict[str, str]:
+    """The requirements setup left out, each with its cause."""
+    left = report["set_aside"]
+    assert isinstance(left, list)
+    return {entry["package"]: entry["cause"] for entry in left}
+
+
+def _locked(project: Path) -> set[str]:
+    lock = tomllib.loads((project / "pylock.toml").read_text())
+    return {p["name"] for p in lock.get("packages", [])}
 
 
 def _result(report: dict[str, object]) -> dict[str, object]:
@@ -148,6 +161,16 @@ def test_a_package_no_index_has_is_named_with_where_it_was_looked_for(
 
     code, report = _setup(project, tmp_path / "report.json")
 
+    # the one the index lacks is set aside with where it was looked for; the rest delivered
+    assert code == 6
+    assert _set_aside(report) == {
+        "zq-nowhere-pkg": f"zq-nowhere-pkg was not found on the index (looked in: {bulky} "
+        "(find-links))"
+    }
+    assert _locked(project) == {"zqsmall"}
+    assert (project / ".venv" / "bin" / "python").exists()
+    # with --strict nothing short of everything is delivered: the same cause is the error
+    code, report = _setup(project, tmp_path / "strict.json", "--strict")
     assert code == 2
     assert _result(report)["message"] == (
         f"zq-nowhere-pkg was not found on the index (looked in: {bulky} (find-links))"
@@ -183,8 +206,8 @@ def test_the_index_named_for_a_missing_package_has_no_credentials(
 
     code, report = _setup(project, tmp_path / "report.json")
 
-    assert code == 2
-    message = str(_result(report)["message"])
+    assert code == 6
+    message = _set_aside(report)["zq-nowhere-pkg"]
     assert message.startswith("zq-nowhere-pkg was not found on the index (looked in: http://")
     assert message.endswith(f"***@{empty_index}/simple)")  # the password hidden
     assert "zqsecret" not in capsys.readouterr().err + json.dumps(report)
@@ -210,13 +233,22 @@ def test_an_unreachable_vcs_host_is_a_fetch_failure_not_a_build_failure(
 
     code, report = _setup(project, tmp_path / "report.json")
 
-    assert code == 1
-    message = str(_result(report)["message"])
+    # set aside, with git's reason; the good requirement is locked and installed without it
+    assert code == 6
+    message = _set_aside(report)["zqvcs-pkg"]
     assert message.startswith("could not fetch zqvcs-pkg from git+https://127.0.0.1:1/repo.git: ")
     assert "connect" in message.lower()  # git's own reason
     assert "does not build" not in message
-    assert report["mitigation"] == []  # no build fix for what was never fetched
+    # no build fix for what was never fetched
+    assert [(a["package"], a["fix"], a["outcome"]) for a in report["mitigation"]] == [  # type: ignore[attr-defined]
+        ("zqvcs-pkg", None, "set aside")
+    ]
+    assert _locked(project) == {"zqsmall"}
     assert "zqsecret" not in capsys.readouterr().err + json.dumps(report)
+    code, report = _setup(project, tmp_path / "strict.json", "--strict")
+    assert code == 1
+    assert str(_result(report)["message"]).startswith("could not fetch zqvcs-pkg from ")
+    assert report["mitigation"] == []
 
 
 @pytest.mark.usefixtures("python312")
@@ -232,9 +264,8 @@ def test_an_unknown_ssh_host_is_named_with_ssh_s_reason(
 
     code, report = _setup(project, tmp_path / "report.json")
 
-    assert code == 1
-    message = str(_result(report)["message"])
+    assert code == 6  # its only requirement set aside: an environment without it
+    message = _set_aside(report)["zqvcs-pkg"]
     # the user name stays or is masked by the run's redactor; the host and reason are named
     assert message.startswith("could not fetch zqvcs-pkg from git+ssh://")
     assert "@zq-nohost.invalid/repo.git: ssh: Could not resolve hostname" in message
-    assert report["mitigation"] == []

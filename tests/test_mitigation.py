@@ -37,14 +37,22 @@ def test_a_removed_api_moves_the_pin_in_the_lock_only(tmp_path: Path) -> None:
 
 
 def test_a_moved_pin_needs_consent(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Without consent the pin is not moved: the environment as declared is delivered (its
+    failure is one a pin would answer: usable, exit 4), and the run says how to allow it."""
     project = write_project(tmp_path / "proj", "oldapi==1.0\n")
     before = snapshot(project)
-    assert main(["setup", str(project), "--python", "3.12"]) == 1  # stdin is not a terminal
+    report = tmp_path / "r.json"
+    # stdin is not a terminal: no consent
+    assert main(["setup", str(project), "--python", "3.12", "--json", str(report)]) == 4
     out = capsys.readouterr().out
     assert "move oldapi from 1.0 to 1.1" in out and "--yes" in out
-    assert not (project / ".venv").exists()
+    attempts = _report(report)["mitigation"]
+    assert [(a["package"], a["outcome"]) for a in attempts] == [("oldapi", "declined")]
+    lock = (project / "pylock.toml").read_text()
+    assert 'name = "oldapi"\nversion = "1.0"' in lock  # not moved
     after = snapshot(project)
-    assert {k: v for k, v in after.items() if not k.startswith(".bulletproof")} == before
+    kept = {k: v for k, v in after.items() if not k.startswith((".bulletproof", ".venv"))}
+    assert kept == {**before, "pylock.toml": kept["pylock.toml"]}
 
 
 def test_another_interpreter_when_no_version_works(tmp_path: Path) -> None:
@@ -73,7 +81,8 @@ def test_an_unfixable_failure_names_package_evidence_and_attempts(
     lock_before = (project / "pylock.toml").read_bytes()
     (project / "requirements.txt").write_text("good==1.0\nbroken==1.0\n")
     report = tmp_path / "r.json"
-    assert main(["setup", str(project), "--yes", "--json", str(report)]) == 1
+    # with --strict nothing short of verified: the environment and the lock stay as they were
+    assert main(["setup", str(project), "--yes", "--strict", "--json", str(report)]) == 1
     out = capsys.readouterr().out
     assert "broken does not import" in out and "no fix known" in out
     attempts = _report(report)["mitigation"]
@@ -81,6 +90,13 @@ def test_an_unfixable_failure_names_package_evidence_and_attempts(
     assert "not_installed_anywhere" in "\n".join(attempts[-1]["evidence"])
     assert snapshot(project / ".bulletproof" / "generations") == before
     assert (project / "pylock.toml").read_bytes() == lock_before  # as it was
+    # without it, the best environment built is delivered, incomplete, with what fails named
+    assert main(["setup", str(project), "--yes", "--json", str(report)]) == 6
+    out = capsys.readouterr().out
+    assert "broken does not import" in out and "incomplete:" in out
+    result = _report(report)
+    assert result["verification"]["verdict"] == "broken"
+    assert result["incomplete"]["why"].startswith("broken does not import")
     # and the project's troubleshooting page lists it first
     assert main(["generate", "troubleshooting", str(project)]) == 0
     page = (project / "TROUBLESHOOTING.md").read_text()

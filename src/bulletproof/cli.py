@@ -4,7 +4,9 @@ Exit codes: 0 success (for setup and verify: the environment is verified); 1 the
 not verify, or a tool failed; 2 bad usage or input (nothing was changed); 3 another run holds the
 project's lock; 4 usable: what the project's code imports works, and every failure left is
 optional or the project's own code; 5 (verify) the environment no longer matches the project's
-requirements or its lock: run setup; 130 interrupted. ``doctor`` exits 1 when it finds something
+requirements or its lock: run setup; 6 (setup) incomplete: the best environment the run could
+build was delivered, with what could not be had (a requirement set aside, a module that still
+fails) listed; 130 interrupted. ``doctor`` exits 1 when it finds something
 that blocks setup.
 """
 
@@ -22,6 +24,7 @@ from bulletproof.redaction import redacting
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY, EXIT_USABLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 EXIT_OUT_OF_DATE = 5
+EXIT_INCOMPLETE = 6
 
 DESCRIPTION = """\
 Make a Python project's development environment work the first time, and prove it.
@@ -32,6 +35,7 @@ Make a Python project's development environment work the first time, and prove i
   bulletproof doctor DIR    predict what setup will build, which system packages it needs and
                             what is missing or known to break; changes nothing
   bulletproof rollback DIR  switch DIR/.venv back to the previous verified environment
+                            (--to GEN: to that generation)
   bulletproof generate troubleshooting DIR
                             write DIR/TROUBLESHOOTING.md: the failures met on this project
                             and their fixes, then the general ones bulletproof knows
@@ -81,6 +85,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify = add("verify", "Verify the current DIR/.venv: imports, consistency, file integrity.")
     rollback = add("rollback", "Switch DIR/.venv back to the previous verified environment.")
+    rollback.add_argument(
+        "--to",
+        metavar="GEN",
+        help="switch to this generation instead (a name under .bulletproof/generations, such as "
+        "the one an incomplete setup left beside a better environment)",
+    )
     generate = sub.add_parser(
         "generate",
         help="Write a file for the team: troubleshooting (TROUBLESHOOTING.md), env "
@@ -178,7 +188,9 @@ def _parser() -> argparse.ArgumentParser:
         "--strict",
         action="store_true",
         help="switch only to a verified environment; by default a usable one (every failure "
-        "left is optional or the project's own code) is switched to, with exit code 4",
+        "left is optional or the project's own code) is switched to, with exit code 4, and "
+        "when something cannot be had (a requirement that cannot be fetched or built, a module "
+        "that still fails) the rest is delivered, with exit code 6 (incomplete)",
     )
     for p in (setup, verify, rollback):
         p.add_argument(

@@ -38,6 +38,7 @@ from bulletproof.verify.projecttests import check_tests
 from bulletproof.verify.projecttests import to_dict as tests_dict
 
 EXIT_USABLE = 4  # as cli.EXIT_USABLE; kept here so that commands does not import the CLI
+EXIT_INCOMPLETE = 6  # as cli.EXIT_INCOMPLETE
 EXIT_OUT_OF_DATE = 5  # as cli.EXIT_OUT_OF_DATE
 
 
@@ -121,6 +122,16 @@ def _write_json(
     report["mitigation"] = [a.as_dict() for a in out.attempts]
     report["tests"] = tests_dict(out.tests) if out.tests else None
     report["out_of_date"] = list(out.stale)
+    report["set_aside"] = [s.as_dict() for s in out.set_aside]
+    report["incomplete"] = (
+        {
+            "why": out.short,
+            "kept": out.kept,
+            "left_for_rollback": out.extra.get("left_for_rollback"),
+        }
+        if out.incomplete
+        else None
+    )
     jsonreport.write(json_path, report)
 
 
@@ -168,11 +179,33 @@ def _setup(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
         )
     if not _tests_pass(args, ui, out):
         return _finish(args, ui, out, 1, f"{venv} {what} {gen}, and its tests did not pass")
+    _print_shortfall(ui, out)
+    if out.incomplete:
+        return _finish(
+            args,
+            ui,
+            out,
+            EXIT_INCOMPLETE,
+            f"incomplete: {venv} {what} {gen} (what is missing is listed)",
+        )
     if out.verification.verdict is Verdict.USABLE:
         return _finish(
             args, ui, out, EXIT_USABLE, f"usable: {venv} {what} {gen} (what is left is listed)"
         )
     return _finish(args, ui, out, 0, f"verified: {venv} {what} {gen}")
+
+
+def _print_shortfall(ui: Ui, out: Outcome) -> None:
+    """What an incomplete environment lacks: what was set aside and why, why the repair
+    stopped, and a better environment kept in its place."""
+    for left in out.set_aside:
+        ui.out.print(
+            f"[yellow]set aside[/] {escape(left.package)} ({left.stage}): {escape(left.cause)}"
+        )
+    if out.short:
+        ui.out.print(f"[yellow]stopped short[/]: {escape(out.short)}")
+    if out.kept:
+        ui.out.print(f"[yellow]{escape(out.kept)}[/]")
 
 
 def _tests_pass(args: argparse.Namespace, ui: Ui, out: Outcome) -> bool:
@@ -315,7 +348,7 @@ def _rollback(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
     project = discover(args.directory)
     store = Store(project.root)
     with locked_run(store, ui, args.lock_timeout):
-        done = store.rollback()
+        done = store.rollback(args.to)
     if done.moved:
         ui.say(done.moved)
         out.extra["moved_aside"] = done.moved

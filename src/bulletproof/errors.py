@@ -42,7 +42,9 @@ class BuildError(BulletproofError):
 
 class FetchError(ToolError):
     """A source could not be fetched (a VCS host that does not answer): not a build failure,
-    so no build fix is tried for it."""
+    so no build fix is tried for it. ``package`` is the requirement's name when uv said it."""
+
+    package = ""
 
 
 class EnvironmentFault(BulletproofError):

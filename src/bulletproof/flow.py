@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from bulletproof import __version__
@@ -31,7 +33,7 @@ from bulletproof.fsutil import atomic_write
 from bulletproof.host.osinfo import read_os_info
 from bulletproof.host.pythons import find_interpreters, select_target, target_from_lock
 from bulletproof.knowledge.mappings import DistroMapping, ecosystem_for, load_mapping
-from bulletproof.mitigate.engine import Engine
+from bulletproof.mitigate.engine import Delivered, Engine
 from bulletproof.mitigate.resolve import Repair, lock_with_retry
 from bulletproof.model import (
     Attempt,
@@ -40,6 +42,7 @@ from bulletproof.model import (
     LockResult,
     Project,
     Selection,
+    SetAside,
     SuiteReport,
     Target,
     Verdict,
@@ -47,6 +50,7 @@ from bulletproof.model import (
 )
 from bulletproof.project import discover
 from bulletproof.report.terminal import Ui
+from bulletproof.requirements import requirement_lines
 from bulletproof.verify.run import verify
 from bulletproof.verify.uptodate import out_of_date
 
@@ -62,12 +66,22 @@ class Outcome:
     changed: bool = False
     attempts: list[Attempt] = field(default_factory=list)  # the mitigation engine's
     tests: SuiteReport | None = None  # with --tests
+    set_aside: tuple[SetAside, ...] = ()  # requirements left out so the rest could be delivered
+    short: str = ""  # why the repair stopped before a verified environment
+    kept: str = ""  # a better environment was kept; the new generation left for rollback --to
     stale: tuple[str, ...] = ()  # verify: why the environment no longer matches the project
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return self.verification is not None and self.verification.verdict is Verdict.VERIFIED
+
+    @property
+    def incomplete(self) -> bool:
+        """Delivered, short of what the project asks for: something set aside, or what it
+        needs still failing."""
+        broken = self.verification is not None and self.verification.verdict is Verdict.BROKEN
+        return bool(self.set_aside or self.kept or broken)
 
     def environment(self) -> dict[str, Any] | None:
         if self.generation is None:
@@ -121,8 +135,11 @@ def setup(
     """Bring DIR/.venv to a verified environment of the current lock; fills ``out`` as it goes.
 
     ``assume_yes`` is consent to install missing system packages; ``system=False`` skips them.
+    Short of that, the best environment the run built is delivered (``out.incomplete``), what
+    could not be had set aside; not with ``strict`` or a ``--locked`` selection.
     """
     out.project = project = discover(directory, selection)
+    partial = not strict and not project.selection.locked
     store = Store(project.root)
     with locked_run(store, ui, lock_timeout):
         removed = store.clear_unfinished()
@@ -143,9 +160,10 @@ def setup(
                 pins,
                 out.attempts,
                 added=added,
-                repair=Repair(ui, mapping, assume_yes, system),
+                repair=Repair(ui, mapping, assume_yes, system, partial=partial),
             )
             out.lock = locked = done.result
+            out.set_aside = done.set_aside
             detail.append(f"{locked.packages} packages" + (", unchanged" if locked.reused else ""))
         for note in locked.notes:
             ui.say(note)
@@ -186,10 +204,12 @@ def setup(
             attempts=list(out.attempts),  # the lock's, first
             allow_system=system,
             strict=strict,
-            added=tuple(added),
+            added=done.added,
+            set_aside=done.set_aside,
+            partial=partial,
         )
         try:
-            gen, out.verification = engine.run()
+            delivered = engine.run()
         except BaseException:
             out.verification = engine.last_verification
             # back to the lock the current environment was made from
@@ -197,24 +217,91 @@ def setup(
             raise
         finally:
             out.attempts = engine.attempts
-        out.lock, out.target = locked, target = engine.locked, engine.target
-        store.mark_complete(
-            gen,
-            {
-                **_env_key(locked, target),
-                "python": target.interpreter.version,
-                "bulletproof": __version__,
-                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            },
-        )
-        moved = store.switch(gen)
-        if moved:
-            ui.say(moved)
-            out.extra["moved_aside"] = moved
-        store.prune()
-        out.generation, out.changed = gen, True
-        out.extra["previous"] = current.path.name if current else None
-        return out
+        return _switch(store, out, delivered, current=current, lock_before=lock_before, ui=ui)
+
+
+def _switch(
+    store: Store,
+    out: Outcome,
+    delivered: Delivered,
+    *,
+    current: Generation | None,
+    lock_before: bytes | None,
+    ui: Ui,
+) -> Outcome:
+    """Make what the engine delivered DIR/.venv, unless it is incomplete and the working
+    environment is better for the project: that one stays, the new one is kept for rollback."""
+    assert out.project is not None
+    out.lock, out.target = delivered.locked, delivered.target
+    out.verification, out.set_aside, out.short = (
+        delivered.verification,
+        delivered.set_aside,
+        delivered.short,
+    )
+    gen = delivered.generation
+    store.mark_complete(
+        gen,
+        {
+            **_env_key(delivered.locked, delivered.target),
+            "python": delivered.target.interpreter.version,
+            "bulletproof": __version__,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "shortfall": delivered.score,
+        },
+    )
+    if not delivered.complete and current is not None and current.complete:
+        kept = _keep_better(current, delivered, out.project, ui)
+        if kept:
+            out.kept, out.generation = kept, current
+            _restore(out.project.root / LOCK_NAME, lock_before)
+            out.extra["left_for_rollback"] = gen.path.name
+            return out
+    moved = store.switch(gen)
+    if moved:
+        ui.say(moved)
+        out.extra["moved_aside"] = moved
+    store.prune()
+    out.generation, out.changed = gen, True
+    out.extra["previous"] = current.path.name if current else None
+    return out
+
+
+def _keep_better(current: Generation, delivered: Delivered, project: Project, ui: Ui) -> str:
+    """Whether the working environment is better for the project than the incomplete one just
+    built (fewer of what the project needs failing, checked against the project as it is now):
+    then it stays, and why is returned; "" to switch."""
+    with ui.step("Comparing with the current environment", spinner=False):
+        now = verify(current.path, project, full=True)
+    # a requirement it lacks fails there as surely as a module that does not import
+    score = now.shortfall + len(_missing_direct(current.path, project))
+    if score > delivered.score:
+        return ""
+    return (
+        f"kept {current.path.name}: {score} of what the project needs fails there, "
+        f"{delivered.score} in the new {delivered.generation.path.name} "
+        f"(bulletproof rollback --to {delivered.generation.path.name} switches to it)"
+    )
+
+
+def _missing_direct(env: Path, project: Project) -> list[str]:
+    """The project's direct requirements (for this environment's Python) not installed in
+    ``env``: read from its .dist-info folders."""
+    installed = {
+        canonicalize_name(d.name.split("-")[0])
+        for d in env.glob("lib/python*/site-packages/*.dist-info")
+    }
+    missing = []
+    listed = [line for path in project.requirement_files for line in requirement_lines(path)]
+    for text in (*project.direct_requirements, *listed):
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue
+        if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
+            continue
+        if canonicalize_name(requirement.name) not in installed:
+            missing.append(requirement.name)
+    return missing
 
 
 def _lock_meta(project: Project, ui: Ui) -> dict[str, Any]:

@@ -186,6 +186,20 @@ class AddedRequirement:
         return {"module": self.module, "requirement": self.requirement, "reason": self.reason}
 
 
+@dataclass(frozen=True)
+class SetAside:
+    """A requirement left out so that the rest could be delivered: it could not be fetched,
+    locked or built, and no fix was left. Retried on every setup; never written to the user's
+    files."""
+
+    package: str
+    stage: str  # "lock" (fetched or resolved) or "build"
+    cause: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"package": self.package, "stage": self.stage, "cause": self.cause}
+
+
 class ImportStatus(enum.Enum):
     OK = "ok"
     FAILED = "failed"  # raised an exception
@@ -311,6 +325,21 @@ class Verification:
         return Verdict.BROKEN
 
     @property
+    def shortfall(self) -> int:
+        """How far from what the project needs: the failed imports that are the environment's
+        (a dependency's part the project does not reach is not counted), and an inconsistent
+        set. Generations are compared on it; lower is better."""
+        meanings = {j.module: j.kind for j in self.judged}
+        counted = [
+            m
+            for m in self.failed_modules
+            if m.module not in meanings
+            or meanings[m.module].environment
+            or meanings[m.module] is FailureKind.INCOMPATIBLE  # a pin may still answer it
+        ]
+        return len(counted) + (0 if self.consistency_ok else 1) + len(self.integrity_problems)
+
+    @property
     def failed_modules(self) -> tuple[ModuleCheck, ...]:
         fine = (ImportStatus.OK, ImportStatus.ABSENT)
         return tuple(m for m in self.modules if m.status not in fine)
@@ -422,6 +451,8 @@ class Outcome(_Named):
     DID_NOT_HELP = "did not help"
     NO_FIX = "no fix known"
     DECLINED = "declined"
+    # no fix left for one requirement: it is left out and the rest delivered without it
+    SET_ASIDE = "set aside"
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,20 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
     return out
 
 
+def requirement_lines(path: Path) -> list[str]:
+    """The requirements a requirements file names itself (options, includes, paths and URLs
+    without a name left out): what the project asks for directly."""
+    try:
+        text = decode(path.read_bytes())
+    except (OSError, ValueError):
+        return []
+    return [
+        line.strip()
+        for _, line in _logical_lines(text)
+        if not line.strip().startswith("-") and not _is_path_or_url(line.strip())
+    ]
+
+
 def _is_path_or_url(text: str) -> bool:
     if text.startswith((".", "/", "~")):
         return True

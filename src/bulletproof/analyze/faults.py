@@ -207,12 +207,14 @@ def fetch_failure(text: str) -> FetchError | None:
     url = requirement.group(2) if requirement else url_found.group(1) if url_found else ""
     name = requirement.group(1) if requirement else "a VCS requirement"
     where = f" from {without_credentials(url)}" if url else ""
-    return FetchError(
+    error = FetchError(
         f"could not fetch {name}{where}: {_git_reason(text)}",
         hint="check that the host is reachable and the repository exists (and that you may "
         "read it); nothing was built, so no build fix was tried",
         detail=proc.redact(text.strip()),
     )
+    error.package = requirement.group(1) if requirement else ""
+    return error
 
 
 def _git_reason(text: str) -> str:

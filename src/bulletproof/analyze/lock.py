@@ -39,6 +39,7 @@ from bulletproof.model import (
     MovedPin,
     Project,
     Selection,
+    SetAside,
     Target,
 )
 from bulletproof.tomlcompat import tomllib
@@ -182,6 +183,7 @@ def lock(
     added: Sequence[AddedRequirement] = (),
     build_constraints: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
+    set_aside: Sequence[SetAside] = (),
 ) -> LockResult:
     """Reuse DIR/pylock.toml when ``previous`` (its [tool.bulletproof] table, as the caller read
     it with read_lock_meta) was made from the same inputs; else resolve again, into ``into``
@@ -189,15 +191,19 @@ def lock(
     pins: uv overrides, recorded with their reasons in the lock, never in the user's files;
     ``added`` are requirements for imports the project does not declare, recorded likewise.
     ``build_constraints`` and ``env`` are fixes for the builds the resolver makes to read an
-    sdist's metadata."""
+    sdist's metadata. ``set_aside`` are requirements left out (they could not be fetched,
+    locked or built): an override with a marker no machine has takes each out of the graph,
+    wherever it is required."""
     path = into or project.root / LOCK_NAME
     reusable = project.root / LOCK_NAME
     added_reqs = [a.requirement for a in added]
     base = input_hash(project, target, added_reqs)
-    pinned = sorted(f"{p.package}=={p.to}" for p in pins)
+    pinned = sorted(f"{p.package}=={p.to}" for p in pins) + sorted(
+        f"{s.package} ; sys_platform == 'never'" for s in set_aside
+    )
     wanted = (
         base
-        if not pins
+        if not pinned
         else "sha256:" + hashlib.sha256("\0".join([base, *pinned]).encode()).hexdigest()
     )
     start = time.monotonic()
@@ -244,6 +250,7 @@ def lock(
             "base-hash": base,
             "moved-pins": [p.as_dict() for p in pins],
             "added": [a.as_dict() for a in added],
+            "set-aside": [s.as_dict() for s in set_aside],
             "notes": list(notes),
             "own-build-error": own_error,
             "selection": selection_dict(project.selection),

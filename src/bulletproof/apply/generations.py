@@ -227,8 +227,19 @@ class Store:
         for gen in complete[: max(0, len(complete) - (keep - 1))]:
             self.discard(gen)
 
-    def rollback(self) -> RolledBack:
+    def rollback(self, to: str | None = None) -> RolledBack:
+        """Switch to the newest complete generation before the current one, or to the one
+        named ``to`` (an incomplete setup leaves its generation for this)."""
         current = self.current()
+        if to is not None:
+            named = [g for g in self.generations() if g.complete and g.path.name == to]
+            if not named:
+                have = ", ".join(g.path.name for g in self.generations() if g.complete)
+                raise NothingToRollBack(
+                    f"no complete environment named {to} in {self.state}",
+                    hint=f"complete ones: {have or 'none'}",
+                )
+            return RolledBack(named[0], self.switch(named[0]))
         earlier = [
             g
             for g in self.generations()

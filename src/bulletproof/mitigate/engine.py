@@ -1,15 +1,24 @@
 """The loop: build a new generation and verify it; when something fails, find every failure in
 one pass, match each against the signatures, apply the least intrusive untried fix per failure,
 and try again. A fix after which the same signature says the same thing did not help: undone.
-Bounded; what it cannot fix ends in Unfixable with every attempt and its evidence."""
+
+One failure costs only itself: a requirement that does not build and has no fix left is set
+aside (and one added for an undeclared import dropped), and the rest is built without it. The
+loop keeps the best generation it built (fewest of what the project needs failing), never
+builds a state it built before (pins, constraints, variables, added and set-aside requirements,
+system packages, interpreter: one key), and ends on that best one when no fix is left or its
+budget is spent. Only when it built nothing does it end in Unfixable, with every attempt and
+its evidence."""
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from bulletproof.analyze.buildlogs import build_failure
@@ -20,18 +29,19 @@ from bulletproof.analyze.faults import (
     stopping_fault,
     unpacked_size,
 )
-from bulletproof.analyze.lock import lock
 from bulletproof.analyze.signatures import Match, match
 from bulletproof.analyze.wheels import read_locked, source_builds, target_tags
 from bulletproof.apply.generations import Generation, Store
 from bulletproof.apply.install import build_environment
 from bulletproof.apply.system import install_named
 from bulletproof.errors import BuildError, DiskFull, ResolutionError
+from bulletproof.fsutil import atomic_write
 from bulletproof.host.pythons import query
 from bulletproof.knowledge.mappings import DistroMapping
 from bulletproof.mitigate.consent import Unfixable, consent
 from bulletproof.mitigate.plan import Plan
 from bulletproof.mitigate.propose import Context, applied, pick
+from bulletproof.mitigate.resolve import Locked, Repair, lock_with_retry
 from bulletproof.mitigate.trials import failing_builds
 from bulletproof.mitigate.undeclared import next_fix, unresolved
 from bulletproof.model import (
@@ -46,6 +56,7 @@ from bulletproof.model import (
     MovedPin,
     Outcome,
     Project,
+    SetAside,
     Stage,
     Target,
     Verdict,
@@ -55,7 +66,30 @@ from bulletproof.report.terminal import Ui
 from bulletproof.verify.run import verify
 
 MAX_ROUNDS = 8
+BUDGET_SECONDS = 1800.0  # after which the best generation built is delivered
 _MISSING = re.compile(r"No module named '([\w.]+)'")
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """What the engine ends on: the best generation it built, and what it was built from."""
+
+    generation: Generation
+    verification: Verification
+    locked: LockResult
+    target: Target
+    set_aside: tuple[SetAside, ...]
+    lock_body: bytes  # the lock it was built from: a later round may have written another
+    short: str = ""  # why the repair stopped before a verified environment ("" if it did not)
+
+    @property
+    def score(self) -> int:
+        return self.verification.shortfall + len(self.set_aside)
+
+    @property
+    def complete(self) -> bool:
+        """All the project asks for: nothing set aside, nothing it needs failing."""
+        return not self.set_aside and self.verification.verdict is not Verdict.BROKEN
 
 
 @dataclass
@@ -75,6 +109,9 @@ class Engine:
     added: tuple[AddedRequirement, ...] = ()  # carried from the previous lock
     env: Mapping[str, str] = field(default_factory=dict)  # variables the lock's builds needed
     pins: tuple[MovedPin, ...] = ()  # moved pins the lock was made with (carried, or moved there)
+    set_aside: tuple[SetAside, ...] = ()  # left out while locking
+    partial: bool = True  # deliver the best generation short of verified (not with --strict)
+    budget: float = BUDGET_SECONDS
     plan: Plan = field(default_factory=Plan)
     attempts: list[Attempt] = field(default_factory=list)
     last_verification: Verification | None = None  # of the last generation that failed it
@@ -88,47 +125,113 @@ class Engine:
         # requirements of the project's extras and groups not chosen: where an undeclared
         # import is looked for first
         self.declared_elsewhere = list(self.project.unchosen_requirements)
+        self.left_out = list(self.set_aside)  # requirements set aside so far
+        self.installed: set[str] = set()  # system packages installed by a fix
+        self.gave_up = ""  # what the last failure with no fix left was
+        self.gave_up_detail = ""
 
-    def run(self) -> tuple[Generation, Verification]:
+    def run(self) -> Delivered:
         self.plan.constraints = list(self.constraints)
         self.plan.env = dict(self.env)
         self.plan.added = {a.module: a for a in self.added}
+        self.left_out = list(self.set_aside)
+        started = time.monotonic()
+        seen: set[tuple[object, ...]] = set()
+        best: Delivered | None = None
         pending: list[Attempt] = []
-        for _ in range(MAX_ROUNDS):
-            try:
-                failures, built, usable = self._try()
-            except DiskFull as exc:  # the half-built generation is gone now: measured again
-                raise measured_again(exc) from None
-            except OSError as exc:  # our own write (the generation is discarded by _try)
-                fault = os_error_fault(exc, self._scratch())
-                if fault is None:
-                    raise
-                raise fault from exc
-            stop = stopping_fault((f.text for f in failures), self._scratch, self._needed)
-            if stop is not None:  # a full disk, a source not fetched: no fix to propose
-                if usable is not None:
-                    self.store.discard(usable[0])
-                raise stop
-            matched = [(f, match(f.text, f.stage)) for f in failures]
-            self._judge(pending, matched)
-            if built is not None:
-                return built
-            try:
+        short = f"still failing after {MAX_ROUNDS} rounds of fixes"
+        try:
+            for _ in range(MAX_ROUNDS):
+                state = self._state()
+                if state in seen:
+                    short = "the fixes left lead back to a state already built"
+                    break
+                seen.add(state)
+                failures, candidate = self._round()
+                matched = [(f, match(f.text, f.stage)) for f in failures]
+                self._judge(pending, matched)
+                if candidate is not None and not failures:
+                    self._discard(best)
+                    return candidate
+                best = self._better(best, candidate)
                 pending = self._fix(matched)
-            except BaseException:
-                if usable is not None:
-                    self.store.discard(usable[0])
+                if not self.stale and not any(a.fix is not None for a in pending):
+                    short = self.gave_up or "no fix left to try"
+                    break
+                if time.monotonic() - started > self.budget:
+                    short = f"the repair budget ({self.budget:.0f} s) was spent"
+                    break
+                if self.stale:
+                    self._relock(pending)
+        except Unfixable as exc:
+            if best is None or not self.partial:
+                self._discard(best)
                 raise
-            if usable is not None:
-                if not any(a.fix is not None for a in pending):
-                    return usable  # what is left is not the environment's, and stays
-                self.store.discard(usable[0])
-            if self.stale:
-                self._relock(pending)
-        raise Unfixable(
-            f"still failing after {MAX_ROUNDS} rounds of fixes",
-            self.attempts,
-            hint="the attempts above show what was tried",
+            short = exc.message + (f"; {exc.hint}" if exc.hint and "--yes" in exc.hint else "")
+        except BaseException:
+            self._discard(best)
+            raise
+        return self._deliver(best, short)
+
+    def _round(self) -> tuple[list[Failure], Delivered | None]:
+        """Build and verify one generation: its failures, and the generation when one was
+        built (a build that fails leaves none); stops on a fault no fix answers."""
+        try:
+            failures, candidate = self._try()
+        except DiskFull as exc:  # the half-built generation is gone now: measured again
+            raise measured_again(exc) from None
+        except OSError as exc:  # our own write (the generation is discarded by _try)
+            fault = os_error_fault(exc, self._scratch())
+            if fault is None:
+                raise
+            raise fault from exc
+        stop = stopping_fault((f.text for f in failures), self._scratch, self._needed)
+        if stop is not None:  # a full disk, a source not fetched: no fix to propose
+            self._discard(candidate)
+            raise stop
+        return failures, candidate
+
+    def _better(self, best: Delivered | None, candidate: Delivered | None) -> Delivered | None:
+        """The better of the two, the other's generation discarded; the earlier one on a tie
+        (it has fewer moves)."""
+        if candidate is None:
+            return best
+        if best is None or candidate.score < best.score:
+            self._discard(best)
+            return candidate
+        self._discard(candidate)
+        return best
+
+    def _discard(self, delivered: Delivered | None) -> None:
+        if delivered is not None:
+            self.store.discard(delivered.generation)
+
+    def _deliver(self, best: Delivered | None, short: str) -> Delivered:
+        """The best generation, with the lock it was built from back in place."""
+        if best is None or not self.partial:
+            self._discard(best)
+            raise Unfixable(
+                short,
+                self.attempts,
+                hint="the attempts above show what was tried",
+                detail=self.gave_up_detail if short == self.gave_up else "",
+            )
+        if best.lock_body != _read(best.locked.path):
+            atomic_write(best.locked.path, best.lock_body)
+        self.locked, self.target = best.locked, best.target
+        return replace(best, short=short)
+
+    def _state(self) -> tuple[object, ...]:
+        """What a generation is built from, as one key: a state built before is not built
+        again (a later move that undoes an earlier fix leads back to it)."""
+        return (
+            tuple(sorted((f.package, f.value) for f in self.plan.pins.values())),
+            tuple(sorted(self.plan.constraints)),
+            tuple(sorted(self.plan.env.items())),
+            tuple(sorted(a.requirement for a in self.plan.added.values())),
+            tuple(sorted(canonicalize_name(s.package) for s in self.left_out)),
+            tuple(sorted(self.installed)),
+            self.plan.interpreter or "",
         )
 
     def _scratch(self) -> list[Path]:
@@ -144,15 +247,8 @@ class Engine:
         self.ctx.sources = {p.name: p for p in packages}
         self.ctx.interpreter = self.target.interpreter
 
-    def _try(
-        self,
-    ) -> tuple[
-        list[Failure],
-        tuple[Generation, Verification] | None,
-        tuple[Generation, Verification] | None,
-    ]:
-        """(failures to fix, a verified generation, a usable one kept while its tolerated
-        failures are tried)."""
+    def _try(self) -> tuple[list[Failure], Delivered | None]:
+        """(failures to fix, the generation when one was built and verified)."""
         gen = self.store.new_generation()
         try:
             with self.ui.step(f"Building environment {gen.path.name}"):
@@ -167,7 +263,7 @@ class Engine:
                 )
         except BuildError as exc:
             self.store.discard(gen)
-            return self._failing_builds(exc), None, None
+            return self._failing_builds(exc), None
         except BaseException:
             self.store.discard(gen)
             raise
@@ -187,13 +283,17 @@ class Engine:
             self.store.discard(gen)
             raise
         failures = _verification_failures(verification, self.strict)
-        if verification.ok or not failures:
-            return [], (gen, verification), None
-        self.last_verification = verification
-        if not self.strict and verification.verdict is Verdict.USABLE:
-            return failures, None, (gen, verification)
-        self.store.discard(gen)
-        return failures, None, None
+        if failures:
+            self.last_verification = verification
+        candidate = Delivered(
+            gen,
+            verification,
+            self.locked,
+            self.target,
+            tuple(self.left_out),
+            _read(self.locked.path) or b"",
+        )
+        return ([] if verification.ok else failures), candidate
 
     def _failing_builds(self, exc: BuildError) -> list[Failure]:
         builds = source_builds(read_locked(self.locked.path), self.target.interpreter)
@@ -259,6 +359,8 @@ class Engine:
         chosen: list[Attempt] = []
         shared: list[Attempt] = []  # answered by a fix chosen for another failure
         for failure, hits in matched:
+            if failure.stage is Stage.BUILD and self._drop_added(failure):
+                continue
             picked = (
                 self._undeclared_fix(failure)
                 if failure.stage is Stage.UNDECLARED
@@ -287,17 +389,8 @@ class Engine:
                 self.attempts[-1].outcome = Outcome.NO_FIX
                 continue
             if not picked:
-                first = hits[0] if hits else None
-                self.attempts.append(_attempt(failure, first, None))
-                self.attempts[-1].outcome = Outcome.NO_FIX
-                raise Unfixable(
-                    unresolved(failure, self.ctx)
-                    if failure.stage is Stage.UNDECLARED
-                    else _unfixable_message(failure, first),
-                    self.attempts,
-                    hint="the attempts above show what was tried",
-                    detail=_tail(failure.text),
-                )
+                self._give_up(failure, hits[0] if hits else None)
+                continue  # one failure with no fix left costs only itself
             moving = next(
                 (a.fix for a in chosen if a.fix and a.fix.kind is FixKind.INTERPRETER), None
             )
@@ -322,27 +415,110 @@ class Engine:
         return chosen + shared
 
     def _lock(self, pins: list[MovedPin]) -> LockResult:
-        return lock(
+        """Lock again with the plan; what the resolver cannot fetch, find or build is answered
+        as while locking first: repaired, or set aside (an added requirement dropped)."""
+        done = lock_with_retry(
             self.project,
             self.target,
             {},
-            pins=pins,
+            pins,
+            self.attempts,
             added=list(self.plan.added.values()),
-            build_constraints=self.plan.constraints,
-            env=self.plan.env,
+            repair=Repair(
+                self.ui, self.mapping, self.assume_yes, self.allow_system, partial=self.partial
+            ),
+            in_force=Locked(
+                self.locked,
+                tuple(self.plan.constraints),
+                dict(self.plan.env),
+                set_aside=tuple(self.left_out),
+            ),
         )
+        self.plan.constraints, self.plan.env = list(done.build_constraints), dict(done.env)
+        self.left_out = list(done.set_aside)
+        kept = set(done.added)
+        for module, added in list(self.plan.added.items()):
+            if added not in kept:  # dropped while locking: its attempt did not help
+                del self.plan.added[module]
+                for attempt in self.attempts:
+                    if attempt.fix is not None and attempt.fix.value == added.requirement:
+                        attempt.outcome = Outcome.DID_NOT_HELP
+        return done.result
 
     def _undeclared_fix(self, failure: Failure) -> list[tuple[Match | None, Fix]]:
         """The next requirement (or, for the standard library, system package) to try for an
         import nothing provides: one at a time, judged alone."""
         fix = next_fix(failure, self.project, self.declared_elsewhere, self.ctx)
+        out = {canonicalize_name(s.package) for s in self.left_out}
+        while fix is not None and canonicalize_name(_requirement_name(fix.value)) in out:
+            self.ctx.tried.add(fix)  # set aside: not brought back by another door
+            fix = next_fix(failure, self.project, self.declared_elsewhere, self.ctx)
         return [(None, fix)] if fix is not None else []
+
+    def _give_up(self, failure: Failure, first: Match | None) -> None:
+        """No fix is left for this failure: with --strict the run ends; otherwise a build is
+        set aside and the other failures' fixes are still tried."""
+        self.attempts.append(_attempt(failure, first, None))
+        self.attempts[-1].outcome = Outcome.NO_FIX
+        self.gave_up = (
+            unresolved(failure, self.ctx)
+            if failure.stage is Stage.UNDECLARED
+            else _unfixable_message(failure, first)
+        )
+        self.gave_up_detail = _tail(failure.text)
+        if not self.partial:
+            raise Unfixable(
+                self.gave_up,
+                self.attempts,
+                hint="the attempts above show what was tried",
+                detail=self.gave_up_detail,
+            )
+        if failure.stage is Stage.BUILD and failure.package:
+            self._leave_out(failure, first)
+
+    def _drop_added(self, failure: Failure) -> bool:
+        """A requirement added for an undeclared import that does not build is taken out
+        alone (its import is then listed as unresolved): it never costs the environment."""
+        name = canonicalize_name(failure.package)
+        for module, added in list(self.plan.added.items()):
+            if canonicalize_name(_requirement_name(added.requirement)) != name:
+                continue
+            del self.plan.added[module]
+            self.stale = True
+            self.attempts.append(
+                Attempt(
+                    failure.package,
+                    Stage.BUILD,
+                    "",
+                    f"added for the import of {module}, and does not build: dropped",
+                    tuple(_tail(failure.text, 3).splitlines()),
+                    None,
+                    Outcome.SET_ASIDE,
+                )
+            )
+            self.ui.say(f"dropped {added.requirement} (added for {module}): it does not build")
+            return True
+        return False
+
+    def _leave_out(self, failure: Failure, hit: Match | None) -> None:
+        """No fix is left for a requirement that does not build: the rest is built without it."""
+        if any(
+            canonicalize_name(s.package) == canonicalize_name(failure.package)
+            for s in self.left_out
+        ):
+            return
+        cause = f"does not build ({hit.cause})" if hit else "does not build"
+        self.left_out.append(SetAside(failure.package, Stage.BUILD.value, cause))
+        self.attempts[-1].outcome = Outcome.SET_ASIDE
+        self.stale = True
+        self.ui.say(f"set aside {failure.package} ({cause}); building the rest without it")
 
     def _apply(self, attempts: list[Attempt]) -> None:
         fixes = [a.fix for a in attempts if a.fix is not None]
         names = tuple(dict.fromkeys(f.value for f in fixes if f.kind is FixKind.SYSTEM))
         if names and self.mapping is not None:
             install_named(names, self.mapping, self.ui, assume_yes=self.assume_yes)
+            self.installed.update(names)
         for fix in fixes:
             self.ui.say(f"fix: {fix.describe()}")
             if fix.kind is FixKind.CONSTRAINT:
@@ -471,3 +647,17 @@ def _unfixable_message(failure: Failure, hit: Match | None) -> str:
 
 def _tail(text: str, lines: int = 30) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _requirement_name(requirement: str) -> str:
+    try:
+        return Requirement(requirement).name
+    except InvalidRequirement:
+        return requirement

@@ -11,8 +11,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
 from bulletproof.analyze.buildlogs import build_failure
-from bulletproof.analyze.faults import os_error_fault, scratch_places
+from bulletproof.analyze.faults import not_found, os_error_fault, scratch_places
+from bulletproof.analyze.indexes import index_locations
 from bulletproof.analyze.lock import lock
 from bulletproof.analyze.signatures import Match, match
 from bulletproof.apply.system import install_named
@@ -30,22 +34,26 @@ from bulletproof.model import (
     MovedPin,
     Outcome,
     Project,
+    SetAside,
     Stage,
     Target,
 )
 from bulletproof.report.terminal import Ui
 
 MAX_LOCK_REPAIRS = 6
+MAX_SET_ASIDE = 8  # requirements left out before the lock is given up
 
 
 @dataclass(frozen=True)
 class Repair:
-    """What repairing a build at the lock stage may do on this host."""
+    """What repairing a build at the lock stage may do on this host. ``partial``: a requirement
+    that cannot be fetched, found or built (no fix left) is set aside and the rest locked."""
 
     ui: Ui
     mapping: DistroMapping | None
     assume_yes: bool = False
     allow_system: bool = True
+    partial: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,8 @@ class Locked:
     build_constraints: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=dict)
     pins: tuple[MovedPin, ...] = ()  # every moved pin in force: carried, and moved here
+    set_aside: tuple[SetAside, ...] = ()  # left out so that the rest could be locked
+    added: tuple[AddedRequirement, ...] = ()  # the added requirements still in the lock
 
 
 @dataclass
@@ -63,8 +73,20 @@ class _InForce:
     """The lock-stage fixes in force while repairing."""
 
     pins: list[MovedPin]
+    added: list[AddedRequirement] = field(default_factory=list)
     build_constraints: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
+    set_aside: list[SetAside] = field(default_factory=list)
+
+    def locked(self, result: LockResult) -> Locked:
+        return Locked(
+            result,
+            tuple(self.build_constraints),
+            dict(self.env),
+            tuple(self.pins),
+            tuple(self.set_aside),
+            tuple(self.added),
+        )
 
 
 def lock_with_retry(
@@ -76,47 +98,122 @@ def lock_with_retry(
     *,
     added: Sequence[AddedRequirement] = (),
     repair: Repair | None = None,
+    in_force: Locked | None = None,
 ) -> Locked:
-    fixes = _InForce(list(pins))
+    """Lock, repairing what the resolver's own builds need; ``in_force``: the constraints,
+    variables and set-aside requirements a later lock starts from (the engine's)."""
+    fixes = _InForce(list(pins), list(added))
+    if in_force is not None:
+        fixes.build_constraints = list(in_force.build_constraints)
+        fixes.env = dict(in_force.env)
+        fixes.set_aside = list(in_force.set_aside)
     ctx = Context(repair.mapping if repair else None, target.interpreter, project.root, {})
     if repair is not None:
         ctx.allow_system = repair.allow_system
     pending: list[Attempt] = []
-    for _ in range(MAX_LOCK_REPAIRS):
+    repairs = 0
+    while repairs < MAX_LOCK_REPAIRS and len(fixes.set_aside) <= MAX_SET_ASIDE:
         try:
-            result = _lock_once(project, target, previous, fixes, attempts, added=added)
+            result = _lock_once(project, target, previous, fixes, attempts)
         except OSError as exc:  # the lock's own write: a full disk is named, not a traceback
             fault = os_error_fault(exc, scratch_places(project.root))
             if fault is None:
                 raise
             raise fault from exc
+        except FetchError as exc:  # one source no fix reaches: the rest is locked without it
+            if (
+                repair is None
+                or not repair.partial
+                or not exc.package
+                or _is_out(exc.package, fixes)
+            ):
+                raise
+            _leave_out(exc.package, exc.message, fixes, repair, attempts)
+            continue
+        except ResolutionError as exc:
+            missing = [n for n in not_found(exc.detail or "") if not _is_out(n, fixes)]
+            if repair is None or not repair.partial or not missing:
+                raise
+            looked = ", ".join(index_locations(project))
+            for name in missing:
+                cause = f"{name} was not found on the index (looked in: {looked})"
+                _leave_out(name, cause, fixes, repair, attempts)
+            continue
         except LockBuildError as exc:
-            failure = build_failure(exc.package, exc.detail or exc.message)
-            hits = match(failure.text, "build")
-            _judge(pending, failure, hits, fixes)
-            if repair is None:
-                raise
-            ctx.locked = {exc.package.lower(): exc.version} if exc.version else {}
-            picked = [
-                (h, f) for h, f in pick(failure, hits, ctx) if f.kind is not FixKind.INTERPRETER
-            ]
-            if not picked:
-                first = hits[0] if hits else None
-                attempts.append(_attempt(failure, first, None, Outcome.NO_FIX))
-                if first is not None:
-                    exc.hint = f"{first.cause}: {first.fix}"
-                raise
-            pending = [_attempt(failure, hit, fix) for hit, fix in picked]
-            attempts.extend(pending)
-            for _hit, fix in picked:
-                ctx.tried.add(fix)
-                applied(fix, ctx)
-            _apply([f for _, f in picked], fixes, repair, attempts)
+            pending = _answer_build(exc, pending, fixes, ctx=ctx, repair=repair, attempts=attempts)
+            repairs += bool(pending)
             continue
         for attempt in pending:
             attempt.outcome = Outcome.FIXED
-        return Locked(result, tuple(fixes.build_constraints), dict(fixes.env), tuple(fixes.pins))
+        return fixes.locked(result)
     raise Unfixable("the lock's builds still fail after every fix tried", attempts)
+
+
+def _answer_build(
+    exc: LockBuildError,
+    pending: list[Attempt],
+    fixes: _InForce,
+    *,
+    ctx: Context,
+    repair: Repair | None,
+    attempts: list[Attempt],
+) -> list[Attempt]:
+    """The fixes to try for an sdist the resolver could not build (applied; the attempts
+    returned are judged by the next lock); none when it was left out. Raises ``exc`` when
+    there is nothing to try and it may not be left out."""
+    failure = build_failure(exc.package, exc.detail or exc.message)
+    hits = match(failure.text, "build")
+    _judge(pending, failure, hits, fixes)
+    if repair is None:
+        raise exc
+    ctx.locked = {exc.package.lower(): exc.version} if exc.version else {}
+    picked = [(h, f) for h, f in pick(failure, hits, ctx) if f.kind is not FixKind.INTERPRETER]
+    if not picked:
+        first = hits[0] if hits else None
+        attempts.append(_attempt(failure, first, None, Outcome.NO_FIX))
+        if first is not None:
+            exc.hint = f"{first.cause}: {first.fix}"
+        if not repair.partial or _is_out(exc.package, fixes):
+            raise exc
+        cause = f"does not build ({first.cause})" if first else "does not build"
+        _leave_out(exc.package, cause, fixes, repair, attempts)
+        return []
+    chosen = [_attempt(failure, hit, fix) for hit, fix in picked]
+    attempts.extend(chosen)
+    for _hit, fix in picked:
+        ctx.tried.add(fix)
+        applied(fix, ctx)
+    _apply([f for _, f in picked], fixes, repair, attempts)
+    return chosen
+
+
+def _is_out(package: str, fixes: _InForce) -> bool:
+    name = canonicalize_name(package)
+    return any(canonicalize_name(s.package) == name for s in fixes.set_aside)
+
+
+def _leave_out(
+    package: str, cause: str, fixes: _InForce, repair: Repair, attempts: list[Attempt]
+) -> None:
+    """One requirement that no fix reaches costs only itself: a requirement added for an
+    undeclared import is dropped (the import is then listed as unresolved); any other is set
+    aside, and the rest locked without it."""
+    name = canonicalize_name(package)
+    dropped = [a for a in fixes.added if canonicalize_name(_requirement_name(a)) == name]
+    if dropped:
+        fixes.added = [a for a in fixes.added if a not in dropped]
+        repair.ui.say(f"dropped the added requirement {package}: it {cause.removeprefix('it ')}")
+        return
+    fixes.set_aside.append(SetAside(package, Stage.LOCK.value, cause))
+    attempts.append(Attempt(package, Stage.LOCK, "", cause, (), None, Outcome.SET_ASIDE))
+    repair.ui.say(f"set aside {package} ({cause}); locking the rest without it")
+
+
+def _requirement_name(added: AddedRequirement) -> str:
+    try:
+        return Requirement(added.requirement).name
+    except InvalidRequirement:
+        return added.requirement
 
 
 def _lock_once(
@@ -125,8 +222,6 @@ def _lock_once(
     previous: Mapping[str, Any],
     fixes: _InForce,
     attempts: list[Attempt],
-    *,
-    added: Sequence[AddedRequirement],
 ) -> LockResult:
     def once() -> LockResult:
         return lock(
@@ -134,9 +229,10 @@ def _lock_once(
             target,
             previous,
             pins=fixes.pins,
-            added=added,
+            added=fixes.added,
             build_constraints=fixes.build_constraints,
             env=fixes.env,
+            set_aside=fixes.set_aside,
         )
 
     try:
