@@ -166,6 +166,10 @@ def _answer_build(
     _judge(pending, failure, hits, fixes)
     if repair is None:
         raise exc
+    if repair.partial and _added_for(exc.package, fixes):
+        # a requirement bulletproof added is not worth a build fix: dropped, the rest locked
+        _leave_out(exc.package, "does not build", fixes, repair, attempts)
+        return []
     ctx.locked = {exc.package.lower(): exc.version} if exc.version else {}
     picked = [(h, f) for h, f in pick(failure, hits, ctx) if f.kind is not FixKind.INTERPRETER]
     if not picked:
@@ -198,8 +202,7 @@ def _leave_out(
     """One requirement that no fix reaches costs only itself: a requirement added for an
     undeclared import is dropped (the import is then listed as unresolved); any other is set
     aside, and the rest locked without it."""
-    name = canonicalize_name(package)
-    dropped = [a for a in fixes.added if canonicalize_name(_requirement_name(a)) == name]
+    dropped = _added_for(package, fixes)
     if dropped:
         fixes.added = [a for a in fixes.added if a not in dropped]
         repair.ui.say(f"dropped the added requirement {package}: it {cause.removeprefix('it ')}")
@@ -207,6 +210,11 @@ def _leave_out(
     fixes.set_aside.append(SetAside(package, Stage.LOCK.value, cause))
     attempts.append(Attempt(package, Stage.LOCK, "", cause, (), None, Outcome.SET_ASIDE))
     repair.ui.say(f"set aside {package} ({cause}); locking the rest without it")
+
+
+def _added_for(package: str, fixes: _InForce) -> list[AddedRequirement]:
+    name = canonicalize_name(package)
+    return [a for a in fixes.added if canonicalize_name(_requirement_name(a)) == name]
 
 
 def _requirement_name(added: AddedRequirement) -> str:
