@@ -611,6 +611,8 @@ def _verification_failures(v: Verification, strict: bool = False) -> list[Failur
         tolerated = judged is not None and judged.kind is FailureKind.INCOMPATIBLE
         if judged is not None and judged.kind.informational and "." in check.module:
             continue  # a part of a dependency the project does not use: never a reason to repair
+        if judged is not None and judged.kind is FailureKind.CONTEXT:
+            continue  # needs its framework's context: no environment change answers it
         if judged is not None and not judged.kind.environment and not tolerated and not strict:
             continue
         name = canonicalize_name(check.distribution)
