@@ -122,6 +122,7 @@ def _write_json(
     report["mitigation"] = [a.as_dict() for a in out.attempts]
     report["tests"] = tests_dict(out.tests) if out.tests else None
     report["out_of_date"] = list(out.stale)
+    report["stopped_short"] = out.short or None
     report["set_aside"] = [s.as_dict() for s in out.set_aside]
     report["incomplete"] = (
         {

@@ -274,7 +274,7 @@ def _keep_better(current: Generation, delivered: Delivered, project: Project, ui
         now = verify(current.path, project, full=True)
     # a requirement it lacks fails there as surely as a module that does not import
     score = now.shortfall + len(_missing_direct(current.path, project))
-    if score > delivered.score:
+    if delivered.score <= score:  # at least as good: switched to
         return ""
     return (
         f"kept {current.path.name}: {score} of what the project needs fails there, "

@@ -12,7 +12,6 @@ its evidence."""
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -39,6 +38,12 @@ from bulletproof.fsutil import atomic_write
 from bulletproof.host.pythons import query
 from bulletproof.knowledge.mappings import DistroMapping
 from bulletproof.mitigate.consent import Unfixable, consent
+from bulletproof.mitigate.failures import (
+    attempt_for,
+    tail,
+    unfixable_message,
+    verification_failures,
+)
 from bulletproof.mitigate.plan import Plan
 from bulletproof.mitigate.propose import Context, applied, pick
 from bulletproof.mitigate.resolve import Locked, Repair, lock_with_retry
@@ -48,7 +53,6 @@ from bulletproof.model import (
     AddedRequirement,
     Attempt,
     Failure,
-    FailureKind,
     Fix,
     FixKind,
     Interpreter,
@@ -67,7 +71,6 @@ from bulletproof.verify.run import verify
 
 MAX_ROUNDS = 8
 BUDGET_SECONDS = 1800.0  # after which the best generation built is delivered
-_MISSING = re.compile(r"No module named '([\w.]+)'")
 
 
 @dataclass(frozen=True)
@@ -143,8 +146,8 @@ class Engine:
         try:
             for _ in range(MAX_ROUNDS):
                 state = self._state()
-                if state in seen:
-                    short = "the fixes left lead back to a state already built"
+                if state in seen:  # a lock-stage set-aside can lead back to one, too
+                    short = self.gave_up or "the fixes left lead back to a state already built"
                     break
                 seen.add(state)
                 failures, candidate = self._round()
@@ -160,6 +163,9 @@ class Engine:
                     break
                 if time.monotonic() - started > self.budget:
                     short = f"the repair budget ({self.budget:.0f} s) was spent"
+                    break
+                if self._state() in seen:  # known before locking again
+                    short = self.gave_up or "the fixes left lead back to a state already built"
                     break
                 if self.stale:
                     self._relock(pending)
@@ -282,7 +288,7 @@ class Engine:
         except BaseException:
             self.store.discard(gen)
             raise
-        failures = _verification_failures(verification, self.strict)
+        failures = verification_failures(verification, self.strict)
         if failures:
             self.last_verification = verification
         candidate = Delivered(
@@ -379,13 +385,13 @@ class Engine:
                     )
                 finally:
                     self.ctx.tried |= this_round
-                same = [_attempt(failure, hit, fix) for hit, fix in again if fix in this_round]
+                same = [attempt_for(failure, hit, fix) for hit, fix in again if fix in this_round]
                 shared += same
                 # nothing new for it while this round's fixes are untried: they may change what
                 # it is (another interpreter changes every package), so it waits for the next
                 continue
             if not picked and failure.tolerated and not self.strict:
-                self.attempts.append(_attempt(failure, hits[0] if hits else None, None))
+                self.attempts.append(attempt_for(failure, hits[0] if hits else None, None))
                 self.attempts[-1].outcome = Outcome.NO_FIX
                 continue
             if not picked:
@@ -397,9 +403,9 @@ class Engine:
             for hit, fix in picked:
                 if fix.kind is FixKind.INTERPRETER and moving is not None:
                     # one interpreter per round: this failure is judged on the one chosen
-                    shared.append(_attempt(failure, hit, moving))
+                    shared.append(attempt_for(failure, hit, moving))
                     continue
-                chosen.append(_attempt(failure, hit, fix))
+                chosen.append(attempt_for(failure, hit, fix))
                 self.ctx.tried.add(fix)
         moving = next((a.fix for a in chosen if a.fix and a.fix.kind is FixKind.INTERPRETER), None)
         if moving is not None:
@@ -458,14 +464,14 @@ class Engine:
     def _give_up(self, failure: Failure, first: Match | None) -> None:
         """No fix is left for this failure: with --strict the run ends; otherwise a build is
         set aside and the other failures' fixes are still tried."""
-        self.attempts.append(_attempt(failure, first, None))
+        self.attempts.append(attempt_for(failure, first, None))
         self.attempts[-1].outcome = Outcome.NO_FIX
         self.gave_up = (
             unresolved(failure, self.ctx)
             if failure.stage is Stage.UNDECLARED
-            else _unfixable_message(failure, first)
+            else unfixable_message(failure, first)
         )
-        self.gave_up_detail = _tail(failure.text)
+        self.gave_up_detail = tail(failure.text)
         if not self.partial:
             raise Unfixable(
                 self.gave_up,
@@ -491,7 +497,7 @@ class Engine:
                     Stage.BUILD,
                     "",
                     f"added for the import of {module}, and does not build: dropped",
-                    tuple(_tail(failure.text, 3).splitlines()),
+                    tuple(tail(failure.text, 3).splitlines()),
                     None,
                     Outcome.SET_ASIDE,
                 )
@@ -574,81 +580,6 @@ class Engine:
                 ) from exc
             detail.append(f"{self.locked.packages} packages")
         self._read_lock()
-
-
-def _attempt(failure: Failure, hit: Match | None, fix: Fix | None) -> Attempt:
-    return Attempt(
-        package=failure.package,
-        stage=failure.stage,
-        signature=hit.signature.id if hit else "",
-        cause=hit.cause
-        if hit
-        else (failure.text if failure.stage is Stage.UNDECLARED else "no known signature matched"),
-        evidence=(hit.evidence if hit else tuple(_tail(failure.text, 3).splitlines()))
-        + ((f"could not load: {', '.join(failure.libraries)}",) if failure.libraries else ()),
-        fix=fix,
-        values=dict(hit.values) if hit else {},
-    )
-
-
-def _verification_failures(v: Verification, strict: bool = False) -> list[Failure]:
-    """The environment's failures (with ``strict``, every failure but an optional part of a
-    dependency, which is never one): broken imports grouped per
-    distribution, undeclared imports per module, an inconsistent set."""
-    by_dist: dict[str, list[str]] = {}
-    modules: dict[str, str] = {}
-    libraries: dict[str, list[str]] = {}
-    meaning = {j.module: j for j in v.judged}
-    undeclared: dict[str, Failure] = {}
-    intolerable: set[str] = set()  # distributions with a failure that is the environment's
-    for check in v.failed_modules:
-        judged = meaning.get(check.module)
-        if judged is not None and judged.kind in (FailureKind.UNDECLARED, FailureKind.INTERPRETER):
-            top = _MISSING.search(check.error)
-            name = top.group(1).split(".")[0] if top else check.module.split(".")[0]
-            undeclared.setdefault(name, Failure(name, Stage.UNDECLARED, judged.why, check.module))
-            continue
-        tolerated = judged is not None and judged.kind is FailureKind.INCOMPATIBLE
-        if judged is not None and judged.kind.informational and "." in check.module:
-            continue  # a part of a dependency the project does not use: never a reason to repair
-        if judged is not None and judged.kind is FailureKind.CONTEXT:
-            continue  # needs its framework's context: no environment change answers it
-        if judged is not None and not judged.kind.environment and not tolerated and not strict:
-            continue
-        name = canonicalize_name(check.distribution)
-        by_dist.setdefault(name, [])
-        if check.error not in by_dist[name]:
-            by_dist[name].append(check.error)
-        modules.setdefault(name, check.module)
-        libraries.setdefault(name, []).extend(check.libraries)
-        if not tolerated:
-            intolerable.add(name)
-    failures = [
-        Failure(
-            d,
-            Stage.IMPORT,
-            "\n".join(e[:5]),
-            modules[d],
-            tolerated=d not in intolerable,
-            libraries=tuple(dict.fromkeys(libraries[d])),
-        )
-        for d, e in by_dist.items()
-    ]
-    failures += undeclared.values()
-    if not v.consistency_ok:
-        failures.append(Failure("", Stage.VERIFY, v.consistency_output))
-    return failures
-
-
-def _unfixable_message(failure: Failure, hit: Match | None) -> str:
-    what = failure.package or "the environment"
-    stage = {"build": "does not build", "import": "does not import", "verify": "is inconsistent"}
-    why = f": {hit.cause}" if hit else " (no known signature matched its log)"
-    return f"{what} {stage.get(failure.stage, 'failed')}{why}; no fix left to try"
-
-
-def _tail(text: str, lines: int = 30) -> str:
-    return "\n".join(text.strip().splitlines()[-lines:])
 
 
 def _read(path: Path) -> bytes | None:
