@@ -1,6 +1,11 @@
 """The Debian/Ubuntu archive's Contents index (every file of every package of a release): found
 from apt's sources, fetched once a week into the user cache, checked against the SHA-256 that
-apt's signed InRelease lists for it, and searched line by line."""
+apt's signed InRelease lists for it, and searched line by line.
+
+An index that does not match its Release (a mirror that lags behind it, with no by-hash copy) is
+kept apart as unverified: still an index of what the archive holds, good enough to *propose* a
+package (apt installs only what its own signed lists have, with consent), never passed off as
+verified."""
 
 from __future__ import annotations
 
@@ -24,6 +29,8 @@ log = logging.getLogger(__name__)
 SOURCES = Path("/etc/apt")
 LISTS = Path("/var/lib/apt/lists")
 MAX_AGE = 7 * 24 * 3600.0
+# a lagging mirror may catch up any day: its index is fetched again sooner
+UNVERIFIED_AGE = 24 * 3600.0
 FETCH_TIMEOUT = 300.0
 
 
@@ -74,41 +81,67 @@ def architecture() -> str:
 
 def search(query: Query, found: Sequence[Path] | None = None) -> list[tuple[str, str]]:
     """(path, package) for every line of the release's Contents indexes the query matches."""
-    pattern, needle = query.path_pattern(), query.needle()
-    insensitive = bool(pattern.flags & re.IGNORECASE)
-    needle = needle.lower() if insensitive else needle
-    hits: list[tuple[str, str]] = []
+    return search_all([query], found)[query]
+
+
+def search_all(
+    queries: Sequence[Query], found: Sequence[Path] | None = None
+) -> dict[Query, list[tuple[str, str]]]:
+    """``search`` for several queries in one pass over each index: an index is large, and a
+    failure's evidence asks several questions at once."""
+    wanted = [(q, q.path_pattern(), q.needle()) for q in dict.fromkeys(queries)]
+    wanted = [(q, p, n.lower() if p.flags & re.IGNORECASE else n) for q, p, n in wanted]
+    hits: dict[Query, list[tuple[str, str]]] = {q: [] for q, _, _ in wanted}
     for index in indexes() if found is None else found:
         with gzip.open(index, "rt", encoding="utf-8", errors="replace") as handle:
             for line in handle:
-                if needle not in (line.lower() if insensitive else line):
-                    continue
-                path, _, where = line.rstrip("\n").rpartition(" ")
-                path = path.strip()
-                if pattern.fullmatch(path):
-                    hits += [(path, w.rsplit("/", 1)[-1]) for w in where.split(",") if w]
+                lowered = ""
+                for query, pattern, needle in wanted:
+                    insensitive = bool(pattern.flags & re.IGNORECASE)
+                    if insensitive and not lowered:
+                        lowered = line.lower()
+                    if needle not in (lowered if insensitive else line):
+                        continue
+                    path, _, where = line.rstrip("\n").rpartition(" ")
+                    path = path.strip()
+                    if pattern.fullmatch(path):
+                        hits[query] += [(path, w.rsplit("/", 1)[-1]) for w in where.split(",") if w]
     return hits
 
 
 def indexes() -> list[Path]:
-    """The Contents files of the release's main suite (its -updates and -security add little
-    new files and are skipped), fetched when missing or older than a week."""
+    """The verified Contents files of the release's main suite (its -updates and -security add
+    little new files and are skipped), fetched when missing or older than a week."""
+    return [path for path, verified in _all() if verified]
+
+
+def unverified_indexes() -> list[Path]:
+    """The Contents files that did not match apt's signed Release, for the sources that have
+    no verified one: a lagging index still says which package holds a file."""
+    return [path for path, verified in _all() if not verified]
+
+
+def _all() -> list[tuple[Path, bool]]:
     arch = architecture()
     wanted = [(u, s, c) for u, s, c in sources() if not re.search(r"-(updates|security)$", s)]
     out = []
     for uri, suite, component in wanted:
-        path = _fetch(uri, suite, component, arch)
+        path, verified = _fetch(uri, suite, component, arch)
         if path is not None:
-            out.append(path)
+            out.append((path, verified))
     return out
 
 
 @cache  # once a run: a mismatched index is not fetched again for every query
-def _fetch(uri: str, suite: str, component: str, arch: str) -> Path | None:
+def _fetch(uri: str, suite: str, component: str, arch: str) -> tuple[Path | None, bool]:
+    """(the cached index, whether it matched apt's Release)."""
     name = re.sub(r"[^\w.-]+", "_", f"{uri}_{suite}_{component}_{arch}") + ".gz"
     cached = user_cache_path("bulletproof") / "contents" / name
-    if cached.exists() and time.time() - cached.stat().st_mtime < MAX_AGE:
-        return cached
+    unverified = cached.with_name(name.removesuffix(".gz") + ".unverified.gz")
+    if _young(cached, MAX_AGE):
+        return cached, True
+    if not cached.exists() and _young(unverified, UNVERIFIED_AGE):
+        return unverified, False  # the mirror lagged a moment ago: not fetched again yet
     # Debian keeps it per component; Ubuntu per suite
     for relative in (f"{component}/Contents-{arch}.gz", f"Contents-{arch}.gz"):
         base = f"{uri}/dists/{suite}/"
@@ -119,17 +152,30 @@ def _fetch(uri: str, suite: str, component: str, arch: str) -> Path | None:
         if expected is not None:  # a mirror that lags behind its Release keeps the file by hash
             folder = relative.rpartition("/")[0]
             urls.append(base + (folder + "/" if folder else "") + f"by-hash/SHA256/{expected}")
+        lagging = None
         for url in urls:
             data = _download(url)
             if data is None:
                 continue
             if expected is not None and hashlib.sha256(data).hexdigest() != expected:
-                log.warning("the Contents index at %s does not match apt's Release; ignored", url)
+                log.warning("the Contents index at %s does not match apt's Release", url)
+                lagging = lagging or data
                 continue
             cached.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(cached, data)
-            return cached
-    return cached if cached.exists() else None  # a stale index beats none
+            unverified.unlink(missing_ok=True)
+            return cached, True
+        if lagging is not None and not cached.exists():
+            unverified.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(unverified, lagging)
+            return unverified, False
+    if cached.exists():
+        return cached, True  # verified when fetched; an old index beats none
+    return (unverified, False) if unverified.exists() else (None, False)
+
+
+def _young(path: Path, age: float) -> bool:
+    return path.exists() and time.time() - path.stat().st_mtime < age
 
 
 def _download(url: str) -> bytes | None:

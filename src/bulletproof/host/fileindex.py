@@ -4,7 +4,9 @@ or table names. Queries: a header, a pkg-config module, a library to link (-lX),
 an interpreter's standard library.
 
 Debian, Ubuntu, Mint: apt-file when it is set up, else the archive's Contents index, fetched once
-into the user cache and checked against the hash in apt's signed Release file. Fedora and
+into the user cache and checked against the hash in apt's signed Release file; an index that lags
+its Release still answers, said as unverified (what it names is only proposed: apt installs what
+its own signed lists have); else apt's package lists read by naming conventions. Fedora and
 relatives: ``dnf provides``. Arch: ``pacman -F``. Alpine: apk's so:/cmd:/pc: provides.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Sequence
 from functools import cache
 
 from bulletproof import proc
@@ -23,6 +26,7 @@ TIMEOUT = 300.0
 APT_FILE = "apt-file"
 CONTENTS = "the archive's Contents index"
 PACKAGE_LISTS = "apt's package lists"
+UNVERIFIED = "an unverified Contents index"
 
 
 def providers(query: Query, manager: str) -> list[str]:
@@ -33,15 +37,44 @@ def providers(query: Query, manager: str) -> list[str]:
 
 def lookup(query: Query, manager: str) -> tuple[list[str], str]:
     """(package names best first, which source answered)."""
+    return lookup_all([query], manager)[query]
+
+
+def lookup_all(queries: Sequence[Query], manager: str) -> dict[Query, tuple[list[str], str]]:
+    """``lookup`` for several queries: a Contents index is read once for all of them."""
     if manager == "apt":
-        if _apt_file_ready():
-            return rank(query, _apt_file(query)), APT_FILE
-        indexes = contents.indexes()
-        if indexes:
-            return rank(query, contents.search(query, indexes)), CONTENTS
-        # no Contents index that matches apt's signed Release (a mirror that lags behind it,
-        # one that answers 404): the names of what apt itself verified, by Debian's conventions
-        return aptnames.search(query), PACKAGE_LISTS
+        return _apt(list(dict.fromkeys(queries)))
+    return {q: _other(q, manager) for q in queries}
+
+
+def _apt(queries: list[Query]) -> dict[Query, tuple[list[str], str]]:
+    if _apt_file_ready():
+        return {q: (rank(q, _apt_file(q)), APT_FILE) for q in queries}
+    indexes = contents.indexes()
+    if indexes:
+        found = contents.search_all(queries, indexes)
+        return {q: (rank(q, found[q]), CONTENTS) for q in queries}
+    # no Contents index that matches apt's signed Release: one that lags behind it still knows
+    # which package holds a file (said as unverified); what it does not know, and a mirror
+    # that answers 404, leave the names of what apt itself verified, by Debian's conventions
+    lagging = contents.unverified_indexes()
+    found = contents.search_all(queries, lagging) if lagging else {}
+    # of its answers, only the packages apt's verified lists have (a lagging index can name a
+    # package the release has since replaced); when apt has no lists, apt itself will judge
+    known = aptnames.packages() if found else {}
+    answers: dict[Query, tuple[list[str], str]] = {}
+    for query in queries:
+        names = [n for n in rank(query, found.get(query, [])) if not known or n in known]
+        if names:
+            answers[query] = (names, UNVERIFIED)
+        elif query.kind == "file":
+            answers[query] = ([], "")  # a whole path follows no naming convention
+        else:
+            answers[query] = (aptnames.search(query), PACKAGE_LISTS)
+    return answers
+
+
+def _other(query: Query, manager: str) -> tuple[list[str], str]:
     others = {"dnf": (_dnf, "dnf provides"), "pacman": (_pacman, "pacman -F")}
     others["apk"] = (_apk, "apk's provides")
     if manager not in others:
@@ -94,6 +127,7 @@ def _dnf(query: Query) -> list[str]:
         "library": f"*/lib{query.stem}.so*",
         "command": f"*/bin/{query.name}",
         "stdlib": f"*/lib*/{query.name}",
+        "file": query.name,
     }[query.kind]
     done = _run(["dnf", "provides", "--quiet", spec])
     names = re.findall(r"^([\w.+-]+?)-[^-\s]+-[^-\s]+\.\w+\s+:", done, re.MULTILINE)

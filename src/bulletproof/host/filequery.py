@@ -1,13 +1,14 @@
 """A question for a distro's file index: which package provides this header, pkg-config module,
-library to link, shared object, loosely named library, command, or a file of an interpreter's
-standard library (``python3.11/lib-dynload/_tkinter.cpython-311-x86_64-linux-gnu.so``)."""
+library to link, shared object, loosely named library, command, a file of an interpreter's
+standard library (``python3.11/lib-dynload/_tkinter.cpython-311-x86_64-linux-gnu.so``), or a file
+by its whole path (``/usr/share/zq/lattice.xml``: what a build opened and did not find)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-KINDS = ("header", "pkgconfig", "link", "soname", "library", "command", "stdlib")
+KINDS = ("header", "pkgconfig", "link", "soname", "library", "command", "stdlib", "file")
 LIBDIR = r"(usr/)?lib(64)?/([\w-]+-linux-[\w]+/)?"
 
 
@@ -38,6 +39,7 @@ class Query:
             "library": rf"{LIBDIR}lib{re.escape(self.stem)}([-.\d]*)\.so(\.\d+)*",
             "command": rf"(usr/)?s?bin/{name}",
             "stdlib": rf"usr/(local/)?lib(64)?/{name}",
+            "file": re.escape(self.name.lstrip("/")),  # index paths have no leading slash
         }
         flags = re.IGNORECASE if self.kind == "library" else 0
         return re.compile(patterns[self.kind] + r"$", flags)
@@ -48,4 +50,6 @@ class Query:
             return self.stem
         if self.kind in ("link",):
             return f"lib{self.name}."
+        if self.kind == "file":
+            return self.name.lstrip("/")
         return self.name + (".pc" if self.kind == "pkgconfig" else "")
