@@ -101,19 +101,26 @@ def test_a_build_that_fails_while_locking_goes_through_the_same_repair(tmp_path:
 def test_a_lock_build_nothing_fixes_leaves_the_project_as_it_was(
     house: Path, tmp_path: Path
 ) -> None:
-    """No newer or older release and no other interpreter: exit 1, the attempt and its real
-    evidence reported, no lock and no environment left behind."""
+    """No newer or older release and no other interpreter: with --strict, exit 1, the attempt and
+    its real evidence reported, no lock and no environment left behind; without, it is set aside
+    (exit 6) and the rest (nothing here) delivered."""
     (house / "qrxlmeta-2.0.1-py3-none-any.whl").unlink()
     project = tmp_path / "proj"
     project.mkdir()
     (project / "requirements.txt").write_text("qrxlmeta==2.0\n")
     report = tmp_path / "r.json"
-    code = main(["setup", str(project), "--python", "3.12", "--yes", "--json", str(report)])
+    code = main(
+        ["setup", str(project), "--python", "3.12", "--yes", "--strict", "--json", str(report)]
+    )
     assert code == 1
     result = json.loads(report.read_text())
     assert "frobnication lattice" in json.dumps(result)
     assert not (project / "pylock.toml").exists()
     assert not (project / ".venv").exists()
+    code = main(["setup", str(project), "--python", "3.12", "--yes", "--json", str(report)])
+    assert code == 6
+    result = json.loads(report.read_text())
+    assert [(s["package"], s["stage"]) for s in result["set_aside"]] == [("qrxlmeta", "lock")]
 
 
 @pytest.fixture

@@ -257,7 +257,7 @@ def test_runs_that_fail_on_input_leave_no_state_folder(tmp_path: Path, python312
     fresh = write_project(tmp_path / "fresh", "good\n")
     assert main(["rollback", str(fresh)]) == 2  # nothing to roll back to
     unresolvable = write_project(tmp_path / "unres", "no-such-package-qwzx\n")
-    assert main(["setup", str(unresolvable), "--python", "3.12"]) == 2
+    assert main(["setup", str(unresolvable), "--python", "3.12", "--strict"]) == 2
     broken = write_project(tmp_path / "broken", "good\n", pyproject="[project\nname =")
     assert main(["setup", str(broken), "--python", "3.12"]) == 2
     assert main(["rollback", str(broken)]) == 2

@@ -173,7 +173,8 @@ def test_no_secret_leaves_the_process(
         leaky / "app.py", f"import os\n\nimport leaky\n\nDSN = os.getenv('ZQ_DSN', {default!r})\n"
     )
     report = work / "leaky.json"
-    assert run("setup", str(leaky), "--no-system", "-v", "--json", str(report)) == 1
+    # delivered incomplete: its one module does not import
+    assert run("setup", str(leaky), "--no-system", "-v", "--json", str(report)) == 6
     assert run("generate", "troubleshooting", str(leaky)) == 0
     assert run("generate", "env", str(leaky)) == 0
     assert "leaky cannot start" in report.read_text()  # the error is there, its secrets not
