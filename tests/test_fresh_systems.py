@@ -216,3 +216,61 @@ def test_packages_nothing_names_are_repaired(
         assert any(p == "qwzxvoice" and v.startswith("libgsm1") for p, v in fixed), fixed
         for module in ("qwzxvoice.codec", "qwzxcodec"):
             system.must(["/work/case/.venv/bin/python", "-c", f"import {module}"])
+
+
+_TOOL_SETUP = """
+import shutil, sys
+from setuptools import setup
+if shutil.which("xsltproc") is None:
+    sys.exit("`xsltproc` binary is required to build qwzxtool")
+setup(name="qwzxtool", version="1.0", py_modules=["qwzxtool"])
+"""
+
+
+@pytest.mark.parametrize(
+    "suite", ["bookworm", pytest.param("trixie", marks=pytest.mark.exhaustive)]
+)
+def test_what_the_failure_names_and_a_missing_standard_module_come_from_the_system(
+    suite: str, bulletproof_wheel: Path, tmp_path: Path
+) -> None:
+    """A build script that says only "`xsltproc` binary is required" (no signature, table or code
+    names the package or the wording) is answered by the package the file index has for that
+    program, before any pin or build-tool move; the project's code imports tkinter, which the
+    system's Python lacks until its system package is installed: never looked for on the index."""
+    with fresh_system(suite, tmp_path, bulletproof_wheel) as system:
+        house = system.path("/work/house")
+        house.mkdir(parents=True)
+        write_sdist(
+            house,
+            "qwzxtool",
+            "1.0",
+            {
+                "pyproject.toml": '[build-system]\nrequires = ["setuptools"]\n'
+                'build-backend = "setuptools.build_meta"\n',
+                "setup.py": _TOOL_SETUP,
+                "qwzxtool.py": "READY = True\n",
+            },
+            static=False,
+        )
+        project = system.path("/work/case")
+        (project / "qwzxgui").mkdir(parents=True)
+        (project / "requirements.txt").write_text("qwzxtool==1.0\n")
+        (project / "qwzxgui" / "__init__.py").write_text("import tkinter\nimport qwzxtool\n")
+        bp = "/opt/bulletproof/bin/bulletproof"
+        setup = system.run(
+            [bp, "setup", "/work/case", "--yes", "--json", "/work/setup.json"],
+            env=["UV_FIND_LINKS=/work/house"],
+        )
+        assert setup.returncode == 0, f"{setup.stdout}\n{setup.stderr[-4000:]}"
+        result = json.loads(system.path("/work/setup.json").read_text())
+        fixes = [
+            (a["package"], a["fix"]["kind"], a["fix"]["value"], a["outcome"])
+            for a in result["mitigation"]
+            if a["fix"]
+        ]
+        assert ("qwzxtool", "system", "xsltproc", "fixed") in fixes, fixes
+        # the program named came first: no pin or build-tool move for qwzxtool
+        assert [f for f in fixes if f[0] == "qwzxtool" and f[1] != "system"] == [], fixes
+        assert any(k == "system" and v == "python3-tk" and o == "fixed" for _, k, v, o in fixes)
+        assert not any(k == "requirement" for _, k, _, _ in fixes), fixes  # not from the index
+        system.must(["/work/case/.venv/bin/python", "-c", "import tkinter, qwzxtool"])

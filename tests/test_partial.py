@@ -61,6 +61,8 @@ def house(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     make_wheel(house, "vexbroke", "1.0", {"vexbroke/__init__.py": failing})
     make_wheel(house, "vexworse", "1.0", {"vexworse/__init__.py": failing})
     make_wheel(house, "vexbroke", "0.9", {"vexbroke/__init__.py": failing}, requires=("vexworse",))
+    # what a project declares that brings vexbroke along (it is not declared itself)
+    make_wheel(house, "vexhost", "1.0", {"vexhost/__init__.py": ""}, requires=("vexbroke",))
     only_from(monkeypatch, house)
     monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
     return house
@@ -140,13 +142,15 @@ def test_an_added_requirement_that_does_not_build_is_dropped_alone(tmp_path: Pat
 def test_the_run_ends_on_its_best_generation_not_a_worse_later_one(tmp_path: Path) -> None:
     project = tmp_path / "proj"
     project.mkdir()
-    (project / "requirements.txt").write_text("vexgood==1.0\nvexbroke==1.0\n")
+    (project / "requirements.txt").write_text("vexgood==1.0\nvexhost==1.0\n")
 
     code, report = _setup(project, tmp_path / "r.json")
 
     assert code == 6, report["mitigation"]
-    # whatever the rounds tried, the lock and .venv are those of the best generation
-    assert _locked(project) == {"vexgood": "1.0", "vexbroke": "1.0"}
+    moves = [a["fix"]["value"] for a in report["mitigation"] if a["fix"]]
+    assert "vexbroke==0.9" in moves  # the worse state was built...
+    # ...and whatever the rounds tried, the lock and .venv are those of the best generation
+    assert _locked(project) == {"vexgood": "1.0", "vexhost": "1.0", "vexbroke": "1.0"}
     assert _imports(project, "vexgood") and not _imports(project, "vexbroke")
     failed = [m["module"] for m in report["verification"]["modules"] if m["status"] != "ok"]
     assert failed == ["vexbroke"]
@@ -155,3 +159,20 @@ def test_the_run_ends_on_its_best_generation_not_a_worse_later_one(tmp_path: Pat
     # every generation but the delivered one is gone: nothing half-made is left behind
     generations = project / ".bulletproof" / "generations"
     assert [p.name for p in generations.iterdir()] == [(project / ".venv").resolve().name]
+
+
+@pytest.mark.usefixtures("house")
+def test_a_declared_pin_is_not_moved_to_silence_an_import_failure(tmp_path: Path) -> None:
+    """The project asks for vexbroke==1.0; its import fails in words nothing recognises: no
+    evidence that the declared version cannot work here, so its pin is not walked (another
+    interpreter may still be tried), and the environment is delivered with it listed."""
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "requirements.txt").write_text("vexgood==1.0\nvexbroke==1.0\n")
+
+    code, report = _setup(project, tmp_path / "r.json")
+
+    assert code == 6, report["mitigation"]
+    kinds = {a["fix"]["kind"] for a in report["mitigation"] if a["fix"]}
+    assert "pin" not in kinds, report["mitigation"]
+    assert _locked(project) == {"vexgood": "1.0", "vexbroke": "1.0"}

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -50,7 +49,7 @@ from bulletproof.model import (
 )
 from bulletproof.project import discover
 from bulletproof.report.terminal import Ui
-from bulletproof.requirements import requirement_lines
+from bulletproof.requirements import declared_names
 from bulletproof.verify.run import verify
 from bulletproof.verify.uptodate import out_of_date
 
@@ -290,18 +289,8 @@ def _missing_direct(env: Path, project: Project) -> list[str]:
         canonicalize_name(d.name.split("-")[0])
         for d in env.glob("lib/python*/site-packages/*.dist-info")
     }
-    missing = []
-    listed = [line for path in project.requirement_files for line in requirement_lines(path)]
-    for text in (*project.direct_requirements, *listed):
-        try:
-            requirement = Requirement(text)
-        except InvalidRequirement:
-            continue
-        if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
-            continue
-        if canonicalize_name(requirement.name) not in installed:
-            missing.append(requirement.name)
-    return missing
+    declared = declared_names(project.direct_requirements, project.requirement_files)
+    return [name for name in declared if canonicalize_name(name) not in installed]
 
 
 def _lock_meta(project: Project, ui: Ui) -> dict[str, Any]:

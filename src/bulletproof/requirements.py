@@ -8,6 +8,7 @@ part of the lock's input hash).
 from __future__ import annotations
 
 import codecs
+from collections.abc import Iterable
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -72,6 +73,21 @@ def requirement_lines(path: Path) -> list[str]:
         for _, line in _logical_lines(text)
         if not line.strip().startswith("-") and not _is_path_or_url(line.strip())
     ]
+
+
+def declared_names(direct: Iterable[str], files: Iterable[Path]) -> list[str]:
+    """The distributions asked for by name: ``direct`` (PEP 508 strings) and what the
+    requirements ``files`` name themselves; markers for no extra are evaluated here."""
+    names: list[str] = []
+    for text in (*direct, *(line for path in files for line in requirement_lines(path))):
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue
+        if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
+            continue
+        names.append(requirement.name)
+    return list(dict.fromkeys(names))
 
 
 def _is_path_or_url(text: str) -> bool:

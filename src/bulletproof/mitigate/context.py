@@ -40,3 +40,6 @@ class Context:
     # as it was is not repeated with the next version that way
     walks: dict[str, set[tuple[str, frozenset[str]]]] = field(default_factory=dict)
     proposed: dict[Fix, tuple[str, frozenset[str]]] = field(default_factory=dict)
+    # the distributions the project asks for by name: their pins move only on evidence that the
+    # declared version cannot work here, never blindly to silence an import failure
+    declared: frozenset[str] = frozenset()

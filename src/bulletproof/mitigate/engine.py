@@ -67,6 +67,7 @@ from bulletproof.model import (
     Verification,
 )
 from bulletproof.report.terminal import Ui
+from bulletproof.requirements import declared_names
 from bulletproof.verify.run import verify
 
 MAX_ROUNDS = 8
@@ -123,6 +124,12 @@ class Engine:
         self.first_target = self.target  # what an undone interpreter fix goes back to
         self.ctx = Context(self.mapping, self.target.interpreter, self.project.root, {})
         self.ctx.others, self.ctx.allow_system = self.others, self.allow_system
+        self.ctx.declared = frozenset(
+            canonicalize_name(n)
+            for n in declared_names(
+                self.project.direct_requirements, self.project.requirement_files
+            )
+        )
         self._read_lock()
         self.stale = False  # the plan's pins or interpreter changed since the last lock
         # requirements of the project's extras and groups not chosen: where an undeclared

@@ -56,7 +56,14 @@ def pick(failure: Failure, matches: list[Match], ctx: Context) -> list[tuple[Mat
         tools = period_fixes(failure.package, ctx) if failure.stage is Stage.BUILD else []
         if tools:  # all of them together: they were current together
             return [(first, fix) for fix in tools]
-        moves = fallbacks(failure.package, cause, ctx, removed_since=since, said=said)
+        # an import failure nothing recognises is no evidence against a version the project
+        # declares (a build failure is: it does not build here; so is a standard-library
+        # module the target no longer has)
+        declared = canonicalize_name(failure.package) in ctx.declared
+        blind = failure.stage is Stage.IMPORT and declared and not since
+        moves = fallbacks(
+            failure.package, cause, ctx, removed_since=since, said=said, walk_pins=not blind
+        )
         return [(first, moves[0])] if moves else []
     lowest = min(fix.level for _, fix in best.values())
     return [(m, f) for m, f in best.values() if f.level == lowest]
@@ -143,6 +150,7 @@ def fallbacks(
     *,
     removed_since: str = "",
     said: frozenset[str] = frozenset(),
+    walk_pins: bool = True,
 ) -> list[Fix]:
     """What to try when no signature recognises a failure, least intrusive first: the nearest
     newer release of the failing package with a wheel for the target (else one that builds),
@@ -152,7 +160,7 @@ def fallbacks(
     directions = ("newer",) if removed_since else ("newer", "older")
     # a blind walk through releases is bounded: a few moves, not every release there is
     moved = len(ctx.pinned.get(package.lower(), [""])) - 1
-    walk = bool(package) and moved < MAX_BLIND_PINS
+    walk = walk_pins and bool(package) and moved < MAX_BLIND_PINS
     found = [_pin(package, d, cause, ctx, said=said) for d in directions] if walk else []
     if removed_since:
         return [
