@@ -102,6 +102,10 @@ def test_a_requirement_that_does_not_build_is_set_aside_and_the_rest_delivered(
     assert _imports(project, "vexgood")
     assert report["result"]["message"].startswith("incomplete: ")
     assert snapshot(project)["requirements.txt"] == before["requirements.txt"]
+    # verify says so too: what is installed imports, and what setup left out is still missing
+    assert main(["verify", str(project), "--json", str(tmp_path / "v.json")]) == 6
+    verified = json.loads((tmp_path / "v.json").read_text())
+    assert [s["package"] for s in verified["set_aside"]] == [name]
 
     # --strict: nothing short of verified; no environment is made
     strict = tmp_path / "strict"

@@ -4,7 +4,7 @@ Exit codes: 0 success (for setup and verify: the environment is verified); 1 the
 not verify, or a tool failed; 2 bad usage or input (nothing was changed); 3 another run holds the
 project's lock; 4 usable: what the project's code imports works, and every failure left is
 optional or the project's own code; 5 (verify) the environment no longer matches the project's
-requirements or its lock: run setup; 6 (setup) incomplete: the best environment the run could
+requirements or its lock: run setup; 6 incomplete: the best environment the run could
 build was delivered, with what could not be had (a requirement set aside, a module that still
 fails) listed; 130 interrupted. ``doctor`` exits 1 when it finds something
 that blocks setup.

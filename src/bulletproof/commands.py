@@ -277,6 +277,11 @@ def _verify(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
         )
     if not passed:
         return _finish(args, ui, out, 1, f"not verified: {venv} (its tests did not pass)")
+    if out.set_aside and out.verification.verdict is not Verdict.BROKEN:
+        _print_shortfall(ui, out)  # what imports works; what setup left out is still missing
+        return _finish(
+            args, ui, out, EXIT_INCOMPLETE, f"incomplete: {venv} (what is missing is listed)"
+        )
     if out.verification.verdict is Verdict.VERIFIED:
         return _finish(args, ui, out, 0, f"verified: {venv}")
     if out.verification.verdict is Verdict.USABLE:

@@ -24,6 +24,7 @@ from bulletproof.analyze.lock import (
     read_lock,
     read_lock_meta,
     selection_from,
+    set_aside_from,
 )
 from bulletproof.apply.generations import Generation, Store
 from bulletproof.apply.system import install_missing
@@ -371,7 +372,9 @@ def verify_only(
     directory: Path, ui: Ui, out: Outcome, *, full: bool, import_timeout: float, lock_timeout: float
 ) -> Outcome:
     # the extras and groups setup was asked for, so the inputs compared are the same ones
-    recorded = selection_from(read_lock_meta(directory / LOCK_NAME))
+    meta = read_lock_meta(directory / LOCK_NAME)
+    recorded = selection_from(meta)
+    out.set_aside = set_aside_from(meta)
     out.project = project = discover(directory, recorded)
     store = Store(project.root)
     env = project.root / ".venv"

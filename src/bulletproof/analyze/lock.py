@@ -273,6 +273,16 @@ def selection_dict(selection: Selection) -> dict[str, Any]:
     }
 
 
+def set_aside_from(meta: Mapping[str, Any]) -> tuple[SetAside, ...]:
+    """The requirements the lock was made without (setup set them aside), as it records them."""
+    raw = meta.get("set-aside", [])
+    return tuple(
+        SetAside(str(r["package"]), str(r.get("stage", "")), str(r.get("cause", "")))
+        for r in (raw if isinstance(raw, list) else [])
+        if isinstance(r, dict) and r.get("package")
+    )
+
+
 def selection_from(meta: Mapping[str, Any]) -> Selection | None:
     raw = meta.get("selection")
     if not isinstance(raw, dict):
