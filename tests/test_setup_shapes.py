@@ -129,7 +129,7 @@ def test_an_optional_part_of_a_dependency_is_listed_and_the_environment_verified
     assert main(["verify", str(project)]) == 0
     # the project's own code importing that part makes it the project's need: not verified
     (project / "use.py").write_text("import lazyopt.extra\n")
-    assert main(["setup", str(project), "--no-system", "--json", str(report)]) == 1
+    assert main(["setup", str(project), "--no-system", "--json", str(report)]) == 6  # incomplete
     judged = _report(report)["verification"]["judged"]
     assert ("lazyopt.extra", "optional") not in [(j["module"], j["kind"]) for j in judged]
 
@@ -141,11 +141,16 @@ def test_a_lazy_package_whose_submodule_needs_a_missing_library_is_not_verified(
     project.mkdir()
     (project / "requirements.txt").write_text("lazylib==1.0\n")
     before = snapshot(project)
-    assert main(["setup", str(project), "--python", "3.12", "--no-system"]) == 1
+    argv = ["setup", str(project), "--python", "3.12", "--no-system"]
+    assert main([*argv, "--strict"]) == 1
     out = capsys.readouterr().out
     assert "lazylib.native" in out and "libqwzx-nowhere.so.7" in out
     assert not (project / ".venv").exists()
     assert _user_files(snapshot(project)) == before
+    # without --strict: delivered, incomplete, the library named
+    assert main(argv) == 6
+    out = capsys.readouterr().out
+    assert "lazylib.native" in out and "libqwzx-nowhere.so.7" in out and "incomplete:" in out
 
 
 def test_a_project_whose_own_build_fails_still_gets_its_dependencies_and_its_code_imports(
@@ -203,8 +208,9 @@ def test_an_undeclared_import_is_added_with_consent_in_the_lock_only(tmp_path: P
     (project / "tests").mkdir(parents=True)
     (project / "requirements.txt").write_text("stubby==1.0\n")
     (project / "tests" / "test_it.py").write_text("import good\n")
-    assert main(["setup", str(project), "--python", "3.12"]) == 1  # no consent, no terminal
-    assert not (project / ".venv").exists()
+    # no consent (no terminal): delivered without it, incomplete, the import listed
+    assert main(["setup", str(project), "--python", "3.12"]) == 6
+    assert "good" not in (project / "pylock.toml").read_text()
     report = tmp_path / "r.json"
     assert main(["setup", str(project), "--python", "3.12", "--yes", "--json", str(report)]) == 0
     attempts = _report(report)["mitigation"]

@@ -190,6 +190,25 @@ def test_requirement_folders_chain_and_variants_are_not_merged(tmp_path: Path) -
     assert project.shape == "requirements" and not project.installable
 
 
+def test_a_developer_file_beside_the_test_file_is_merged(tmp_path: Path) -> None:
+    """What a CONTRIBUTING page installs together (requirements/test.txt and
+    requirements/developer.txt, neither including the other) is one developer environment."""
+    _write(
+        tmp_path,
+        {
+            "requirements/default.txt": "requests\n",
+            "requirements/test.txt": "pytest\n",
+            "requirements/developer.txt": "pre-commit\n",
+        },
+    )
+    picked = choose(tmp_path, dev=True)
+    assert [p.relative_to(tmp_path).as_posix() for p in picked.files] == [
+        "requirements/default.txt",
+        "requirements/developer.txt",
+        "requirements/test.txt",
+    ]
+
+
 def test_a_setup_py_project_is_read_through_its_backend_with_dev_extras_guessed(
     tmp_path: Path,
 ) -> None:

@@ -89,6 +89,29 @@ def test_each_meaning_of_a_failed_import(tmp_path: Path) -> None:
     }
 
 
+def test_a_part_for_another_platform_is_not_a_failure_here(tmp_path: Path) -> None:
+    """A submodule that refuses, in words of its own, to load on a system it is not for; a
+    message that names no platform, or a missing module, stays what it was."""
+    failed = [
+        _failed(
+            "zorblax._ntconsole",
+            "zorblax",
+            "ImportError: zorblax._ntconsole works on Windows only (z.py:2)",
+        ),
+        _failed("mine._osxbits", "mine", "ImportError: this part requires macOS (m.py:1)"),
+        _failed(
+            "zorblax._plain", "zorblax", "ImportError: the plain part is not available (z.py:9)"
+        ),
+        _failed("zorblax._nt", "zorblax", "ModuleNotFoundError: No module named '_winapi_only'"),
+    ]
+    found = {j.module: j for j in judge(failed, _project(tmp_path), {"zorblax"}, {}, {})}
+    assert found["zorblax._ntconsole"].kind is FailureKind.UPSTREAM
+    assert found["zorblax._ntconsole"].why.startswith("it is for Windows only")
+    assert found["mine._osxbits"].kind is FailureKind.UPSTREAM
+    assert found["zorblax._plain"].kind is FailureKind.BROKEN
+    assert found["zorblax._nt"].kind is not FailureKind.UPSTREAM
+
+
 def test_a_missing_top_level_module_is_optional_when_an_extra_brings_it(tmp_path: Path) -> None:
     failed = [_failed("frobd", "frob", "ModuleNotFoundError: No module named 'aioserve'")]
     extras = {"frob": {"serve": {"aioserve"}}}

@@ -170,7 +170,7 @@ def _setup(args: argparse.Namespace, ui: Ui, out: Outcome) -> int:
         out.extra["own_build_error"] = own_error
     what = "switched to" if out.changed else "unchanged:"
     gen = out.generation.path.name if out.generation else "?"
-    if own_error:  # its code imports from its source, but the package itself is not installed
+    if own_error and not out.incomplete:  # its code imports from its source; not installed
         return _finish(
             args,
             ui,

@@ -30,7 +30,21 @@ BASE_STEMS = frozenset(
     }
 )
 DEV_WORDS = frozenset(
-    {"dev", "develop", "development", "test", "tests", "testing", "lint", "ci", "check", "all"}
+    {
+        "dev",
+        "develop",
+        "developer",
+        "developers",
+        "development",
+        "contributing",
+        "test",
+        "tests",
+        "testing",
+        "lint",
+        "ci",
+        "check",
+        "all",
+    }
 )
 VARIANT_WORDS = frozenset(
     {

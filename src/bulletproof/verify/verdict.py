@@ -5,6 +5,7 @@ project's own code, a package that imports a name another no longer has)."""
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable, Mapping, Set
 from pathlib import Path
 
@@ -35,6 +36,41 @@ _ENVIRONMENT_ERRORS = (
 )
 
 
+# "can only be imported on Windows", "only available on macOS", "Windows only", "not supported
+# on this platform (darwin)": an import refused on purpose, by a platform name this one is not
+_PLATFORMS = {
+    "windows": "Windows",
+    "win32": "Windows",
+    "macos": "macOS",
+    "mac os": "macOS",
+    "darwin": "macOS",
+    "os x": "macOS",
+    "ios": "iOS",
+    "android": "Android",
+    "emscripten": "Emscripten",
+    "wasi": "WASI",
+}
+_REFUSED = re.compile(r"\bonly\b|not (?:supported|available)|unsupported|requires?\b", re.I)
+
+
+def _for_another_platform(error: str) -> str:
+    """The platform an ImportError raised on purpose says the module is for, when it is not
+    this one; "" otherwise (a missing module is not that: it names no platform)."""
+    kind = error.split(":", 1)[0]
+    if kind not in ("ImportError", "RuntimeError", "OSError") or _MISSING.search(error):
+        return ""
+    message = error.split(":", 1)[1] if ":" in error else ""
+    if not _REFUSED.search(message):
+        return ""
+    here = sys.platform
+    for word, name in _PLATFORMS.items():
+        if re.search(rf"\b{word}\b", message, re.I) and not here.startswith(
+            {"Windows": "win", "macOS": "darwin"}.get(name, name.lower())
+        ):
+            return name
+    return ""
+
+
 def _raised_in(error: str, root: Path) -> bool:
     found = _WHERE.search(error)
     if not found:
@@ -43,7 +79,7 @@ def _raised_in(error: str, root: Path) -> bool:
     return path.is_absolute() and path.is_relative_to(root) and ".venv" not in path.parts
 
 
-def judge(  # noqa: PLR0912, PLR0917  (one branch per verdict; the facts, each named)
+def judge(  # noqa: PLR0912, PLR0915, PLR0917  (one branch per verdict; the facts, each named)
     failed: Iterable[ModuleCheck],
     project: Project,
     provided: set[str],
@@ -93,6 +129,9 @@ def judge(  # noqa: PLR0912, PLR0917  (one branch per verdict; the facts, each n
                 FailureKind.GUARDED,
                 f"imported only where a failure is handled ({code.where})",
             )
+        elif "." in check.module and (elsewhere := _for_another_platform(error)):
+            # a part written for another system refuses, by design, to load on this one
+            kind, why = (FailureKind.UPSTREAM, f"it is for {elsewhere} only: {error}")
         elif framework := needed_context(error):
             kind, why = context_judgement(
                 framework,
