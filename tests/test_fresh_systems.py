@@ -227,6 +227,27 @@ setup(name="qwzxtool", version="1.0", py_modules=["qwzxtool"])
 """
 
 
+# the project's own build: a program it runs while building (the wheel only: its metadata
+# builds), or while its metadata is read (the resolver's build of it fails)
+_OWN_SETUP = """
+import shutil, sys
+from setuptools import setup
+if {when} and shutil.which("{program}") is None:
+    sys.exit("`{program}` binary is required to build this project")
+setup(name="{name}", version="0.1", packages=["{name}"])
+"""
+
+
+def _own_project(root: Path, name: str, program: str, *, at_metadata: bool) -> None:
+    when = "True" if at_metadata else '{"bdist_wheel", "editable_wheel"} & set(sys.argv)'
+    (root / name).mkdir(parents=True)
+    (root / name / "__init__.py").write_text("READY = True\n")
+    (root / "setup.py").write_text(_OWN_SETUP.format(when=when, program=program, name=name))
+    (root / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n'
+    )
+
+
 @pytest.mark.parametrize(
     "suite", ["bookworm", pytest.param("trixie", marks=pytest.mark.exhaustive)]
 )
@@ -274,3 +295,26 @@ def test_what_the_failure_names_and_a_missing_standard_module_come_from_the_syst
         assert any(k == "system" and v == "python3-tk" and o == "fixed" for _, k, v, o in fixes)
         assert not any(k == "requirement" for _, k, _, _ in fixes), fixes  # not from the index
         system.must(["/work/case/.venv/bin/python", "-c", "import tkinter, qwzxtool"])
+
+        # the project's own build names a program: installed, and the project built and
+        # installed, whether it fails while building its wheel or while its metadata is read
+        for name, program, at_metadata in (("qwzxown", "bc", False), ("qwzxmeta", "dc", True)):
+            own = system.path(f"/work/{name}")
+            _own_project(own, name, program, at_metadata=at_metadata)
+            report = f"/work/{name}.json"
+            setup = system.run([bp, "setup", f"/work/{name}", "--yes", "--json", report])
+            assert setup.returncode == 0, f"{setup.stdout}\n{setup.stderr[-4000:]}"
+            result = json.loads(system.path(report).read_text())
+            fixes = [
+                (a["package"], a["fix"]["value"], a["outcome"])
+                for a in result["mitigation"]
+                if a["fix"]
+            ]
+            assert (name, program, "fixed") in fixes, fixes
+            system.must(
+                [
+                    f"/work/{name}/.venv/bin/python",
+                    "-c",
+                    f"import importlib.metadata as m; m.version({name!r})",
+                ]
+            )

@@ -130,5 +130,10 @@ def missing_extras(stderr: str) -> list[str] | None:
 
 
 def names_project(stderr: str, root: Path) -> bool:
-    """The failure is in building the project's own metadata (uv names its folder)."""
-    return str(root) in stderr or root.as_uri() in stderr
+    """The failure is in building the project's own metadata: uv names its folder, or (when
+    the project is read from its pyproject.toml) a build backend failed and uv names no package
+    it was building (a dependency's failed build is always named: "Failed to build `x==1`")."""
+    if str(root) in stderr or root.as_uri() in stderr:
+        return True
+    unnamed = "build backend returned an error" in stderr.lower()
+    return unnamed and re.search(r"Failed to (?:download and )?build `", stderr) is None

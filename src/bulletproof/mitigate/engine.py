@@ -31,7 +31,7 @@ from bulletproof.analyze.faults import (
 from bulletproof.analyze.signatures import Match, match
 from bulletproof.analyze.wheels import read_locked, source_builds, target_tags
 from bulletproof.apply.generations import Generation, Store
-from bulletproof.apply.install import build_environment
+from bulletproof.apply.install import OWN_BUILD_ERROR, build_environment
 from bulletproof.apply.system import install_named
 from bulletproof.errors import BuildError, DiskFull, ResolutionError
 from bulletproof.fsutil import atomic_write
@@ -84,11 +84,12 @@ class Delivered:
     target: Target
     set_aside: tuple[SetAside, ...]
     lock_body: bytes  # the lock it was built from: a later round may have written another
+    own_build_failed: bool = False  # the project itself is not installed (its build failed)
     short: str = ""  # why the repair stopped before a verified environment ("" if it did not)
 
     @property
     def score(self) -> int:
-        return self.verification.shortfall + len(self.set_aside)
+        return self.verification.shortfall + len(self.set_aside) + self.own_build_failed
 
     @property
     def complete(self) -> bool:
@@ -295,9 +296,12 @@ class Engine:
         except BaseException:
             self.store.discard(gen)
             raise
-        failures = verification_failures(verification, self.strict)
+        failures = [] if verification.ok else verification_failures(verification, self.strict)
         if failures:
             self.last_verification = verification
+        own_error = _text(gen.path / OWN_BUILD_ERROR)
+        if own_error and not self.locked.own_build_error:  # its editable build, here
+            failures.append(Failure(self.project.name, Stage.BUILD, own_error))
         candidate = Delivered(
             gen,
             verification,
@@ -305,8 +309,9 @@ class Engine:
             self.target,
             tuple(self.left_out),
             _read(self.locked.path) or b"",
+            own_build_failed=bool(own_error),
         )
-        return ([] if verification.ok else failures), candidate
+        return failures, candidate
 
     def _failing_builds(self, exc: BuildError) -> list[Failure]:
         builds = source_builds(read_locked(self.locked.path), self.target.interpreter)
@@ -372,13 +377,9 @@ class Engine:
         chosen: list[Attempt] = []
         shared: list[Attempt] = []  # answered by a fix chosen for another failure
         for failure, hits in matched:
-            if failure.stage is Stage.BUILD and self._drop_added(failure):
+            picked = self._candidates(failure, hits)
+            if picked is None:
                 continue
-            picked = (
-                self._undeclared_fix(failure)
-                if failure.stage is Stage.UNDECLARED
-                else pick(failure, hits, self.ctx)
-            )
             if not picked and chosen:
                 # a fix chosen this round for another failure may answer this one too (one
                 # missing library, two packages that load it): judged with the others
@@ -486,8 +487,36 @@ class Engine:
                 hint="the attempts above show what was tried",
                 detail=self.gave_up_detail,
             )
-        if failure.stage is Stage.BUILD and failure.package:
+        if failure.stage is Stage.BUILD and failure.package and not self._own(failure):
             self._leave_out(failure, first)
+
+    def _candidates(
+        self, failure: Failure, hits: list[Match]
+    ) -> list[tuple[Match | None, Fix]] | None:
+        """The fixes to try for one failure; None when it was answered otherwise (an added
+        requirement dropped, the project's own build noted)."""
+        if failure.stage is Stage.BUILD and self._drop_added(failure):
+            return None
+        if failure.stage is Stage.UNDECLARED:
+            return self._undeclared_fix(failure)
+        picked = pick(failure, hits, self.ctx)
+        if self._own(failure):
+            # the project's own build: only what it names is the environment's to bring (a
+            # system package); its packaging is never moved
+            picked = [(h, f) for h, f in picked if f.kind is FixKind.SYSTEM]
+            if not picked:
+                self._note_own(failure, hits)
+                return None
+        return picked
+
+    def _own(self, failure: Failure) -> bool:
+        return failure.stage is Stage.BUILD and failure.package == self.project.name
+
+    def _note_own(self, failure: Failure, hits: list[Match]) -> None:
+        """The project's own build failed and nothing here answers it: said, never a reason to
+        end the run (its code imports from its source folder)."""
+        self.attempts.append(attempt_for(failure, hits[0] if hits else None, None))
+        self.attempts[-1].outcome = Outcome.NO_FIX
 
     def _drop_added(self, failure: Failure) -> bool:
         """A requirement added for an undeclared import that does not build is taken out
@@ -587,6 +616,13 @@ class Engine:
                 ) from exc
             detail.append(f"{self.locked.packages} packages")
         self._read_lock()
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return ""
 
 
 def _read(path: Path) -> bytes | None:

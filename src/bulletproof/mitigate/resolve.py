@@ -111,6 +111,7 @@ def lock_with_retry(
     if repair is not None:
         ctx.allow_system = repair.allow_system
     pending: list[Attempt] = []
+    own: list[Attempt] = []  # system packages for the project's own metadata build
     repairs = 0
     while repairs < MAX_LOCK_REPAIRS and len(fixes.set_aside) <= MAX_SET_ASIDE:
         try:
@@ -120,24 +121,9 @@ def lock_with_retry(
             if fault is None:
                 raise
             raise fault from exc
-        except FetchError as exc:  # one source no fix reaches: the rest is locked without it
-            if (
-                repair is None
-                or not repair.partial
-                or not exc.package
-                or _is_out(exc.package, fixes)
-            ):
+        except (FetchError, ResolutionError) as exc:  # one source no fix reaches
+            if not _unreachable(exc, project, fixes, repair, attempts):
                 raise
-            _leave_out(exc.package, exc.message, fixes, repair, attempts)
-            continue
-        except ResolutionError as exc:
-            missing = [n for n in not_found(exc.detail or "") if not _is_out(n, fixes)]
-            if repair is None or not repair.partial or not missing:
-                raise
-            looked = ", ".join(index_locations(project))
-            for name in missing:
-                cause = f"{name} was not found on the index (looked in: {looked})"
-                _leave_out(name, cause, fixes, repair, attempts)
             continue
         except LockBuildError as exc:
             pending = _answer_build(exc, pending, fixes, ctx=ctx, repair=repair, attempts=attempts)
@@ -145,6 +131,12 @@ def lock_with_retry(
             continue
         for attempt in pending:
             attempt.outcome = Outcome.FIXED
+        for attempt in own:
+            attempt.outcome = Outcome.DID_NOT_HELP if result.own_build_error else Outcome.FIXED
+        if result.own_build_error and repair is not None and not own:
+            own = _own_build(project, result.own_build_error, ctx, repair, attempts)
+            if own:
+                continue
         return fixes.locked(result)
     raise Unfixable("the lock's builds still fail after every fix tried", attempts)
 
@@ -188,6 +180,52 @@ def _answer_build(
         ctx.tried.add(fix)
         applied(fix, ctx)
     _apply([f for _, f in picked], fixes, repair, attempts)
+    return chosen
+
+
+def _unreachable(
+    exc: FetchError | ResolutionError,
+    project: Project,
+    fixes: _InForce,
+    repair: Repair | None,
+    attempts: list[Attempt],
+) -> bool:
+    """A source that could not be fetched, or names no index has: each left out (the rest is
+    locked without them) when a partial delivery is allowed; False when the error stands."""
+    if repair is None or not repair.partial:
+        return False
+    if isinstance(exc, FetchError):
+        if not exc.package or _is_out(exc.package, fixes):
+            return False
+        _leave_out(exc.package, exc.message, fixes, repair, attempts)
+        return True
+    missing = [n for n in not_found(exc.detail or "") if not _is_out(n, fixes)]
+    looked = ", ".join(index_locations(project))
+    for name in missing:
+        cause = f"{name} was not found on the index (looked in: {looked})"
+        _leave_out(name, cause, fixes, repair, attempts)
+    return bool(missing)
+
+
+def _own_build(
+    project: Project, text: str, ctx: Context, repair: Repair, attempts: list[Attempt]
+) -> list[Attempt]:
+    """The project's own metadata did not build: what its output names that this system lacks
+    (a program, a header, a library) is installed, once, and the lock made again; its packaging
+    is never moved. The attempts made, judged by that lock."""
+    failure = build_failure(project.name, text)
+    hits = match(failure.text, "build")
+    picked = [(h, f) for h, f in pick(failure, hits, ctx) if f.kind is FixKind.SYSTEM]
+    if not picked:
+        return []
+    chosen = [_attempt(failure, hit, fix) for hit, fix in picked]
+    attempts.extend(chosen)
+    names = tuple(dict.fromkeys(f.value for _, f in picked))
+    if repair.mapping is not None:
+        install_named(names, repair.mapping, repair.ui, assume_yes=repair.assume_yes)
+    for _hit, fix in picked:
+        ctx.tried.add(fix)
+        repair.ui.say(f"fix (while locking): {fix.describe()}")
     return chosen
 
 
