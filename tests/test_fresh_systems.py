@@ -305,12 +305,12 @@ def test_what_the_failure_names_and_a_missing_standard_module_come_from_the_syst
             setup = system.run([bp, "setup", f"/work/{name}", "--yes", "--json", report])
             assert setup.returncode == 0, f"{setup.stdout}\n{setup.stderr[-4000:]}"
             result = json.loads(system.path(report).read_text())
-            fixes = [
+            made = [
                 (a["package"], a["fix"]["value"], a["outcome"])
                 for a in result["mitigation"]
                 if a["fix"]
             ]
-            assert (name, program, "fixed") in fixes, fixes
+            assert (name, program, "fixed") in made, made
             system.must(
                 [
                     f"/work/{name}/.venv/bin/python",
