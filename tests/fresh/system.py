@@ -73,8 +73,14 @@ def fresh_system(suite: str, where: Path, wheel: Path) -> Iterator[FreshSystem]:
     root = where / "root"
     root.mkdir()
     subprocess.run(["tar", "-C", str(root), "-xf", str(rootfs_tarball(suite))], check=True)
-    # downloads only: the packages themselves are installed afresh in every system
-    caches = {"var/cache/apt/archives": CACHE / f"apt-{suite}", "root/.cache/pip": CACHE / "pip"}
+    # downloads only: the packages themselves are installed afresh in every system; the
+    # archive's Contents index (the file index bulletproof reads) is checked against each
+    # system's own apt Release before it is used, as it is on a user's machine
+    caches = {
+        "var/cache/apt/archives": CACHE / f"apt-{suite}",
+        "root/.cache/pip": CACHE / "pip",
+        "root/.cache/bulletproof/contents": CACHE / f"contents-{suite}",
+    }
     mounted: list[Path] = []
     try:
         for inside, source in (
