@@ -66,6 +66,8 @@ def test_each_meaning_of_a_failed_import(tmp_path: Path) -> None:
         ),
         # imported only inside try/except ImportError
         _failed("fastjsonish", "mine (its code)", "ModuleNotFoundError: No module named 'x'"),
+        # a sibling imported by a bare name where the file runs as a script
+        _failed("_swigged", "mine (its code)", "ModuleNotFoundError: No module named '_swigged'"),
         # a name another package no longer has
         _failed("oldplug", "oldplug", "ImportError: cannot import name 'gone' from 'hostlib' (x)"),
         # a submodule that refuses to load outside its context
@@ -83,6 +85,7 @@ def test_each_meaning_of_a_failed_import(tmp_path: Path) -> None:
         "mine.core": FailureKind.OWN_CODE,
         "plinkety.sub": FailureKind.UNDECLARED,
         "fastjsonish": FailureKind.GUARDED,
+        "_swigged": FailureKind.GUARDED,
         "oldplug": FailureKind.INCOMPATIBLE,
         "zorblax.doctestonly": FailureKind.UPSTREAM,
         "zorblax.fastpath": FailureKind.OPTIONAL,
@@ -125,7 +128,8 @@ def _imports(root: Path) -> list:  # type: ignore[type-arg]
         "mine/core.py": "import os\nimport plinkety.sub\nfrom zorblax import draw\n"
         "try:\n    import fastjsonish\nexcept ImportError:\n    fastjsonish = None\n"
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import typeonly\n"
-        "from . import sibling\n",
+        "from . import sibling\n"
+        "if __package__:\n    from . import _swigged\nelse:\n    import _swigged\n",
         "tests/helpers.py": "",
         "tests/test_core.py": "import helpers\nimport pytest\n",
         "setup.py": "import setuptools\n",
@@ -150,8 +154,11 @@ def test_code_imports_from_the_ast(tmp_path: Path) -> None:
         "typeonly",
         "helpers",
         "pytest",
+        "_swigged",
     }
     assert found["fastjsonish"].guarded and found["typeonly"].guarded
+    # the script branch's bare import of what the package imports relatively: a sibling
+    assert found["_swigged"].script_sibling and not found["fastjsonish"].script_sibling
     assert not found["plinkety.sub"].guarded and found["plinkety.sub"].where == "mine/core.py:2"
     assert "setuptools" not in found and "sphinx_theme_x" not in found  # build script, docs
     assert "helpers" in local_names(tmp_path)

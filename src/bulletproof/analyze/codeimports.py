@@ -38,6 +38,9 @@ class CodeImport:
     module: str  # as imported: "a.b" for "import a.b" and for "from a.b import c"
     where: str  # "path:line" of the first place it is imported
     guarded: bool  # only inside try/except ImportError, or under TYPE_CHECKING
+    # imported by a bare name only in the branch that runs the file as a script, its package
+    # importing it relatively in the other: a sibling module, not something to install
+    script_sibling: bool = False
 
     @property
     def top(self) -> str:
@@ -92,6 +95,16 @@ def _guards(node: ast.Try) -> bool:
     return False
 
 
+def _relative(body: list[ast.stmt]) -> frozenset[str]:
+    """The names a branch imports from its own package (``from . import x``)."""
+    return frozenset(
+        alias.name
+        for node in body
+        if isinstance(node, ast.ImportFrom) and node.level >= 1 and not node.module
+        for alias in node.names
+    )
+
+
 def _visit(tree: ast.AST, rel: str, found: dict[str, CodeImport]) -> None:
     def walk(node: ast.AST, guarded: bool) -> None:
         for child in ast.iter_child_nodes(node):
@@ -108,9 +121,17 @@ def _visit(tree: ast.AST, rel: str, found: dict[str, CodeImport]) -> None:
                 for part in child.orelse:
                     walk_one(part, guarded)
                 continue
+            if isinstance(child, ast.If):
+                # "if __package__: from . import x / else: import x": the bare import is the
+                # file run as a script, its own folder on the path; the module is its sibling
+                siblings = _relative(child.body) | _relative(child.orelse)
+                for part in (*child.body, *child.orelse):
+                    walk_one(part, guarded, siblings)
+                walk_one(child.test, guarded)
+                continue
             walk_one(child, inner)
 
-    def walk_one(node: ast.AST, guarded: bool) -> None:
+    def walk_one(node: ast.AST, guarded: bool, siblings: frozenset[str] = frozenset()) -> None:
         names: list[str] = []
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
@@ -118,9 +139,10 @@ def _visit(tree: ast.AST, rel: str, found: dict[str, CodeImport]) -> None:
             names = [node.module]
         for name in names:
             where = f"{rel}:{getattr(node, 'lineno', 0)}"
+            sibling = name in siblings
             old = found.get(name)
-            if old is None or (old.guarded and not guarded):
-                found[name] = CodeImport(name, where, guarded)
+            if old is None or (old.guarded and not (guarded or sibling)):
+                found[name] = CodeImport(name, where, guarded or sibling, sibling and not guarded)
         walk(node, guarded)
 
     walk(tree, False)

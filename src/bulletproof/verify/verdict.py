@@ -127,7 +127,10 @@ def judge(  # noqa: PLR0912, PLR0915, PLR0917  (one branch per verdict; the fact
         elif code is not None and code.guarded and not is_own:
             kind, why = (
                 FailureKind.GUARDED,
-                f"imported only where a failure is handled ({code.where})",
+                f"imported by a bare name only where the file runs as a script ({code.where}); "
+                "its package imports it relatively"
+                if code.script_sibling
+                else f"imported only where a failure is handled ({code.where})",
             )
         elif "." in check.module and (elsewhere := _for_another_platform(error)):
             # a part written for another system refuses, by design, to load on this one
