@@ -31,6 +31,11 @@ def pick(failure: Failure, matches: list[Match], ctx: Context) -> list[tuple[Mat
     """What the failure names first (a system package for each thing it lacks); else, per
     signature, the first match that has a fix here; of those, the least intrusive level only (a
     moved pin makes a missing header moot, so they are not applied together)."""
+    known = _system_level(failure.package, matches, ctx, set())
+    if known and failure.stage in (Stage.BUILD, Stage.LOCK):
+        # a signature read what the failure names and knows its package here: no file index
+        # to download and search for it (the next round names whatever else is missing)
+        return known
     named = evidence.named_fixes(failure, matches, ctx)
     if named:  # with the system packages the signatures name: installed together
         return named + _system_level(failure.package, matches, ctx, {f.value for _, f in named})
