@@ -31,14 +31,9 @@ def pick(failure: Failure, matches: list[Match], ctx: Context) -> list[tuple[Mat
     """What the failure names first (a system package for each thing it lacks); else, per
     signature, the first match that has a fix here; of those, the least intrusive level only (a
     moved pin makes a missing header moot, so they are not applied together)."""
-    known = _system_level(failure.package, matches, ctx, set())
-    if known and failure.stage in (Stage.BUILD, Stage.LOCK):
-        # a signature read what the failure names and knows its package here: no file index
-        # to download and search for it (the next round names whatever else is missing)
-        return known
-    named = evidence.named_fixes(failure, matches, ctx)
-    if named:  # with the system packages the signatures name: installed together
-        return named + _system_level(failure.package, matches, ctx, {f.value for _, f in named})
+    named = _named_first(failure, matches, ctx)
+    if named:
+        return named
     best: dict[str, tuple[Match, Fix]] = {}
     since = _removed_since(failure, ctx)
     said = evidence.fingerprint(failure, matches)
@@ -72,6 +67,21 @@ def pick(failure: Failure, matches: list[Match], ctx: Context) -> list[tuple[Mat
         return [(first, moves[0])] if moves else []
     lowest = min(fix.level for _, fix in best.values())
     return [(m, f) for m, f in best.values() if f.level == lowest]
+
+
+def _named_first(
+    failure: Failure, matches: list[Match], ctx: Context
+) -> list[tuple[Match | None, Fix]]:
+    """A system package for what a failed build names: a signature's when it knows the package
+    here (no file index to download and search; the next round names whatever else is
+    missing), else the file index's for each thing named, with the signatures' own."""
+    known = _system_level(failure.package, matches, ctx, set())
+    if known and failure.stage in (Stage.BUILD, Stage.LOCK):
+        return known
+    named = evidence.named_fixes(failure, matches, ctx)
+    if not named:
+        return []
+    return named + _system_level(failure.package, matches, ctx, {f.value for _, f in named})
 
 
 def _system_level(
