@@ -317,7 +317,9 @@ def _prepare_system(
 ) -> Diagnosis:
     """Predict what the build needs; install missing system packages (with consent)."""
     with ui.step("Predicting what the build needs") as detail:
-        diagnosis = diagnose(project, target, locked.path, read_os_info(), {})
+        diagnosis = diagnose(
+            project, target, locked.path, read_os_info(), read_lock_meta(locked.path)
+        )
         detail.append(f"{len(diagnosis.source_builds)} source builds")
     for finding in diagnosis.blocking:
         ui.say(f"warning: {finding.title}: {finding.why}; {finding.fix}")
