@@ -29,7 +29,7 @@ from bulletproof.analyze.lock import (
 from bulletproof.apply.generations import Generation, Store
 from bulletproof.apply.system import install_missing
 from bulletproof.errors import InputError
-from bulletproof.fsutil import atomic_write
+from bulletproof.fsutil import read_or_none, restore
 from bulletproof.host.osinfo import read_os_info
 from bulletproof.host.pythons import find_interpreters, select_target, target_from_lock
 from bulletproof.knowledge.mappings import DistroMapping, ecosystem_for, load_mapping
@@ -51,6 +51,7 @@ from bulletproof.model import (
 from bulletproof.project import discover
 from bulletproof.report.terminal import Ui
 from bulletproof.requirements import declared_names
+from bulletproof.verify.distributions import distributions
 from bulletproof.verify.run import verify
 from bulletproof.verify.uptodate import out_of_date
 
@@ -147,7 +148,7 @@ def setup(
             ui.say(
                 f"removed unfinished environment(s) from an interrupted run: {', '.join(removed)}"
             )
-        lock_before = _read(project.root / LOCK_NAME)
+        lock_before = read_or_none(project.root / LOCK_NAME)
         lock_meta = _lock_meta(project, ui)
         out.target = target = choose_target(project, wanted, ui, lock_meta=lock_meta)
         pins, added = carried_fixes(lock_meta, project, target)
@@ -213,7 +214,7 @@ def setup(
         except BaseException:
             out.verification = engine.last_verification
             # back to the lock the current environment was made from
-            _restore(project.root / LOCK_NAME, lock_before)
+            restore(project.root / LOCK_NAME, lock_before)
             raise
         finally:
             out.attempts = engine.attempts
@@ -253,7 +254,7 @@ def _switch(
         kept = _keep_better(current, delivered, out.project, ui)
         if kept:
             out.kept, out.generation = kept, current
-            _restore(out.project.root / LOCK_NAME, lock_before)
+            restore(out.project.root / LOCK_NAME, lock_before)
             out.extra["left_for_rollback"] = gen.path.name
             return out
     moved = store.switch(gen)
@@ -285,11 +286,8 @@ def _keep_better(current: Generation, delivered: Delivered, project: Project, ui
 
 def _missing_direct(env: Path, project: Project) -> list[str]:
     """The project's direct requirements (for this environment's Python) not installed in
-    ``env``: read from its .dist-info folders."""
-    installed = {
-        canonicalize_name(d.name.split("-")[0])
-        for d in env.glob("lib/python*/site-packages/*.dist-info")
-    }
+    ``env``."""
+    installed = {canonicalize_name(d.name) for d in distributions(env)}
     declared = declared_names(project.direct_requirements, project.requirement_files)
     return [name for name in declared if canonicalize_name(name) not in installed]
 
@@ -354,20 +352,6 @@ def _other_interpreters(project: Project, target: Target) -> tuple[Interpreter, 
         and allowed.contains(i.version, prereleases=True)
     ]
     return tuple(sorted(found, key=lambda i: Version(i.version), reverse=True))
-
-
-def _read(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
-
-
-def _restore(path: Path, before: bytes | None) -> None:
-    if before is None:
-        path.unlink(missing_ok=True)
-    elif _read(path) != before:
-        atomic_write(path, before)
 
 
 def verify_only(

@@ -56,6 +56,21 @@ def atomic_write(path: Path, data: bytes) -> None:
     fsync_dir(path.parent)
 
 
+def read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def restore(path: Path, before: bytes | None) -> None:
+    """Put back what ``path`` held (``None``: it did not exist), unless it still holds it."""
+    if before is None:
+        path.unlink(missing_ok=True)
+    elif read_or_none(path) != before:
+        atomic_write(path, before)
+
+
 def _create_beside(path: Path) -> tuple[int, Path]:
     """A new temporary file next to ``path``, created exclusively with mode 0666 so that the
     kernel applies the umask (reading the umask would mean setting it, which is not thread-safe)."""

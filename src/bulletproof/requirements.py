@@ -75,6 +75,14 @@ def requirement_lines(path: Path) -> list[str]:
     ]
 
 
+def requirement_name(text: str) -> str:
+    """The distribution a PEP 508 requirement names; the text itself when it does not parse."""
+    try:
+        return Requirement(text).name
+    except InvalidRequirement:
+        return text
+
+
 def declared_names(direct: Iterable[str], files: Iterable[Path]) -> list[str]:
     """The distributions asked for by name: ``direct`` (PEP 508 strings) and what the
     requirements ``files`` name themselves; markers for no extra are evaluated here."""

@@ -17,7 +17,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from bulletproof.analyze.buildlogs import build_failure
@@ -34,7 +33,7 @@ from bulletproof.apply.generations import Generation, Store
 from bulletproof.apply.install import OWN_BUILD_ERROR, build_environment
 from bulletproof.apply.system import install_named
 from bulletproof.errors import BuildError, DiskFull, ResolutionError
-from bulletproof.fsutil import atomic_write
+from bulletproof.fsutil import read_or_none, restore
 from bulletproof.host.pythons import query
 from bulletproof.knowledge.mappings import DistroMapping
 from bulletproof.mitigate.consent import Unfixable, consent
@@ -46,7 +45,7 @@ from bulletproof.mitigate.failures import (
 )
 from bulletproof.mitigate.plan import Plan
 from bulletproof.mitigate.propose import Context, applied, pick
-from bulletproof.mitigate.resolve import Locked, Repair, lock_with_retry
+from bulletproof.mitigate.resolve import Locked, Repair, is_set_aside, lock_with_retry
 from bulletproof.mitigate.trials import failing_builds
 from bulletproof.mitigate.undeclared import next_fix, unresolved
 from bulletproof.model import (
@@ -67,7 +66,7 @@ from bulletproof.model import (
     Verification,
 )
 from bulletproof.report.terminal import Ui
-from bulletproof.requirements import declared_names
+from bulletproof.requirements import declared_names, requirement_name
 from bulletproof.verify.run import verify
 
 MAX_ROUNDS = 8
@@ -230,8 +229,7 @@ class Engine:
                 hint="the attempts above show what was tried",
                 detail=self.gave_up_detail if short == self.gave_up else "",
             )
-        if best.lock_body != _read(best.locked.path):
-            atomic_write(best.locked.path, best.lock_body)
+        restore(best.locked.path, best.lock_body)
         self.locked, self.target = best.locked, best.target
         return replace(best, short=short)
 
@@ -308,7 +306,7 @@ class Engine:
             self.locked,
             self.target,
             tuple(self.left_out),
-            _read(self.locked.path) or b"",
+            read_or_none(self.locked.path) or b"",
             own_build_failed=bool(own_error),
         )
         return failures, candidate
@@ -463,8 +461,7 @@ class Engine:
         """The next requirement (or, for the standard library, system package) to try for an
         import nothing provides: one at a time, judged alone."""
         fix = next_fix(failure, self.project, self.declared_elsewhere, self.ctx)
-        out = {canonicalize_name(s.package) for s in self.left_out}
-        while fix is not None and canonicalize_name(_requirement_name(fix.value)) in out:
+        while fix is not None and is_set_aside(requirement_name(fix.value), self.left_out):
             self.ctx.tried.add(fix)  # set aside: not brought back by another door
             fix = next_fix(failure, self.project, self.declared_elsewhere, self.ctx)
         return [(None, fix)] if fix is not None else []
@@ -523,7 +520,7 @@ class Engine:
         alone (its import is then listed as unresolved): it never costs the environment."""
         name = canonicalize_name(failure.package)
         for module, added in list(self.plan.added.items()):
-            if canonicalize_name(_requirement_name(added.requirement)) != name:
+            if canonicalize_name(requirement_name(added.requirement)) != name:
                 continue
             del self.plan.added[module]
             self.stale = True
@@ -544,10 +541,7 @@ class Engine:
 
     def _leave_out(self, failure: Failure, hit: Match | None) -> None:
         """No fix is left for a requirement that does not build: the rest is built without it."""
-        if any(
-            canonicalize_name(s.package) == canonicalize_name(failure.package)
-            for s in self.left_out
-        ):
+        if is_set_aside(failure.package, self.left_out):
             return
         cause = f"does not build ({hit.cause})" if hit else "does not build"
         self.left_out.append(SetAside(failure.package, Stage.BUILD.value, cause))
@@ -623,17 +617,3 @@ def _text(path: Path) -> str:
         return path.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
         return ""
-
-
-def _read(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
-
-
-def _requirement_name(requirement: str) -> str:
-    try:
-        return Requirement(requirement).name
-    except InvalidRequirement:
-        return requirement

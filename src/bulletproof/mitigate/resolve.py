@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from bulletproof.analyze.buildlogs import build_failure
@@ -39,6 +38,7 @@ from bulletproof.model import (
     Target,
 )
 from bulletproof.report.terminal import Ui
+from bulletproof.requirements import requirement_name
 
 MAX_LOCK_REPAIRS = 6
 MAX_SET_ASIDE = 8  # requirements left out before the lock is given up
@@ -229,9 +229,13 @@ def _own_build(
     return chosen
 
 
-def _is_out(package: str, fixes: _InForce) -> bool:
+def is_set_aside(package: str, set_aside: Sequence[SetAside]) -> bool:
     name = canonicalize_name(package)
-    return any(canonicalize_name(s.package) == name for s in fixes.set_aside)
+    return any(canonicalize_name(s.package) == name for s in set_aside)
+
+
+def _is_out(package: str, fixes: _InForce) -> bool:
+    return is_set_aside(package, fixes.set_aside)
 
 
 def _leave_out(
@@ -252,14 +256,7 @@ def _leave_out(
 
 def _added_for(package: str, fixes: _InForce) -> list[AddedRequirement]:
     name = canonicalize_name(package)
-    return [a for a in fixes.added if canonicalize_name(_requirement_name(a)) == name]
-
-
-def _requirement_name(added: AddedRequirement) -> str:
-    try:
-        return Requirement(added.requirement).name
-    except InvalidRequirement:
-        return added.requirement
+    return [a for a in fixes.added if canonicalize_name(requirement_name(a.requirement)) == name]
 
 
 def _lock_once(
