@@ -12,32 +12,13 @@ import pytest
 
 from bulletproof.cli import main
 from tests.conftest import need_python, only_from
-from tests.fixtures.wheels import make_wheel, write_sdist
-
-_FAILING_BACKEND = """
-def get_requires_for_build_wheel(config_settings=None):
-    return []
-
-def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
-    raise SystemExit("qrxl: the frobnication lattice is misaligned (code 77)")
-
-def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
-    raise SystemExit("qrxl: the frobnication lattice is misaligned (code 77)")
-"""
+from tests.fixtures.wheels import make_wheel, write_failing_sdist, write_sdist
 
 
 def _failing_sdist(dest: Path, name: str, version: str, *, static: bool = True) -> None:
     """An sdist whose build fails with a message no signature, table or code names."""
-    pyproject = (
-        '[build-system]\nrequires = []\nbuild-backend = "qrxl_backend"\nbackend-path = ["."]\n'
-    )
-    write_sdist(
-        dest,
-        name,
-        version,
-        {"pyproject.toml": pyproject, "qrxl_backend.py": _FAILING_BACKEND},
-        static=static,
-    )
+    message = "qrxl: the frobnication lattice is misaligned (code 77)"
+    write_failing_sdist(dest, name, version, message, static=static)
 
 
 def _only_from(house: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

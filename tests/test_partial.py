@@ -16,34 +16,14 @@ import pytest
 from bulletproof.cli import main
 from bulletproof.tomlcompat import tomllib
 from tests.conftest import only_from, snapshot
-from tests.fixtures.wheels import make_wheel, write_sdist
+from tests.fixtures.wheels import make_wheel, write_failing_sdist
 
 pytestmark = pytest.mark.usefixtures("python312")
 
-_BACKEND = """
-def get_requires_for_build_wheel(config_settings=None):
-    return []
-
-def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
-    raise SystemExit("vexu: the quorble manifold would not align (stage 9)")
-
-def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
-    raise SystemExit("vexu: the quorble manifold would not align (stage 9)")
-"""
-
 
 def _failing_sdist(house: Path, name: str, version: str, *, static: bool) -> None:
-    """``static``: the resolver reads its metadata without a build (it fails when installed);
-    else the resolver has to build it, and fails while locking."""
-    pyproject = (
-        '[build-system]\nrequires = []\nbuild-backend = "vexu_backend"\nbackend-path = ["."]\n'
-    )
-    write_sdist(
-        house,
-        name,
-        version,
-        {"pyproject.toml": pyproject, "vexu_backend.py": _BACKEND},
-        static=static,
+    write_failing_sdist(
+        house, name, version, "vexu: the quorble manifold would not align (stage 9)", static=static
     )
 
 
