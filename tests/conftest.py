@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bulletproof import redaction
-from bulletproof.analyze.lock import UV_RESOLUTION_VARS
+from bulletproof.lockfile.lock import UV_RESOLUTION_VARS
 from bulletproof.proc import uv_bin
 from tests.fixtures.wheels import make_c_extension_wheel, make_sdist, make_wheel
 from tests.fresh.system import REPO

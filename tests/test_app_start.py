@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from bulletproof.analyze.apps import find_app
 from bulletproof.cli import main
+from bulletproof.code.apps import find_app
 
 pytestmark = [pytest.mark.registry]
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from bulletproof.cli import main
-from bulletproof.verify import applife, appscratch
+from bulletproof.prove import applife, appscratch
 from tests.conftest import only_from, verify_tests_report
 from tests.fixtures.wheels import make_wheel
 

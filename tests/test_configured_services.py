@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from bulletproof.analyze.configured import configured_services
+from bulletproof.code.configured import configured_services
 from bulletproof.model import CaseOutcome, CaseResult, ServiceCheck, SuiteReport
 
 

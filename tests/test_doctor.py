@@ -199,9 +199,9 @@ def test_a_failing_install_command_stops_with_its_output_and_is_not_marked_done(
     from bulletproof.apply.system import install_missing
     from bulletproof.errors import ToolError
     from bulletproof.model import RunRecord, SystemPlan
-    from bulletproof.report.terminal import Ui
+    from bulletproof.reporter import Recorder
 
-    ui = Ui(RunRecord("setup", tmp_path), quiet=True)
+    ui = Recorder(RunRecord("setup", tmp_path))
     plan = SystemPlan(
         "debian-12", "apt", ("libx",), ("libx",), (("sh", "-c", "echo no >&2; exit 3"),)
     )

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bulletproof.analyze.envvars import EnvVar, env_vars
 from bulletproof.cli import main
+from bulletproof.code.envvars import EnvVar, env_vars
 
 _PLAIN = """
 import os

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bulletproof.analyze.codeimports import code_imports
+from bulletproof.code.codeimports import code_imports
 from bulletproof.model import (
     Config,
     FailureKind,

@@ -16,7 +16,7 @@ import pytest
 
 from bulletproof.cli import main
 from bulletproof.model import CaseOutcome, FailureClass
-from bulletproof.verify.testrun import read_junit
+from bulletproof.prove.testrun import read_junit
 from tests.conftest import only_from
 
 
@@ -200,7 +200,7 @@ def test_a_bad_pass_rate_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_the_projects_own_command_and_its_variables() -> None:
-    from bulletproof.verify.testrun import _own_command
+    from bulletproof.prove.testrun import _own_command
 
     plan = _own_command("env TZ=utc PDNS_PORT=8081 python -m pytest -q tests/unit")
     assert (plan.runner, plan.words, plan.env) == (
@@ -213,7 +213,7 @@ def test_the_projects_own_command_and_its_variables() -> None:
 
 def test_pytest_configured_but_not_installed_is_a_problem(tmp_path: Path) -> None:
     from bulletproof.project import discover
-    from bulletproof.verify.testrun import find_tests
+    from bulletproof.prove.testrun import find_tests
 
     (tmp_path / "requirements.txt").write_text("good==1.0\n")
     (tmp_path / "tox.ini").write_text("[pytest]\naddopts = -q\n")

@@ -66,7 +66,7 @@ def test_lock_urls_lose_their_credentials_and_the_install_gets_them_back(tmp_pat
 
 
 def test_a_password_with_an_unencoded_hash_is_said_not_skipped() -> None:
-    from bulletproof.analyze.services import service_from_url
+    from bulletproof.code.services import service_from_url
 
     found = service_from_url("DATABASE_URL", ".env", "postgresql://u:pa#ss@127.0.0.1:5432/db")
     assert found is not None and (found.host, found.port) == ("127.0.0.1", 5432)

@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from bulletproof.analyze.envvars import EnvVar
-from bulletproof.analyze.services import services
 from bulletproof.cli import main
+from bulletproof.code.envvars import EnvVar
+from bulletproof.code.services import services
 from bulletproof.model import FailureClass, Service, ServiceCheck
-from bulletproof.verify.testclass import classify
+from bulletproof.prove.testclass import classify
 from tests.conftest import verify_tests_report
 
 pytestmark = [pytest.mark.registry]

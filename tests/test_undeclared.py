@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from bulletproof.analyze.codeimports import CodeImport
 from bulletproof.cli import main
+from bulletproof.code.codeimports import CodeImport
 from bulletproof.mitigate.provides import top_level
 from bulletproof.model import Config, FailureKind, ImportStatus, ModuleCheck, Project
 from bulletproof.verify import stdlib

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bulletproof.analyze.codeimports import code_imports, local_names
+from bulletproof.code.codeimports import code_imports, local_names
 from bulletproof.model import (
     Config,
     FailureKind,

@@ -11,18 +11,20 @@ from pathlib import Path
 from rich.markup import escape
 
 from bulletproof.analyze.doctor import diagnose
-from bulletproof.analyze.envvars import env_vars
-from bulletproof.analyze.lock import LOCK_NAME, lock, read_lock_meta
 from bulletproof.apply.install import OWN_BUILD_ERROR
+from bulletproof.code.envvars import env_vars
 from bulletproof.errors import BulletproofError, InputError
 from bulletproof.flow import Outcome, choose_target, locked_run, setup, verify_only
 from bulletproof.generate.envtemplate import find_example, render, write_template
 from bulletproof.generate.troubleshooting import save_attempts
 from bulletproof.generate.troubleshooting import write as write_troubleshooting
 from bulletproof.host.probe import probe_host
+from bulletproof.lockfile.lock import LOCK_NAME, lock, read_lock_meta
 from bulletproof.mitigate.consent import Unfixable
 from bulletproof.model import Finding, Host, LockResult, Project, Selection, Severity, Verdict
 from bulletproof.project import discover
+from bulletproof.prove.projecttests import check_tests
+from bulletproof.prove.projecttests import to_dict as tests_dict
 from bulletproof.redaction import learn_run
 from bulletproof.report import jsonreport
 from bulletproof.report.mitigation import print_attempts, summary
@@ -34,8 +36,6 @@ from bulletproof.report.terminal import (
     print_tests,
     print_verification,
 )
-from bulletproof.verify.projecttests import check_tests
-from bulletproof.verify.projecttests import to_dict as tests_dict
 
 EXIT_USABLE = 4  # as cli.EXIT_USABLE; kept here so that commands does not import the CLI
 EXIT_INCOMPLETE = 6  # as cli.EXIT_INCOMPLETE

@@ -18,14 +18,6 @@ from packaging.version import Version
 
 from bulletproof import __version__
 from bulletproof.analyze.doctor import diagnose
-from bulletproof.analyze.lock import (
-    LOCK_NAME,
-    carried_fixes,
-    read_lock,
-    read_lock_meta,
-    selection_from,
-    set_aside_from,
-)
 from bulletproof.apply.generations import Generation, Store
 from bulletproof.apply.system import install_missing
 from bulletproof.errors import InputError
@@ -33,6 +25,14 @@ from bulletproof.fsutil import read_or_none, restore
 from bulletproof.host.osinfo import read_os_info
 from bulletproof.host.pythons import find_interpreters, select_target, target_from_lock
 from bulletproof.knowledge.mappings import DistroMapping, ecosystem_for, load_mapping
+from bulletproof.lockfile.lock import (
+    LOCK_NAME,
+    carried_fixes,
+    read_lock,
+    read_lock_meta,
+    selection_from,
+    set_aside_from,
+)
 from bulletproof.mitigate.engine import Delivered, Engine
 from bulletproof.mitigate.resolve import Repair, lock_with_retry
 from bulletproof.model import (
@@ -49,7 +49,7 @@ from bulletproof.model import (
     Verification,
 )
 from bulletproof.project import discover
-from bulletproof.report.terminal import Ui
+from bulletproof.reporter import Reporter
 from bulletproof.requirements import declared_names
 from bulletproof.verify.distributions import distributions
 from bulletproof.verify.run import verify
@@ -98,7 +98,7 @@ class Outcome:
 def choose_target(
     project: Project,
     wanted: str | None,
-    ui: Ui,
+    ui: Reporter,
     found: tuple[Interpreter, ...] | None = None,
     lock_meta: Mapping[str, Any] | None = None,
 ) -> Target:
@@ -115,14 +115,14 @@ def choose_target(
     return select_target(project, wanted, found)
 
 
-def locked_run(store: Store, ui: Ui, timeout: float) -> AbstractContextManager[None]:
+def locked_run(store: Store, ui: Reporter, timeout: float) -> AbstractContextManager[None]:
     return store.locked(timeout, lambda: ui.say("another bulletproof run is working here; waiting"))
 
 
 def setup(
     directory: Path,
     wanted: str | None,
-    ui: Ui,
+    ui: Reporter,
     out: Outcome,
     *,
     full: bool = False,
@@ -228,7 +228,7 @@ def _switch(
     *,
     current: Generation | None,
     lock_before: bytes | None,
-    ui: Ui,
+    ui: Reporter,
 ) -> Outcome:
     """Make what the engine delivered DIR/.venv, unless it is incomplete and the working
     environment is better for the project: that one stays, the new one is kept for rollback."""
@@ -267,7 +267,7 @@ def _switch(
     return out
 
 
-def _keep_better(current: Generation, delivered: Delivered, project: Project, ui: Ui) -> str:
+def _keep_better(current: Generation, delivered: Delivered, project: Project, ui: Reporter) -> str:
     """Whether the working environment is better for the project than the incomplete one just
     built (fewer of what the project needs failing, checked against the project as it is now):
     then it stays, and why is returned; "" to switch."""
@@ -292,7 +292,7 @@ def _missing_direct(env: Path, project: Project) -> list[str]:
     return [name for name in declared if canonicalize_name(name) not in installed]
 
 
-def _lock_meta(project: Project, ui: Ui) -> dict[str, Any]:
+def _lock_meta(project: Project, ui: Reporter) -> dict[str, Any]:
     """The recorded table of DIR/pylock.toml; a damaged or edited lock is said and made again
     (for the target it names, when its table is whole); someone else's is never overwritten."""
     path = project.root / LOCK_NAME
@@ -311,7 +311,13 @@ def _lock_meta(project: Project, ui: Ui) -> dict[str, Any]:
 
 
 def _prepare_system(
-    project: Project, target: Target, locked: LockResult, ui: Ui, *, assume_yes: bool, system: bool
+    project: Project,
+    target: Target,
+    locked: LockResult,
+    ui: Reporter,
+    *,
+    assume_yes: bool,
+    system: bool,
 ) -> Diagnosis:
     """Predict what the build needs; install missing system packages (with consent)."""
     with ui.step("Predicting what the build needs") as detail:
@@ -327,7 +333,8 @@ def _prepare_system(
         ui.say(f"--no-system: not installing {' '.join(diagnosis.system.missing)}")
     elif diagnosis.system.missing:
         ran = install_missing(diagnosis.system, ui, assume_yes=assume_yes)
-        ui.record.messages.extend(f"ran: {c}" for c in ran)
+        for command in ran:
+            ui.note(f"ran: {command}")
     return diagnosis
 
 
@@ -355,7 +362,13 @@ def _other_interpreters(project: Project, target: Target) -> tuple[Interpreter, 
 
 
 def verify_only(
-    directory: Path, ui: Ui, out: Outcome, *, full: bool, import_timeout: float, lock_timeout: float
+    directory: Path,
+    ui: Reporter,
+    out: Outcome,
+    *,
+    full: bool,
+    import_timeout: float,
+    lock_timeout: float,
 ) -> Outcome:
     # the extras and groups setup was asked for, so the inputs compared are the same ones
     meta = read_lock_meta(directory / LOCK_NAME)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bulletproof.analyze.lockinputs import index_env
+from bulletproof.lockfile.lockinputs import index_env
 from bulletproof.model import Project
 from bulletproof.proc import redact
 from bulletproof.tomlcompat import tomllib

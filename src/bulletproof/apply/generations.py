@@ -142,7 +142,7 @@ class Store:
         for leftover in self.root.glob(f"{VENV_NAME}.tmp-*"):
             if self._our_switch_link(leftover):
                 leftover.unlink()
-        # the resolver's scratch folders (analyze/lock.py) are made only under the run lock we
+        # the resolver's scratch folders (lockfile/lock.py) are made only under the run lock we
         # hold, so any still here were left by a killed run
         for doomed in (self.trash, *self.state.glob("lock-*")):
             if doomed.exists() or doomed.is_symlink():

@@ -18,8 +18,8 @@ from bulletproof.errors import InputError
 OWNER_MARK = "bulletproof-state"
 _MARK_TEXT = "This folder is bulletproof's own state (environments, run lock); it may be deleted.\n"
 # every name bulletproof makes in the folder: generations/trash/run.lock (apply/generations.py),
-# lock-* (the resolver's scratch, analyze/lock.py), attempts.json (generate/troubleshooting.py),
-# app-server.json (verify/applife.py), and the temporary file atomic_write leaves beside a file
+# lock-* (the resolver's scratch, lockfile/lock.py), attempts.json (generate/troubleshooting.py),
+# app-server.json (prove/applife.py), and the temporary file atomic_write leaves beside a file
 # when killed mid-write
 _FILES = (OWNER_MARK, "run.lock", "attempts.json", "app-server.json")
 _OURS = ("generations", "trash", "lock-*", *_FILES, *(f".{name}.*.tmp" for name in _FILES))

@@ -11,7 +11,7 @@ from bulletproof.errors import BulletproofError, ToolError
 from bulletproof.host import pkgmgr
 from bulletproof.knowledge.mappings import DistroMapping
 from bulletproof.model import SystemPlan
-from bulletproof.report.terminal import Ui
+from bulletproof.reporter import Reporter
 
 INSTALL_TIMEOUT = 3600.0
 # apt must not stop for a question nobody sees
@@ -22,7 +22,7 @@ class ConsentNeeded(BulletproofError):
     """System packages are missing and nobody said yes to installing them."""
 
 
-def install_missing(plan: SystemPlan, ui: Ui, *, assume_yes: bool) -> list[str]:
+def install_missing(plan: SystemPlan, ui: Reporter, *, assume_yes: bool) -> list[str]:
     """Run the plan's commands after consent; returns the commands run, as shown."""
     if not plan.missing:
         return []
@@ -36,9 +36,8 @@ def install_missing(plan: SystemPlan, ui: Ui, *, assume_yes: bool) -> list[str]:
                 + "\n  ".join(shown)
                 + "\nor let setup run them: --yes; or skip this step: --no-system",
             )
-        ui.err.print("setup will run:\n" + "\n".join(f"  $ {c}" for c in shown))
-        answer = ui.err.input("Install them now? [y/N] ").strip().lower()
-        if answer not in ("y", "yes"):
+        ui.show("setup will run:\n" + "\n".join(f"  $ {c}" for c in shown))
+        if not ui.ask("Install them now?"):
             raise ConsentNeeded(
                 "not installing system packages (declined)",
                 hint="install them yourself and run setup again, or use --no-system to skip",
@@ -56,7 +55,7 @@ def install_missing(plan: SystemPlan, ui: Ui, *, assume_yes: bool) -> list[str]:
 
 
 def install_named(
-    names: tuple[str, ...], mapping: DistroMapping, ui: Ui, *, assume_yes: bool
+    names: tuple[str, ...], mapping: DistroMapping, ui: Reporter, *, assume_yes: bool
 ) -> None:
     """Install these packages of the distro (a fix's), after consent; the commands run are
     recorded in the report."""
@@ -68,4 +67,5 @@ def install_named(
         pkgmgr.install_commands(mapping.manager, names),
     )
     ran = install_missing(plan, ui, assume_yes=assume_yes)
-    ui.record.messages.extend(f"ran: {c}" for c in ran)
+    for command in ran:
+        ui.note(f"ran: {command}")

@@ -1,4 +1,4 @@
-""".env.template for a project: every variable its code reads (analyze/envvars.py), each with
+""".env.template for a project: every variable its code reads (code/envvars.py), each with
 whether it is required, its default and type, and where it is read; secrets left empty. An
 ``.env.example`` the project keeps comes first, as written (its comments too), and what the code
 reads beyond it follows. The project's own files are never changed: only ``.env.template`` is
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bulletproof.analyze.envvars import EnvVar
+from bulletproof.code.envvars import EnvVar
 from bulletproof.errors import InputError
 from bulletproof.generate.owned import write_generated
 

@@ -7,7 +7,7 @@ import sys
 
 from bulletproof.errors import BulletproofError
 from bulletproof.model import Attempt, Fix, Outcome
-from bulletproof.report.terminal import Ui
+from bulletproof.reporter import Reporter
 
 
 class Unfixable(BulletproofError):
@@ -18,15 +18,13 @@ class Unfixable(BulletproofError):
         self.attempts = attempts
 
 
-def consent(ui: Ui, assume_yes: bool, fix: Fix, attempts: list[Attempt]) -> None:
+def consent(ui: Reporter, assume_yes: bool, fix: Fix, attempts: list[Attempt]) -> None:
     """Return when the user agrees (``--yes``, or yes at a terminal); else the fix is declined
     and the run ends, with every attempt so far."""
     if assume_yes:
         return
-    if sys.stdin.isatty():
-        answer = ui.err.input(f"{fix.describe()} (recorded in the lock only)? [y/N] ")
-        if answer.strip().lower() in ("y", "yes"):
-            return
+    if sys.stdin.isatty() and ui.ask(f"{fix.describe()} (recorded in the lock only)?"):
+        return
     for attempt in attempts:
         if attempt.fix == fix:
             attempt.outcome = Outcome.DECLINED

@@ -65,7 +65,7 @@ from bulletproof.model import (
     Verdict,
     Verification,
 )
-from bulletproof.report.terminal import Ui
+from bulletproof.reporter import Reporter
 from bulletproof.requirements import declared_names, requirement_name
 from bulletproof.verify.run import verify
 
@@ -102,7 +102,7 @@ class Engine:
     target: Target
     locked: LockResult
     store: Store
-    ui: Ui
+    ui: Reporter
     mapping: DistroMapping | None
     assume_yes: bool
     import_timeout: float

@@ -16,11 +16,11 @@ from packaging.utils import canonicalize_name
 from bulletproof.analyze.buildlogs import build_failure
 from bulletproof.analyze.faults import not_found, os_error_fault, scratch_places
 from bulletproof.analyze.indexes import index_locations
-from bulletproof.analyze.lock import lock
 from bulletproof.analyze.signatures import Match, match
 from bulletproof.apply.system import install_named
 from bulletproof.errors import FetchError, LockBuildError, ResolutionError, ToolError
 from bulletproof.knowledge.mappings import DistroMapping
+from bulletproof.lockfile.lock import lock
 from bulletproof.mitigate.consent import Unfixable, consent
 from bulletproof.mitigate.propose import Context, applied, pick
 from bulletproof.model import (
@@ -37,7 +37,7 @@ from bulletproof.model import (
     Stage,
     Target,
 )
-from bulletproof.report.terminal import Ui
+from bulletproof.reporter import Reporter
 from bulletproof.requirements import requirement_name
 
 MAX_LOCK_REPAIRS = 6
@@ -49,7 +49,7 @@ class Repair:
     """What repairing a build at the lock stage may do on this host. ``partial``: a requirement
     that cannot be fetched, found or built (no fix left) is set aside and the rest locked."""
 
-    ui: Ui
+    ui: Reporter
     mapping: DistroMapping | None
     assume_yes: bool = False
     allow_system: bool = True

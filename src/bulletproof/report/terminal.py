@@ -28,6 +28,7 @@ from bulletproof.model import (
     Verification,
 )
 from bulletproof.redaction import redacting
+from bulletproof.reporter import ImportProgress
 
 _MARK = {
     Severity.BLOCKER: "[bold red]✗ blocker[/]",
@@ -69,8 +70,17 @@ class Ui:
         self.record.messages.append(text)
         self.err.print(f"[yellow]![/] {escape(text)}")
 
+    def note(self, text: str) -> None:
+        self.record.messages.append(text)
+
+    def show(self, text: str) -> None:
+        self.err.print(escape(text))
+
+    def ask(self, question: str) -> bool:
+        return self.err.input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
     @contextmanager
-    def import_progress(self) -> Iterator[Callable[[int], Callable[[int], None]]]:
+    def import_progress(self) -> Iterator[ImportProgress]:
         progress = Progress(
             TextColumn("importing modules"),
             BarColumn(),

@@ -13,7 +13,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from bulletproof import proc
-from bulletproof.analyze.codeimports import CodeImport, code_imports, local_names, python_files
+from bulletproof.code.codeimports import CodeImport, code_imports, local_names, python_files
 from bulletproof.model import ImportStatus, ModuleCheck, Project, Skipped, Verification
 from bulletproof.verify import cache, stdlib
 from bulletproof.verify.context import import_context

@@ -17,8 +17,8 @@ from typing import Any
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from bulletproof.analyze.lock import LOCK_NAME, input_hash, read_lock
 from bulletproof.host.pythons import target_from_lock
+from bulletproof.lockfile.lock import LOCK_NAME, input_hash, read_lock
 from bulletproof.model import AddedRequirement, Project
 from bulletproof.tomlcompat import tomllib
 from bulletproof.verify.distributions import distributions

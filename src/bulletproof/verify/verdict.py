@@ -11,7 +11,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from bulletproof.analyze.codeimports import CodeImport
+from bulletproof.code.codeimports import CodeImport
 from bulletproof.knowledge import removed_in
 from bulletproof.model import FailureKind, Judged, ModuleCheck, Project
 from bulletproof.verify.context import ImportContext, context_judgement, needed_context

@@ -11,10 +11,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bulletproof.analyze.apps import find_apps
-from bulletproof.analyze.configured import configured_services
-from bulletproof.analyze.envvars import code_trees, env_vars
-from bulletproof.analyze.services import one_per_url, services
+from bulletproof.code.apps import find_apps
+from bulletproof.code.configured import configured_services
+from bulletproof.code.envvars import code_trees, env_vars
+from bulletproof.code.services import one_per_url, services
 from bulletproof.fsutil import MAX_PROJECT_FILES, walk_project, write_json
 from bulletproof.model import (
     AppCheck,
@@ -25,10 +25,10 @@ from bulletproof.model import (
     Project,
     SuiteReport,
 )
-from bulletproof.verify.appcheck import check_app
+from bulletproof.prove.appcheck import check_app
+from bulletproof.prove.probe import probe
+from bulletproof.prove.testrun import dotenv_of, find_tests, run_tests
 from bulletproof.verify.cache import CACHE_NAME
-from bulletproof.verify.probe import probe
-from bulletproof.verify.testrun import dotenv_of, find_tests, run_tests
 
 DEFAULT_PASS_RATE = 0.8  # the plan's "core functionality tests achieve > 80 % pass rate"
 DEFAULT_TIMEOUT = 1800.0

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from urllib.parse import quote
 
-from bulletproof.analyze.envvars import CodeTrees, code_trees
-from bulletproof.analyze.services import DEFAULT_PORTS, one_per_url, service_from_url
+from bulletproof.code.envvars import CodeTrees, code_trees
+from bulletproof.code.services import DEFAULT_PORTS, one_per_url, service_from_url
 from bulletproof.model import Service
 
 # a URL of a server's own protocol (http is an API's, and a literal one is not probed)

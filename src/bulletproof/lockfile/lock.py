@@ -23,16 +23,16 @@ from packaging.utils import canonicalize_name
 
 from bulletproof import proc, redaction
 from bulletproof.analyze.faults import named_fault
-from bulletproof.analyze.lockinputs import (
+from bulletproof.errors import InputError, LockBuildError, ResolutionError, ToolError
+from bulletproof.fsutil import atomic_write
+from bulletproof.host.pythons import stat_key
+from bulletproof.lockfile.lockinputs import (
     Inputs,
     index_env,
     lock_inputs,
     missing_extras,
     names_project,
 )
-from bulletproof.errors import InputError, LockBuildError, ResolutionError, ToolError
-from bulletproof.fsutil import atomic_write
-from bulletproof.host.pythons import stat_key
 from bulletproof.model import (
     AddedRequirement,
     LockResult,

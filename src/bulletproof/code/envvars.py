@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bulletproof.analyze.codeimports import python_files
+from bulletproof.code.codeimports import python_files
 
 _SECRET = re.compile(r"(^|_)(KEY|SECRET|TOKEN|PASSWORD|PASSWD|PASS|PWD|CREDENTIALS?|PRIVATE)(_|$)")
 # Env readers' typed methods (environs and django-environ share most): the type they return

@@ -22,7 +22,7 @@ from pathlib import Path
 from bulletproof import proc
 from bulletproof.apply.generations import STATE_DIR
 from bulletproof.model import Answer, App, AppCheck
-from bulletproof.verify import applife, appscratch
+from bulletproof.prove import applife, appscratch
 
 START_TIMEOUT = 30.0
 REQUEST_TIMEOUT = 5.0

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bulletproof import proc
-from bulletproof.analyze.codeimports import python_files
+from bulletproof.code.codeimports import python_files
 from bulletproof.errors import ToolError
 from bulletproof.model import CaseOutcome, CaseResult, Project, ServiceCheck, SuiteReport
+from bulletproof.prove.testclass import classify, raised_line
 from bulletproof.tomlcompat import tomllib
-from bulletproof.verify.testclass import classify, raised_line
 
 UNITTEST_RUNNER = Path(__file__).with_name("unittest_junit.py")
 _NO_TESTS_COLLECTED = 5  # pytest's exit code when it found nothing to run

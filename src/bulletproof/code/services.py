@@ -4,7 +4,7 @@ project's ``.env``, or a default written in its code) whose value is a URL namin
 
 Found by the value's shape, not by a list of setting names: any variable the code reads whose
 value is ``scheme://host…`` is a service to probe. The scheme says which client can probe it
-(verify/probe.py); one nobody knows is probed by a TCP connection to its port."""
+(prove/probe.py); one nobody knows is probed by a TCP connection to its port."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from urllib.parse import quote, urlsplit
 
-from bulletproof.analyze.envvars import EnvVar
+from bulletproof.code.envvars import EnvVar
 from bulletproof.model import Service
 from bulletproof.redaction import USERINFO, strip_credentials
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from bulletproof.analyze.codeimports import python_files
+from bulletproof.code.codeimports import python_files
 from bulletproof.model import App, AppSkip
 
 # the classes and factories that make an application object, by the interface it speaks
