@@ -1,13 +1,7 @@
 """Command line: parse, call a flow, map the outcome or the error to an exit code.
 
-Exit codes: 0 success (for setup and verify: the environment is verified); 1 the environment did
-not verify, or a tool failed; 2 bad usage or input (nothing was changed); 3 another run holds the
-project's lock; 4 usable: what the project's code imports works, and every failure left is
-optional or the project's own code; 5 (verify) the environment no longer matches the project's
-requirements or its lock: run setup; 6 incomplete: the best environment the run could
-build was delivered, with what could not be had (a requirement set aside, a module that still
-fails) listed; 130 interrupted. ``doctor`` exits 1 when it finds something
-that blocks setup.
+Exit codes: `errors.ExitCode`, each explained in docs/cli.md. ``doctor`` exits 1 when it finds
+something that blocks setup.
 """
 
 from __future__ import annotations
@@ -19,12 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bulletproof import __version__
+from bulletproof.errors import ExitCode
 from bulletproof.model import RunRecord
 from bulletproof.redaction import redacting
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY, EXIT_USABLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
-EXIT_OUT_OF_DATE = 5
-EXIT_INCOMPLETE = 6
 
 DESCRIPTION = """\
 Make a Python project's development environment work the first time, and prove it.
@@ -50,7 +41,7 @@ class _Parser(argparse.ArgumentParser):
         # argparse's own exit code is 2 as well; this keeps the message in our format
         self.print_usage(sys.stderr)
         sys.stderr.write(f"bulletproof: error: {message}\n")
-        raise SystemExit(EXIT_USAGE)
+        raise SystemExit(ExitCode.USAGE)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -282,10 +273,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return commands.run(args, ui)
     except KeyboardInterrupt:
         ui.errors.print("[red]interrupted[/]: the current environment was left as it was")
-        return EXIT_INTERRUPTED
+        return ExitCode.INTERRUPTED
     except OSError as exc:  # a file we could not read or write: say which, without a traceback
         ui.errors.print(f"[bold red]error:[/] {exc.filename or ''}: {exc.strerror or exc}")
-        return EXIT_FAILED
+        return ExitCode.FAILED
     except Exception as exc:  # a bug: say so plainly; -v shows the traceback
         if args.verbose:
             raise
@@ -293,7 +284,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"[bold red]internal error[/] (a bug in bulletproof): {type(exc).__name__}: "
             f"{exc}\nrun again with -v for the traceback and please report it"
         )
-        return EXIT_FAILED
+        return ExitCode.FAILED
 
 
 def entry() -> None:

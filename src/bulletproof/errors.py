@@ -1,6 +1,22 @@
-"""The exception tree. Only the CLI turns these into exit codes (see docs/cli.md)."""
+"""The exit codes and the exception tree. An error carries its exit code; the flows return it
+inside their result and `commands` renders it (see docs/cli.md)."""
 
 from __future__ import annotations
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """Every exit code bulletproof returns; docs/cli.md says what each means."""
+
+    OK = 0  # setup/verify: verified; doctor: nothing blocks setup
+    FAILED = 1  # not verified, a tool failed, or (doctor) something blocks setup
+    USAGE = 2  # bad usage or input: nothing was changed
+    BUSY = 3  # another run holds the project's lock
+    USABLE = 4  # what the project's code imports works; what is left is optional or its own
+    OUT_OF_DATE = 5  # verify: the environment no longer matches the project: run setup
+    INCOMPLETE = 6  # the best environment the run could build, with what is missing listed
+    INTERRUPTED = 130
 
 
 class BulletproofError(Exception):
@@ -9,7 +25,7 @@ class BulletproofError(Exception):
     ``exit_code`` is what the CLI returns; ``hint`` says what the user can do about it.
     """
 
-    exit_code = 1
+    exit_code: ExitCode = ExitCode.FAILED
 
     def __init__(self, message: str, *, hint: str | None = None, detail: str | None = None):
         super().__init__(message)
@@ -21,7 +37,7 @@ class BulletproofError(Exception):
 class InputError(BulletproofError):
     """The user's input (a file, a flag, a folder) is wrong; nothing was changed."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class ResolutionError(InputError):
@@ -51,7 +67,7 @@ class EnvironmentFault(BulletproofError):
     """The machine, not the project's input nor its packages: nothing a fix to the project's
     packages could change, so the repair loop stops at once."""
 
-    exit_code = 1  # as a failed run, not 2: the input was fine
+    exit_code = ExitCode.FAILED  # as a failed run, not USAGE: the input was fine
 
 
 class DiskFull(EnvironmentFault):
@@ -67,7 +83,7 @@ class DiskFull(EnvironmentFault):
 class Busy(BulletproofError):
     """Another bulletproof run holds the project's lock."""
 
-    exit_code = 3
+    exit_code = ExitCode.BUSY
 
 
 class NothingToRollBack(InputError):
