@@ -9,7 +9,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from bulletproof.code.configured import configured_services
-from bulletproof.model import CaseOutcome, CaseResult, ServiceCheck, SuiteReport
+from bulletproof.prove.results import (
+    CaseOutcome,
+    CaseResult,
+    ProofReport,
+    ServiceCheck,
+    SuiteReport,
+)
 
 
 def _write(root: Path, files: dict[str, str]) -> None:
@@ -152,9 +158,14 @@ def test_a_failed_literal_is_reported_but_only_a_setting_fails_the_gate(tmp_path
     setting = replace(literal, setting="ZQ_BROKER", source=".env", gates=True)
     passed = CaseResult("tests/test_x.py::test_x", CaseOutcome.PASSED, 0.1)
 
-    def report(*checks: ServiceCheck) -> SuiteReport:
-        return SuiteReport(("pytest",), "tests/", (passed,), 0.1, 0.8, 0, services=checks)
+    suite = SuiteReport(("pytest",), "tests/", (passed,), 0.1, 0)
+
+    def report(*checks: ServiceCheck) -> ProofReport:
+        return ProofReport(suite, 0.8, services=checks)
 
     refused = "connection refused: nothing listens on 127.0.0.1:5681"
     assert report(ServiceCheck(literal, False, "tcp", refused)).ok
     assert not report(ServiceCheck(setting, False, "tcp", refused)).ok
+    # with no tests at all, a setting's service still gates: nothing stands in for a suite
+    assert not replace(report(ServiceCheck(setting, False, "tcp", refused)), suite=None).ok
+    assert replace(report(ServiceCheck(literal, False, "tcp", refused)), suite=None).ok

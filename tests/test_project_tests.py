@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bulletproof.cli import main
-from bulletproof.model import CaseOutcome, FailureClass
+from bulletproof.prove.results import CaseOutcome, FailureClass
 from bulletproof.prove.testrun import read_junit
 from tests.conftest import only_from
 

@@ -20,7 +20,7 @@ import pytest
 from bulletproof.cli import main
 from bulletproof.code.envvars import EnvVar
 from bulletproof.code.services import services
-from bulletproof.model import FailureClass, Service, ServiceCheck
+from bulletproof.prove.results import FailureClass, Service, ServiceCheck
 from bulletproof.prove.testclass import classify
 from tests.conftest import verify_tests_report
 

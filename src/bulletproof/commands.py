@@ -30,7 +30,7 @@ from bulletproof.report.terminal import (
     print_diagnosis,
     print_host,
     print_own_build_error,
-    print_tests,
+    print_proof,
     print_verification,
 )
 
@@ -153,7 +153,7 @@ def _print_tests(ui: Ui, result: EnvResult) -> None:
     if result.proof is None:
         ui.out.print("tests: none found (no pytest configuration, tests/ folder or test files)")
         return
-    print_tests(ui.out, result.proof)
+    print_proof(ui.out, result.proof)
 
 
 def _print_shortfall(ui: Ui, result: EnvResult) -> None:

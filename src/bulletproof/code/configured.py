@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from bulletproof.code.envvars import CodeTrees, code_trees
 from bulletproof.code.services import DEFAULT_PORTS, one_per_url, service_from_url
-from bulletproof.model import Service
+from bulletproof.prove.results import Service
 
 # a URL of a server's own protocol (http is an API's, and a literal one is not probed)
 _URL = re.compile(

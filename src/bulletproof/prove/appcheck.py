@@ -1,7 +1,8 @@
 """Start the project's own application in its environment on a free loopback port, wait for it,
 request its health (or documentation) route and one GET route it declares, read its metrics
-route when it has one, and stop it. ASGI apps are served by the environment's uvicorn (else
-hypercorn); WSGI apps by the standard library's wsgiref, so nothing needs installing.
+route when it has one (checked line by line as Prometheus' text format: promtext.py), and stop
+it. ASGI apps are served by the environment's uvicorn (else hypercorn); WSGI apps by the
+standard library's wsgiref, so nothing needs installing.
 
 The app runs as its developer runs it (its .env, its relative paths) but in a scratch copy of
 the project (appscratch.py), so what it writes is ours to delete and the project's files are
@@ -21,11 +22,12 @@ from pathlib import Path
 
 from bulletproof import proc
 from bulletproof.apply.generations import STATE_DIR
-from bulletproof.model import Answer, App, AppCheck
-from bulletproof.prove import applife, appscratch
+from bulletproof.prove import applife, appscratch, promtext
+from bulletproof.prove.results import Answer, App, AppCheck
 
 START_TIMEOUT = 30.0
 REQUEST_TIMEOUT = 5.0
+MAX_METRICS_BYTES = 4 * 1024 * 1024  # past this, the lines read whole are judged
 _HEALTH = ("/health", "/healthz", "/health/", "/api/health", "/status", "/ping", "/livez")
 _DOCS = ("/docs", "/openapi.json")
 _METRICS = "/metrics"
@@ -96,7 +98,7 @@ def _serve(
 ) -> AppCheck:
     server, argv = chosen
     answers: list[Answer] = []
-    metrics = None
+    metrics, metrics_problem = None, ""
     # a server runs until stopped, which proc.run (run to completion) is not for
     with tempfile.TemporaryFile() as log:
         process = applife.start(argv, folder, env, log, pidfile)
@@ -105,7 +107,8 @@ def _serve(
             if up:
                 answers = [_get(port, path) for path in _paths(app)]
                 if _METRICS in app.routes or _get(port, _METRICS).status == 200:
-                    metrics = _prometheus(port)
+                    metrics_problem = _metrics_problem(port)
+                    metrics = not metrics_problem
         finally:
             applife.stop(process, pidfile)
         if not up:
@@ -113,7 +116,7 @@ def _serve(
             lines = [line for line in log.read().decode(errors="replace").splitlines() if line]
             said = " ".join(lines[-2:])[-400:]  # a traceback ends with what was raised
             return AppCheck(app, server, problem=f"it did not start on 127.0.0.1:{port}: {said}")
-    return AppCheck(app, server, tuple(answers), metrics=metrics)
+    return AppCheck(app, server, tuple(answers), metrics=metrics, metrics_problem=metrics_problem)
 
 
 def _pidfile(project: Path) -> Path | None:
@@ -156,12 +159,22 @@ def _get(port: int, path: str) -> Answer:
     return Answer(path, status, round(time.monotonic() - start, 4))
 
 
-def _prometheus(port: int) -> bool:
+def _metrics_problem(port: int) -> str:
+    """Empty when the metrics route answers with Prometheus' text exposition format; else why
+    not. A body longer than we read is judged on its whole lines."""
     try:
         with urllib.request.urlopen(
             f"http://127.0.0.1:{port}{_METRICS}", timeout=REQUEST_TIMEOUT
         ) as response:
-            text = response.read(65536).decode(errors="replace")
-    except (urllib.error.URLError, OSError):
-        return False
-    return "# TYPE" in text or "# HELP" in text
+            body = response.read(MAX_METRICS_BYTES + 1)
+    except urllib.error.HTTPError as exc:
+        return f"it answered {exc.code}"
+    except (urllib.error.URLError, OSError) as exc:
+        return f"it did not answer: {exc}"
+    if len(body) > MAX_METRICS_BYTES:
+        body = body[: body.rfind(b"\n") + 1]
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "it is not UTF-8 text"
+    return promtext.problem(text)

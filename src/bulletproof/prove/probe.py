@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from bulletproof import proc
 from bulletproof.errors import ToolError
-from bulletproof.model import Service, ServiceCheck
+from bulletproof.prove.results import Service, ServiceCheck
 
 TIMEOUT = 5.0  # per connection attempt
 

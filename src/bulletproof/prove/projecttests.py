@@ -1,13 +1,14 @@
-"""``--tests``: the project's tests run in its environment, every failure classified, and the
-variables its code requires checked; a passing result is remembered for as long as neither the
-environment (its verification fingerprint) nor any file of the project changes."""
+"""``--tests``: the project's work proved in its environment (a ``ProofReport``): the services
+its settings name probed, its application started and asked, its tests run with every failure
+classified, the variables its code requires checked, all held to the gate. A passing run of the
+tests is remembered for as long as neither the environment (its verification fingerprint) nor
+any file of the project changes; services, the app and the variables are checked every time."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,17 +17,19 @@ from bulletproof.code.configured import configured_services
 from bulletproof.code.envvars import code_trees, env_vars
 from bulletproof.code.services import one_per_url, services
 from bulletproof.fsutil import MAX_PROJECT_FILES, walk_project, write_json
-from bulletproof.model import (
+from bulletproof.model import Project
+from bulletproof.prove.appcheck import check_app
+from bulletproof.prove.probe import probe
+from bulletproof.prove.results import (
     AppCheck,
     AppSkip,
     CaseOutcome,
     CaseResult,
     FailureClass,
-    Project,
+    ProofReport,
+    ServiceCheck,
     SuiteReport,
 )
-from bulletproof.prove.appcheck import check_app
-from bulletproof.prove.probe import probe
 from bulletproof.prove.testrun import dotenv_of, find_tests, run_tests
 from bulletproof.verify.cache import CACHE_NAME
 
@@ -37,9 +40,11 @@ TESTS_CACHE = "bulletproof-tests.json"
 
 def check_tests(
     project: Project, env: Path, *, timeout: float, threshold: float | None, full: bool
-) -> SuiteReport | None:
-    """The services its settings name, probed (always: a service can stop at any time), then
-    the project's tests in ``env``; None when it has neither."""
+) -> ProofReport | None:
+    """The services its settings name, probed (always: a service can stop at any time), its
+    application started and asked, then the project's tests in ``env``; None when there is
+    nothing to prove: no tests, no service, no application (one found and not started is
+    said, so it counts)."""
     gate = threshold if threshold is not None else project.config.tests_pass_rate
     gate = DEFAULT_PASS_RATE if gate is None else gate
     trees = code_trees(project.root)  # parsed once for the variables and the settings
@@ -57,39 +62,24 @@ def check_tests(
     missing = tuple(v.name for v in variables if v.required and v.name not in given)
     app, skipped = find_apps(project.root, project.source_roots)
     started = check_app(app, env / "bin" / "python", dotenv, project.root) if app else None
-    if plan is None:
-        # a module not started is said; no app at all, in a project with nothing else, is not news
-        if not probed and started is None and all(not s.where for s in skipped):
-            return None
-        return SuiteReport(
-            (),
-            "no tests found",
-            (),
-            0.0,
-            gate,
-            0,
-            missing_variables=missing,
-            services=probed,
-            app=started,
-            app_skipped=skipped,
+    if plan is None and not probed and started is None and all(not s.where for s in skipped):
+        return None  # no app at all, in a project with nothing else, is not news
+    key = _key(project.root, env, plan.words, gate) if plan else ""
+    suite = _load(env, key) if key and not full else None
+    ran = plan is not None and suite is None
+    if plan is not None and suite is None:
+        suite = run_tests(
+            project,
+            env,
+            plan,
+            timeout=timeout,
+            variables=tuple(v.name for v in variables),
+            failed_services=tuple(c for c in probed if not c.ok),
         )
-    key = _key(project.root, env, plan.words, gate)
-    if key and not full and (cached := _load(env, key)) is not None:
-        return replace(cached, services=probed, app=started, app_skipped=skipped)
-    report = run_tests(
-        project,
-        env,
-        plan,
-        timeout=timeout,
-        threshold=gate,
-        variables=tuple(v.name for v in variables),
-        missing_variables=missing,
-        failed_services=tuple(c for c in probed if not c.ok),
-    )
-    report = replace(report, services=probed, app=started, app_skipped=skipped)
-    if key:
-        _store(env, key, report)
-    return report
+    proof = ProofReport(suite, gate, probed, started, skipped, missing)
+    if key and ran:
+        _store(env, key, proof)
+    return proof
 
 
 def _key(root: Path, env: Path, words: tuple[str, ...], gate: float) -> str:
@@ -123,47 +113,48 @@ def _load(env: Path, key: str) -> SuiteReport | None:
         data = json.loads((env / TESTS_CACHE).read_text())
         if data.get("key") != key:
             return None
-        return from_dict(data["report"], cached=True)
+        return _suite_from_dict(data["report"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def _store(env: Path, key: str, report: SuiteReport) -> None:
-    if not report.ok:  # failures are run again, never remembered
+def _store(env: Path, key: str, proof: ProofReport) -> None:
+    """Only a run whose whole proof passed is remembered (a run beside a service that did not
+    answer, or a variable unset, is run again); failures never are."""
+    if proof.suite is None or not proof.ok:
         (env / TESTS_CACHE).unlink(missing_ok=True)
         return
-    write_json(env / TESTS_CACHE, {"key": key, "report": to_dict(report)})
+    write_json(env / TESTS_CACHE, {"key": key, "report": _suite_dict(proof.suite)})
 
 
-def to_dict(report: SuiteReport) -> dict[str, Any]:
-    rate = report.pass_rate
+def to_dict(report: ProofReport) -> dict[str, Any]:
+    """The JSON report's ``tests`` object (docs/json-report.md): the gate and the run's keys
+    side by side as they always were; a project with no tests has them empty."""
+    suite = report.suite or SuiteReport((), "no tests found", (), 0.0, 0)
+    rate = suite.pass_rate
     return {
         "ok": report.ok,
-        "command": list(report.command),
-        "found_by": report.found_by,
-        "seconds": report.seconds,
-        "exit_code": report.exit_code,
-        "problem": report.problem,
-        "cached": report.cached,
+        "found": report.suite is not None,
+        **_suite_dict(suite),
+        "cached": suite.cached,
         "threshold": report.threshold,
         "pass_rate": round(rate, 4) if rate is not None else None,
-        "counts": {o.value: report.count(o) for o in CaseOutcome},
-        "environment_failures": len(report.environment_failures),
+        "counts": {o.value: suite.count(o) for o in CaseOutcome},
+        "environment_failures": len(suite.environment_failures),
         "missing_variables": list(report.missing_variables),
-        "services": [
-            {
-                "setting": c.service.setting,
-                "source": c.service.source,
-                "url": c.service.redacted,
-                "ok": c.ok,
-                "gates": c.service.gates,
-                "client": c.client,
-                "cause": c.cause,
-                "hint": c.hint,
-            }
-            for c in report.services
-        ],
+        "services": [_service_dict(c) for c in report.services],
         "app": _app_dict(report.app, report.app_skipped),
+    }
+
+
+def _suite_dict(suite: SuiteReport) -> dict[str, Any]:
+    """What one run gave: the JSON report's part of it, and what the cache keeps."""
+    return {
+        "command": list(suite.command),
+        "found_by": suite.found_by,
+        "seconds": suite.seconds,
+        "exit_code": suite.exit_code,
+        "problem": suite.problem,
         "cases": [
             {
                 "id": c.id,
@@ -173,8 +164,44 @@ def to_dict(report: SuiteReport) -> dict[str, Any]:
                 "needs": c.needs,
                 "message": c.message,
             }
-            for c in report.cases
+            for c in suite.cases
         ],
+    }
+
+
+def _suite_from_dict(data: dict[str, Any]) -> SuiteReport:
+    """A remembered passing run (``cached``)."""
+    return SuiteReport(
+        tuple(data["command"]),
+        data["found_by"],
+        tuple(
+            CaseResult(
+                c["id"],
+                CaseOutcome(c["outcome"]),
+                c["seconds"],
+                FailureClass(c["class"]) if c["class"] else None,
+                c["needs"],
+                c["message"],
+            )
+            for c in data["cases"]
+        ),
+        data["seconds"],
+        data["exit_code"],
+        data["problem"],
+        cached=True,
+    )
+
+
+def _service_dict(check: ServiceCheck) -> dict[str, Any]:
+    return {
+        "setting": check.service.setting,
+        "source": check.service.source,
+        "url": check.service.redacted,
+        "ok": check.ok,
+        "gates": check.service.gates,
+        "client": check.client,
+        "cause": check.cause,
+        "hint": check.hint,
     }
 
 
@@ -193,6 +220,7 @@ def _app_dict(check: AppCheck | None, skipped: tuple[AppSkip, ...]) -> dict[str,
         "server": check.server,
         "problem": check.problem,
         "metrics": check.metrics,
+        "metrics_problem": check.metrics_problem,
         "ran_in": check.ran_in,
         "discarded": list(check.discarded),
         "appeared": list(check.appeared),
@@ -203,27 +231,3 @@ def _app_dict(check: AppCheck | None, skipped: tuple[AppSkip, ...]) -> dict[str,
             {"path": a.path, "status": a.status, "seconds": a.seconds} for a in check.answers
         ],
     }
-
-
-def from_dict(data: dict[str, Any], *, cached: bool = False) -> SuiteReport:
-    return SuiteReport(
-        tuple(data["command"]),
-        data["found_by"],
-        tuple(
-            CaseResult(
-                c["id"],
-                CaseOutcome(c["outcome"]),
-                c["seconds"],
-                FailureClass(c["class"]) if c["class"] else None,
-                c["needs"],
-                c["message"],
-            )
-            for c in data["cases"]
-        ),
-        data["seconds"],
-        data["threshold"],
-        data["exit_code"],
-        data["problem"],
-        cached,
-        tuple(data["missing_variables"]),
-    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from bulletproof.model import FailureClass, ServiceCheck
+from bulletproof.prove.results import FailureClass, ServiceCheck
 
 # "E   psycopg2.OperationalError: connection ... refused" (pytest), "Traceback ... \nKeyError: 'X'"
 _RAISED = re.compile(

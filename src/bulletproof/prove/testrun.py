@@ -21,7 +21,8 @@ from pathlib import Path
 from bulletproof import proc
 from bulletproof.code.codeimports import python_files
 from bulletproof.errors import ToolError
-from bulletproof.model import CaseOutcome, CaseResult, Project, ServiceCheck, SuiteReport
+from bulletproof.model import Project
+from bulletproof.prove.results import CaseOutcome, CaseResult, ServiceCheck, SuiteReport
 from bulletproof.prove.testclass import classify, raised_line
 from bulletproof.tomlcompat import tomllib
 
@@ -128,9 +129,7 @@ def run_tests(
     plan: SuitePlan,
     *,
     timeout: float,
-    threshold: float,
     variables: tuple[str, ...] = (),
-    missing_variables: tuple[str, ...] = (),
     failed_services: tuple[ServiceCheck, ...] = (),
 ) -> SuiteReport:
     """Run the plan and read every test's outcome; ``variables``: what the code reads from the
@@ -144,16 +143,7 @@ def run_tests(
     def report(
         cases: tuple[CaseResult, ...], seconds: float, code: int, problem: str
     ) -> SuiteReport:
-        return SuiteReport(
-            words,
-            plan.found_by,
-            cases,
-            round(seconds, 3),
-            threshold,
-            code,
-            problem,
-            missing_variables=missing_variables,
-        )
+        return SuiteReport(words, plan.found_by, cases, round(seconds, 3), code, problem)
 
     if plan.problem:
         return report((), 0.0, -1, plan.problem)

@@ -15,17 +15,20 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bulletproof.model import (
-    AppCheck,
-    CaseOutcome,
     Diagnosis,
-    FailureClass,
     Host,
     ImportStatus,
     RunRecord,
     Severity,
     Step,
-    SuiteReport,
     Verification,
+)
+from bulletproof.prove.results import (
+    AppCheck,
+    CaseOutcome,
+    ProofReport,
+    ServiceCheck,
+    SuiteReport,
 )
 from bulletproof.redaction import redacting
 from bulletproof.reporter import ImportProgress
@@ -218,52 +221,67 @@ def print_diagnosis(console: Console, d: Diagnosis) -> None:
 MAX_LISTED_FAILURES = 10
 
 
-def print_tests(console: Console, t: SuiteReport) -> None:
-    """The suite's summary; what the environment lacks first, then the code's failures."""
-    for check in t.services:
-        what = f"{check.service.setting} ({check.service.source}): {check.service.redacted}"
-        if check.ok:
-            console.print(f"service {escape(what)}: [green]answers[/] ({check.client})")
-        elif not check.service.gates:
-            console.print(
-                f"  [yellow]· service {escape(what)}[/]: {escape(check.cause)} (only written in "
-                "the code, so it does not gate; set it in a setting if the project needs it)",
-                soft_wrap=True,
-            )
-        else:
-            console.print(
-                f"  [red]✗ service {escape(what)}[/]: {escape(check.cause)}; "
-                f"[cyan]{escape(check.hint)}[/]",
-                soft_wrap=True,
-            )
-    if t.app is not None:
-        _print_app(console, t.app)
-    for skip in t.app_skipped:
+def print_proof(console: Console, report: ProofReport) -> None:
+    """What proving the project's work found: its services, its app, then its tests; what the
+    environment lacks first, then the code's failures, and the gate."""
+    for check in report.services:
+        _print_service(console, check)
+    if report.app is not None:
+        _print_app(console, report.app)
+    for skip in report.app_skipped:
         where = f" ({escape(skip.where)})" if skip.where else ""
         console.print(
             f"  [yellow]· app check skipped{where}[/]: {escape(skip.reason)}", soft_wrap=True
         )
-    if not t.command:
+    suite = report.suite
+    if suite is None:
         console.print("tests: none found (no pytest configuration, tests/ folder or test files)")
-        return
-    cached = " [dim](unchanged since they last passed)[/]" if t.cached else ""
-    console.print(f"tests: [dim]{escape(' '.join(t.command))}[/] ({escape(t.found_by)}){cached}")
-    if t.problem:
-        console.print(f"  [red]✗ {escape(t.problem)}[/]", soft_wrap=True)
-    for name in t.missing_variables:
+    else:
+        cached = " [dim](unchanged since they last passed)[/]" if suite.cached else ""
+        console.print(
+            f"tests: [dim]{escape(' '.join(suite.command))}[/] ({escape(suite.found_by)}){cached}"
+        )
+        if suite.problem:
+            console.print(f"  [red]✗ {escape(suite.problem)}[/]", soft_wrap=True)
+    for name in report.missing_variables:
         console.print(
             f"  [red]✗ variable {escape(name)}[/]: required by the code, set neither in the "
             "environment nor in .env (see: bulletproof generate env)",
             soft_wrap=True,
         )
-    env = t.environment_failures
+    if suite is not None:
+        _print_cases(console, suite)
+        _print_gate(console, report, suite)
+    elif not report.ok:
+        console.print("proof: [red]not met[/]")
+
+
+def _print_service(console: Console, check: ServiceCheck) -> None:
+    what = f"{check.service.setting} ({check.service.source}): {check.service.redacted}"
+    if check.ok:
+        console.print(f"service {escape(what)}: [green]answers[/] ({check.client})")
+    elif not check.service.gates:
+        console.print(
+            f"  [yellow]· service {escape(what)}[/]: {escape(check.cause)} (only written in "
+            "the code, so it does not gate; set it in a setting if the project needs it)",
+            soft_wrap=True,
+        )
+    else:
+        console.print(
+            f"  [red]✗ service {escape(what)}[/]: {escape(check.cause)}; "
+            f"[cyan]{escape(check.hint)}[/]",
+            soft_wrap=True,
+        )
+
+
+def _print_cases(console: Console, suite: SuiteReport) -> None:
+    env, code = suite.environment_failures, suite.code_failures
     for case in env[:MAX_LISTED_FAILURES]:
         console.print(
             f"  [red]✗ {escape(case.id)}[/] (environment: {escape(case.needs)}): "
             f"{escape(case.message[:200])}",
             soft_wrap=True,
         )
-    code = [c for c in t.cases if c.failure_class is FailureClass.CODE]
     for case in code[:MAX_LISTED_FAILURES]:
         console.print(
             f"  [yellow]· {escape(case.id)}[/] (code): {escape(case.message[:200])}",
@@ -272,15 +290,21 @@ def print_tests(console: Console, t: SuiteReport) -> None:
     hidden = max(0, len(env) - MAX_LISTED_FAILURES) + max(0, len(code) - MAX_LISTED_FAILURES)
     if hidden:
         console.print(f"  … and {hidden} more (see --json)")
+
+
+def _print_gate(console: Console, report: ProofReport, suite: SuiteReport) -> None:
     counts = ", ".join(
-        f"{t.count(o)} {o.value}" for o in CaseOutcome if t.count(o) or o is CaseOutcome.PASSED
+        f"{suite.count(o)} {o.value}"
+        for o in CaseOutcome
+        if suite.count(o) or o is CaseOutcome.PASSED
     )
-    rate = t.pass_rate
+    rate = suite.pass_rate
     shown = f"{rate:.0%}" if rate is not None else "no tests ran"
-    mark = "[green]ok[/]" if t.ok else "[red]not met[/]"
+    mark = "[green]ok[/]" if report.ok else "[red]not met[/]"
     console.print(
-        f"tests: {counts} in {t.seconds:.1f} s; pass rate {shown} (gate {t.threshold:.0%}), "
-        f"{len(env)} environment failures: {mark}"
+        f"tests: {counts} in {suite.seconds:.1f} s; pass rate {shown} "
+        f"(gate {report.threshold:.0%}), {len(suite.environment_failures)} environment "
+        f"failures: {mark}"
     )
 
 
@@ -296,10 +320,14 @@ def _print_app(console: Console, check: AppCheck) -> None:
             f"{a.path} {a.status or 'no answer'} ({a.seconds * 1000:.0f} ms)" for a in check.answers
         )
         mark = "[green]answers[/]" if check.ok else "[red]does not answer[/]"
-        metrics = {None: "", True: "; metrics: Prometheus", False: "; metrics: not Prometheus"}
+        metrics = {
+            None: "",
+            True: "; metrics: Prometheus text",
+            False: f"; metrics: not Prometheus text ({check.metrics_problem})",
+        }
         console.print(
             f"app {escape(what)} on {check.server}: {mark}: {escape(answers)}"
-            f"{metrics[check.metrics]}",
+            f"{escape(metrics[check.metrics])}",
             soft_wrap=True,
         )
     if check.ran_in and check.ran_in != "a scratch copy":  # the copy is the rule: said in JSON
