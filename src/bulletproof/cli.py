@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from bulletproof import __version__
@@ -42,156 +43,6 @@ class _Parser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         sys.stderr.write(f"bulletproof: error: {message}\n")
         raise SystemExit(ExitCode.USAGE)
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="bulletproof",
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--version", action="version", version=f"bulletproof {__version__}")
-    _verbosity(parser, False)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def add(name: str, help_: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_, description=help_)
-        p.add_argument(
-            "directory",
-            nargs="?",
-            default=".",
-            type=Path,
-            metavar="DIR",
-            help="the project folder (default: the current folder)",
-        )
-        _verbosity(p, argparse.SUPPRESS)
-        return p
-
-    setup = add("setup", "Lock, build, verify and switch to the project's environment.")
-    doctor = add(
-        "doctor",
-        "Predict, changing nothing: which packages build from source, what they need from the "
-        "system, what is missing, what is known to break on the target Python. Exit 1 when "
-        "something would block setup.",
-    )
-    verify = add("verify", "Verify the current DIR/.venv: imports, consistency, file integrity.")
-    rollback = add("rollback", "Switch DIR/.venv back to the previous verified environment.")
-    rollback.add_argument(
-        "--to",
-        metavar="GEN",
-        help="switch to this generation instead (a name under .bulletproof/generations, such as "
-        "the one an incomplete setup left beside a better environment)",
-    )
-    generate = sub.add_parser(
-        "generate",
-        help="Write a file for the team: troubleshooting (TROUBLESHOOTING.md), env "
-        "(.env.template).",
-        description="Write a file for the team around the environment: troubleshooting "
-        "(TROUBLESHOOTING.md: the failures met and what fixed them) or env (.env.template: every "
-        "environment variable the code reads, required or with its default, where it is read; "
-        "an .env.example is kept first, comments and all).",
-    )
-    generate.add_argument("what", choices=["troubleshooting", "env"], help="which file to write")
-    generate.add_argument(
-        "directory", nargs="?", default=".", type=Path, metavar="DIR", help="the project folder"
-    )
-    generate.add_argument(
-        "--force",
-        action="store_true",
-        help="replace the file even when bulletproof did not write it or it was edited since",
-    )
-    generate.add_argument(
-        "--output",
-        type=Path,
-        metavar="PATH",
-        help="write the file to PATH instead of into DIR",
-    )
-    _verbosity(generate, argparse.SUPPRESS)
-    for p in (setup, doctor):
-        p.add_argument(
-            "--python",
-            metavar="VER|PATH",
-            help="target interpreter: a version (3.12), a specifier or a path; "
-            "default: [tool.bulletproof] python, else the newest one that "
-            "satisfies requires-python",
-        )
-    setup.add_argument(
-        "-y",
-        "--yes",
-        action="store_true",
-        help="consent to the fixes that need it: installing missing system packages (with sudo "
-        "when not root), moving a pin (recorded in the lock, never in your files), another "
-        "interpreter; without it setup asks on a terminal, and elsewhere stops and says what",
-    )
-    setup.add_argument(
-        "--no-system",
-        action="store_true",
-        help="never install system packages (report what is missing and go on)",
-    )
-    for p in (setup, doctor, verify):
-        p.add_argument(
-            "--json",
-            type=Path,
-            metavar="FILE",
-            help="also write a JSON report (schema: docs/json-report.md)",
-        )
-    for p in (setup, verify):
-        p.add_argument(
-            "--tests",
-            action="store_true",
-            help="then probe the services the code's settings point at (PostgreSQL, Redis, "
-            "TCP), start the project's ASGI/WSGI app on loopback and ask its health route, and "
-            "run its tests in the environment ([tool.bulletproof] tests, else pytest, else "
-            "unittest), classifying each failure as the environment's (a module, library, "
-            "executable, service or variable it lacks) or the code's; requires no environment "
-            "failure, every service and the app answering, and the pass rate; a passing run is "
-            "remembered until the environment or a project file changes",
-        )
-        p.add_argument(
-            "--pass-rate",
-            type=_rate,
-            metavar="R",
-            help="the share of tests that must pass, 0 to 1, skipped and xfailed left out "
-            "(default: [tool.bulletproof] tests-pass-rate, else 0.8)",
-        )
-        p.add_argument(
-            "--tests-timeout",
-            type=float,
-            default=1800.0,
-            metavar="SECONDS",
-            help="stop the test run after this long (default: 1800)",
-        )
-        p.add_argument(
-            "--full",
-            action="store_true",
-            help="verify everything again even if nothing changed since last time",
-        )
-        p.add_argument(
-            "--import-timeout",
-            type=float,
-            default=60.0,
-            metavar="SECONDS",
-            help="how long one module may take to import (default 60)",
-        )
-    for p in (setup, doctor):
-        _selection_options(p)
-    setup.add_argument(
-        "--strict",
-        action="store_true",
-        help="switch only to a verified environment; by default a usable one (every failure "
-        "left is optional or the project's own code) is switched to, with exit code 4, and "
-        "when something cannot be had (a requirement that cannot be fetched or built, a module "
-        "that still fails) the rest is delivered, with exit code 6 (incomplete)",
-    )
-    for p in (setup, verify, rollback):
-        p.add_argument(
-            "--lock-timeout",
-            type=float,
-            default=300.0,
-            metavar="SECONDS",
-            help="how long to wait for another run on the same DIR (default 300)",
-        )
-    return parser
 
 
 def _verbosity(parser: argparse.ArgumentParser, default: object) -> None:
@@ -252,6 +103,216 @@ def _rate(text: str) -> float:
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number from 0 to 1 (0.8 is 80 %)")
     return value
+
+
+@dataclass(frozen=True)
+class Command:
+    """A subcommand: its name, what it does (its --help), and the option groups it takes."""
+
+    name: str
+    help: str
+    options: tuple[Callable[[argparse.ArgumentParser], None], ...] = ()
+    summary: str = ""  # the line in the command list, when shorter than ``help``
+    takes_dir: bool = True
+
+
+def _directory(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "directory",
+        nargs="?",
+        default=".",
+        type=Path,
+        metavar="DIR",
+        help="the project folder (default: the current folder)",
+    )
+
+
+def _python(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--python",
+        metavar="VER|PATH",
+        help="target interpreter: a version (3.12), a specifier or a path; "
+        "default: [tool.bulletproof] python, else the newest one that "
+        "satisfies requires-python",
+    )
+
+
+def _consent(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "-y",
+        "--yes",
+        action="store_true",
+        help="consent to the fixes that need it: installing missing system packages (with sudo "
+        "when not root), moving a pin (recorded in the lock, never in your files), another "
+        "interpreter; without it setup asks on a terminal, and elsewhere stops and says what",
+    )
+    p.add_argument(
+        "--no-system",
+        action="store_true",
+        help="never install system packages (report what is missing and go on)",
+    )
+
+
+def _json(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--json",
+        type=Path,
+        metavar="FILE",
+        help="also write a JSON report (schema: docs/json-report.md)",
+    )
+
+
+def _proof(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--tests",
+        action="store_true",
+        help="then probe the services the code's settings point at (PostgreSQL, Redis, "
+        "TCP), start the project's ASGI/WSGI app on loopback and ask its health route, and "
+        "run its tests in the environment ([tool.bulletproof] tests, else pytest, else "
+        "unittest), classifying each failure as the environment's (a module, library, "
+        "executable, service or variable it lacks) or the code's; requires no environment "
+        "failure, every service and the app answering, and the pass rate; a passing run is "
+        "remembered until the environment or a project file changes",
+    )
+    p.add_argument(
+        "--pass-rate",
+        type=_rate,
+        metavar="R",
+        help="the share of tests that must pass, 0 to 1, skipped and xfailed left out "
+        "(default: [tool.bulletproof] tests-pass-rate, else 0.8)",
+    )
+    p.add_argument(
+        "--tests-timeout",
+        type=float,
+        default=1800.0,
+        metavar="SECONDS",
+        help="stop the test run after this long (default: 1800)",
+    )
+
+
+def _verification(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="verify everything again even if nothing changed since last time",
+    )
+    p.add_argument(
+        "--import-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="how long one module may take to import (default 60)",
+    )
+
+
+def _strict(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="switch only to a verified environment; by default a usable one (every failure "
+        "left is optional or the project's own code) is switched to, with exit code 4, and "
+        "when something cannot be had (a requirement that cannot be fetched or built, a module "
+        "that still fails) the rest is delivered, with exit code 6 (incomplete)",
+    )
+
+
+def _lock_timeout(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="how long to wait for another run on the same DIR (default 300)",
+    )
+
+
+def _rollback_to(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--to",
+        metavar="GEN",
+        help="switch to this generation instead (a name under .bulletproof/generations, such as "
+        "the one an incomplete setup left beside a better environment)",
+    )
+
+
+def _generated_file(p: argparse.ArgumentParser) -> None:
+    p.add_argument("what", choices=["troubleshooting", "env"], help="which file to write")
+    p.add_argument(
+        "directory", nargs="?", default=".", type=Path, metavar="DIR", help="the project folder"
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the file even when bulletproof did not write it or it was edited since",
+    )
+    p.add_argument(
+        "--output",
+        type=Path,
+        metavar="PATH",
+        help="write the file to PATH instead of into DIR",
+    )
+
+
+COMMANDS = (
+    Command(
+        "setup",
+        "Lock, build, verify and switch to the project's environment.",
+        (_python, _consent, _json, _proof, _verification, _selection_options, _strict),
+    ),
+    Command(
+        "doctor",
+        "Predict, changing nothing: which packages build from source, what they need from the "
+        "system, what is missing, what is known to break on the target Python. Exit 1 when "
+        "something would block setup.",
+        (_python, _json, _selection_options),
+    ),
+    Command(
+        "verify",
+        "Verify the current DIR/.venv: imports, consistency, file integrity.",
+        (_json, _proof, _verification),
+    ),
+    Command(
+        "rollback",
+        "Switch DIR/.venv back to the previous verified environment.",
+        (_rollback_to,),
+    ),
+    Command(
+        "generate",
+        "Write a file for the team around the environment: troubleshooting "
+        "(TROUBLESHOOTING.md: the failures met and what fixed them) or env (.env.template: every "
+        "environment variable the code reads, required or with its default, where it is read; "
+        "an .env.example is kept first, comments and all).",
+        (_generated_file,),
+        summary="Write a file for the team: troubleshooting (TROUBLESHOOTING.md), env "
+        "(.env.template).",
+        takes_dir=False,
+    ),
+)
+# the commands that wait for another run on the same project
+_WAITING = ("setup", "verify", "rollback")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="bulletproof",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"bulletproof {__version__}")
+    _verbosity(parser, False)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        p = sub.add_parser(
+            command.name, help=command.summary or command.help, description=command.help
+        )
+        if command.takes_dir:
+            _directory(p)
+        _verbosity(p, argparse.SUPPRESS)
+        for add_options in command.options:
+            add_options(p)
+        if command.name in _WAITING:
+            _lock_timeout(p)
+    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

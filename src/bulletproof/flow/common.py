@@ -26,7 +26,7 @@ class TestsAsked:
     """--tests: run the project's tests in its environment, under the run lock."""
 
     timeout: float
-    threshold: float  # the pass rate the gate asks for, 0..1
+    threshold: float | None  # the pass rate the gate asks for, 0..1; None: the project's
 
 
 @dataclass(frozen=True)
