@@ -7,13 +7,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from bulletproof.errors import InputError
-from bulletproof.knowledge import external_needs
-from bulletproof.model import Config, ExternalNeeds, Project, Selection
+from bulletproof.model import Config, Project, Selection
+from bulletproof.pyproject import external_table, load_pyproject, project_table, read_config
 from bulletproof.requirements import parse_file
 from bulletproof.shapes import DEV_NAMES
 from bulletproof.shapes.groups import pep735_groups, tool_dev_groups
@@ -22,19 +20,7 @@ from bulletproof.shapes.poetry import package_mode, poetry_groups
 from bulletproof.shapes.reqfiles import choose as choose_requirement_files
 from bulletproof.shapes.scm import pretend_version_env
 from bulletproof.shapes.teamlock import find_team_lock
-from bulletproof.tomlcompat import tomllib
 
-CONFIG_KEYS = {
-    "requirements",
-    "python",
-    "extras",
-    "all-extras",
-    "groups",
-    "no-dev",
-    "tests",
-    "tests-pass-rate",
-}
-EXTERNAL_KEYS = {"build-requires", "host-requires", "build-host-requires", "dependencies"}
 # Folders that hold a project's tooling, not the packages it ships.
 _NOT_PACKAGES = {
     "tests",
@@ -47,143 +33,6 @@ _NOT_PACKAGES = {
     "dist",
     "scripts",
 }
-
-
-def _load_pyproject(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            data: dict[str, Any] = tomllib.load(handle)
-            return data
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path.name}: not valid TOML: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path.name}: cannot be read ({exc})") from None
-
-
-def _table(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
-    value = data.get(key, {})
-    if not isinstance(value, dict):
-        raise InputError(f"pyproject.toml: {where} must be a table")
-    return value
-
-
-def _config(data: dict[str, Any]) -> Config:
-    table = _table(_table(data, "tool", "[tool]"), "bulletproof", "[tool.bulletproof]")
-    unknown = sorted(set(table) - CONFIG_KEYS)
-    if unknown:
-        raise InputError(
-            f"pyproject.toml: [tool.bulletproof] has unknown key {unknown[0]!r}",
-            hint=f"known keys: {', '.join(sorted(CONFIG_KEYS))}",
-        )
-    requirements = table.get("requirements")
-    if requirements is not None and (
-        not isinstance(requirements, list)
-        or not all(isinstance(r, str) and r for r in requirements)
-    ):
-        raise InputError(
-            "pyproject.toml: [tool.bulletproof] requirements must be a list of file names",
-            hint='for example: requirements = ["requirements-fixed.txt"]',
-        )
-    python = table.get("python")
-    if python is not None and (not isinstance(python, str) or not python.strip()):
-        raise InputError("pyproject.toml: [tool.bulletproof] python must be a string like '3.12'")
-    names: dict[str, tuple[str, ...]] = {}
-    for key in ("extras", "groups"):
-        value = table.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise InputError(f"pyproject.toml: [tool.bulletproof] {key} must be a list of names")
-        names[key] = tuple(value)
-    flags: dict[str, bool] = {}
-    for key in ("all-extras", "no-dev"):
-        value = table.get(key, False)
-        if not isinstance(value, bool):
-            raise InputError(f"pyproject.toml: [tool.bulletproof] {key} must be true or false")
-        flags[key] = value
-    selection = Selection(
-        extras=names["extras"],
-        groups=names["groups"],
-        all_extras=flags["all-extras"],
-        dev=not flags["no-dev"],
-    )
-    tests = table.get("tests")
-    if tests is not None and (not isinstance(tests, str) or not tests.strip()):
-        raise InputError(
-            "pyproject.toml: [tool.bulletproof] tests must be the command that runs the tests",
-            hint='for example: tests = "python -m pytest -q tests/unit"',
-        )
-    rate = table.get("tests-pass-rate")
-    if rate is not None and (
-        isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1
-    ):
-        raise InputError(
-            "pyproject.toml: [tool.bulletproof] tests-pass-rate must be a number from 0 to 1",
-            hint="for example: tests-pass-rate = 0.9",
-        )
-    return Config(
-        tuple(requirements) if requirements is not None else None,
-        python,
-        selection,
-        tests,
-        float(rate) if rate is not None else None,
-    )
-
-
-def _project_table(data: dict[str, Any]) -> tuple[str | None, tuple[str, ...], str | None]:
-    if "project" not in data:
-        return None, (), None
-    table = _table(data, "project", "[project]")
-    name = table.get("name")
-    if not isinstance(name, str) or not re.fullmatch(
-        r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?", name
-    ):
-        raise InputError("pyproject.toml: [project] name is missing or not a valid project name")
-    deps = table.get("dependencies", [])
-    if not isinstance(deps, list):
-        raise InputError("pyproject.toml: [project] dependencies must be a list of strings")
-    for index, dep in enumerate(deps):
-        try:
-            Requirement(dep) if isinstance(dep, str) else None
-        except InvalidRequirement as exc:
-            first = str(exc).splitlines()[0]
-            raise InputError(
-                f"pyproject.toml: [project] dependencies[{index}] {dep!r}: {first}"
-            ) from None
-        if not isinstance(dep, str):
-            raise InputError(f"pyproject.toml: [project] dependencies[{index}] must be a string")
-    requires = table.get("requires-python")
-    if requires is not None:
-        try:
-            SpecifierSet(requires) if isinstance(requires, str) else None
-        except InvalidSpecifier:
-            raise InputError(
-                f"pyproject.toml: [project] requires-python {requires!r} is not a version specifier"
-            ) from None
-        if not isinstance(requires, str):
-            raise InputError("pyproject.toml: [project] requires-python must be a string")
-    return name, tuple(deps), requires
-
-
-def _external(data: dict[str, Any]) -> ExternalNeeds:
-    """The project's PEP 725 [external] table, checked: lists of dep: identifiers."""
-    table = _table(data, "external", "[external]")
-    for key, value in table.items():
-        if key.startswith("optional-"):
-            continue  # groups the user opts into; not installed by default
-        if key not in EXTERNAL_KEYS:
-            raise InputError(
-                f"pyproject.toml: [external] has unknown key {key!r}",
-                hint=f"PEP 725 keys: {', '.join(sorted(EXTERNAL_KEYS))}",
-            )
-        if not isinstance(value, list):
-            raise InputError(f"pyproject.toml: [external] {key} must be a list of strings")
-        for index, item in enumerate(value):
-            if not isinstance(item, str) or not item.startswith("dep:"):
-                raise InputError(
-                    f"pyproject.toml: [external] {key}[{index}] {item!r} is not a PEP 725 "
-                    "identifier",
-                    hint='identifiers look like "dep:generic/libpq" or "dep:virtual/compiler/c"',
-                )
-    return external_needs(table, why="declared in the project's [external] table")
 
 
 def _own_packages(root: Path) -> tuple[tuple[str, ...], tuple[Path, ...]]:
@@ -348,36 +197,18 @@ def _merge(cli: Selection, config: Selection) -> Selection:
     )
 
 
-def discover(directory: Path, selection: Selection | None = None) -> Project:  # noqa: PLR0912
+def discover(directory: Path, selection: Selection | None = None) -> Project:
     root = directory.expanduser().absolute()
     if not root.exists():
         raise InputError(f"{directory}: no such folder")
     if not root.is_dir():
         raise InputError(f"{directory}: not a folder")
     pyproject = root / "pyproject.toml"
-    data = _load_pyproject(pyproject) if pyproject.exists() else {}
-    config = _config(data)
+    data = load_pyproject(pyproject) if pyproject.exists() else {}
+    config = read_config(data)
     chosen = _merge(selection or Selection(), config.selection)
-    name, deps, requires = _project_table(data)
-    notes: list[str] = []
-    if config.requirements is not None:
-        named = [root / f for f in config.requirements]
-        for given, path in zip(config.requirements, named, strict=True):
-            if not path.is_file():
-                raise InputError(
-                    f"pyproject.toml: [tool.bulletproof] requirements names {given!r}, "
-                    f"which is not a file in {directory}"
-                )
-        files: list[Path] = []
-        seen: set[Path] = set()
-        for path in named:
-            files += parse_file(path, root, seen)
-        notes.append("requirement files named in [tool.bulletproof] requirements")
-    else:
-        choice = choose_requirement_files(root, dev=chosen.dev)
-        files = list(choice.files)
-        notes += choice.used
-        notes += [f"not used: {why}" for why in choice.skipped]
+    name, deps, requires = project_table(data)
+    files, notes = _requirement_files(root, directory, config, chosen)
     source, shape = _metadata_source(root, data)
     groups, main = _groups(root, data)
     group_names, group_reqs = _choose_groups(groups, chosen)
@@ -424,7 +255,7 @@ def discover(directory: Path, selection: Selection | None = None) -> Project:  #
         installable=installable,
         own_packages=packages,
         source_roots=roots,
-        external=_external(data),
+        external=external_table(data),
         shape=shape,
         extras=extras,
         guessed_extras=guessed,
@@ -441,6 +272,29 @@ def discover(directory: Path, selection: Selection | None = None) -> Project:  #
         notes=tuple(notes),
         selection=chosen,
     )
+
+
+def _requirement_files(
+    root: Path, directory: Path, config: Config, chosen: Selection
+) -> tuple[list[Path], list[str]]:
+    """The requirement files that make the environment (those [tool.bulletproof] names, else
+    the ones chosen by their names), and notes on the choice."""
+    if config.requirements is None:
+        choice = choose_requirement_files(root, dev=chosen.dev)
+        skipped = [f"not used: {why}" for why in choice.skipped]
+        return list(choice.files), [*choice.used, *skipped]
+    named = [root / f for f in config.requirements]
+    for given, path in zip(config.requirements, named, strict=True):
+        if not path.is_file():
+            raise InputError(
+                f"pyproject.toml: [tool.bulletproof] requirements names {given!r}, "
+                f"which is not a file in {directory}"
+            )
+    files: list[Path] = []
+    seen: set[Path] = set()
+    for path in named:
+        files += parse_file(path, root, seen)
+    return files, ["requirement files named in [tool.bulletproof] requirements"]
 
 
 def _unchosen(
