@@ -1,13 +1,15 @@
 """What each failed import means: the environment's to fix (broken, an undeclared import), or
 not (an optional part whose dependency nothing requires, an import the project guards, the
-project's own code, a package that imports a name another no longer has)."""
+project's own code, a package that imports a name another no longer has).
+
+Each meaning is a rule: a function from a ``Failure`` (verify/importfailure.py: one failed import
+and the facts about it) to a judgement, or None when it does not apply. ``RULES`` is the one
+order they are asked in; the first that answers decides, and what none answers is broken."""
 
 from __future__ import annotations
 
 import re
-import sys
-from collections.abc import Iterable, Mapping, Set
-from pathlib import Path
+from collections.abc import Callable, Iterable, Mapping, Set
 
 from packaging.utils import canonicalize_name
 
@@ -15,14 +17,12 @@ from bulletproof.code.codeimports import CodeImport
 from bulletproof.knowledge import removed_in
 from bulletproof.model import FailureKind, Judged, ModuleCheck, Project
 from bulletproof.verify.context import ImportContext, context_judgement, needed_context
+from bulletproof.verify.importfailure import Failure, Surroundings
 
 # os.environ["NAME"] of an unset variable, as the import worker reports it
 _ENV_KEY = re.compile(r"KeyError: '([A-Za-z_][A-Za-z0-9_]*)' \((?:<frozen os>|[^)]*/os\.py)")
 # django-environ's words for an unset variable
 _SET_THE_VARIABLE = re.compile(r"^ImproperlyConfigured: Set the (\w+) environment variable")
-_MISSING = re.compile(r"No module named '([\w.]+)'")
-_CANNOT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
-_WHERE = re.compile(r"\(([^()]+):(\d+)\)$")
 _OWN_BUGS = ("SyntaxError", "IndentationError", "TabError", "NameError")
 # What an environment change can fix: a missing module, library or file, a build, a pin.
 _ENVIRONMENT_ERRORS = (
@@ -35,51 +35,240 @@ _ENVIRONMENT_ERRORS = (
     "TypeError",
 )
 
-
-# "can only be imported on Windows", "only available on macOS", "Windows only", "not supported
-# on this platform (darwin)": an import refused on purpose, by a platform name this one is not
-_PLATFORMS = {
-    "windows": "Windows",
-    "win32": "Windows",
-    "macos": "macOS",
-    "mac os": "macOS",
-    "darwin": "macOS",
-    "os x": "macOS",
-    "ios": "iOS",
-    "android": "Android",
-    "emscripten": "Emscripten",
-    "wasi": "WASI",
-}
-_REFUSED = re.compile(r"\bonly\b|not (?:supported|available)|unsupported|requires?\b", re.I)
+Judgement = tuple[FailureKind, str]
 
 
-def _for_another_platform(error: str) -> str:
-    """The platform an ImportError raised on purpose says the module is for, when it is not
-    this one; "" otherwise (a missing module is not that: it names no platform)."""
-    kind = error.split(":", 1)[0]
-    if kind not in ("ImportError", "RuntimeError", "OSError") or _MISSING.search(error):
-        return ""
-    message = error.split(":", 1)[1] if ":" in error else ""
-    if not _REFUSED.search(message):
-        return ""
-    here = sys.platform
-    for word, name in _PLATFORMS.items():
-        if re.search(rf"\b{word}\b", message, re.I) and not here.startswith(
-            {"Windows": "win", "macOS": "darwin"}.get(name, name.lower())
-        ):
-            return name
-    return ""
+def unset_variable(f: Failure) -> Judgement | None:
+    """The project's module reads os.environ[...] at import: no package fixes it."""
+    found = (
+        _ENV_KEY.match(f.error) if f.error_type == "KeyError" else None
+    ) or _SET_THE_VARIABLE.match(f.error)
+    if not (found and f.is_own):
+        return None
+    return (
+        FailureKind.OWN_CODE,
+        f"reads the environment variable {found.group(1)} when imported, and it is not set: "
+        "set it (in the environment or .env; see bulletproof generate env)",
+    )
 
 
-def _raised_in(error: str, root: Path) -> bool:
-    found = _WHERE.search(error)
-    if not found:
-        return False
-    path = Path(found.group(1))
-    return path.is_absolute() and path.is_relative_to(root) and ".venv" not in path.parts
+def guarded(f: Failure) -> Judgement | None:
+    """The project imports it only where a failure is handled, or as a script's sibling."""
+    code = f.code
+    if code is None or not code.guarded or f.is_own:
+        return None
+    if code.script_sibling:
+        return (
+            FailureKind.GUARDED,
+            f"imported by a bare name only where the file runs as a script ({code.where}); "
+            "its package imports it relatively",
+        )
+    return FailureKind.GUARDED, f"imported only where a failure is handled ({code.where})"
 
 
-def judge(  # noqa: PLR0912, PLR0915, PLR0917  (one branch per verdict; the facts, each named)
+def another_platform(f: Failure) -> Judgement | None:
+    """A part written for another system refuses, by design, to load on this one."""
+    elsewhere = f.for_another_platform if "." in f.module else ""
+    return (FailureKind.UPSTREAM, f"it is for {elsewhere} only: {f.error}") if elsewhere else None
+
+
+def framework_context(f: Failure) -> Judgement | None:
+    """A module that still needs its framework's context (Django's settings)."""
+    framework = needed_context(f.error)
+    if not framework:
+        return None
+    return context_judgement(
+        framework,
+        f.error,
+        f.said,
+        context=f.around.context,
+        installed=f.around.installed,
+        project_names=f.around.own | f.around.local,
+    )
+
+
+def removed_from_stdlib(f: Failure) -> Judgement | None:
+    """Needs a module the standard library no longer has on this Python."""
+    if not (f.missing_uninstalled and f.for_itself):
+        return None
+    gone = removed_in(f.missing_top, f.around.python_minor)
+    if not gone:
+        return None
+    return (
+        FailureKind.BROKEN,
+        f"needs {f.missing_top}, which the standard library no longer has since Python {gone}: "
+        f"a release of {f.distribution} that does not use it, or a Python older than {gone}",
+    )
+
+
+def stdlib_missing_here(f: Failure) -> Judgement | None:
+    """A standard-library module this interpreter was built without."""
+    top = f.missing_top
+    if not (f.missing_uninstalled and f.for_itself and top in f.around.stdlib):
+        return None
+    if top in f.around.own or top in f.around.local:
+        return None
+    return (
+        FailureKind.INTERPRETER,
+        f"the standard library's {top} is missing from this interpreter: a system package or "
+        "another build of Python provides it, not the index",
+    )
+
+
+def bare_sibling(f: Failure) -> Judgement | None:
+    """The project's file imports a file beside it by a bare name."""
+    if not (f.is_own and f.missing_uninstalled and f.missing_top in f.around.local):
+        return None
+    return (
+        FailureKind.OWN_CODE,
+        f"imports its sibling {f.missing} by a bare name: it runs only with its own folder on "
+        "the path (as pytest puts it there), not as a module of the project",
+    )
+
+
+def undeclared(f: Failure) -> Judgement | None:
+    """The project's code imports what nothing installed provides."""
+    if not f.missing_uninstalled or f.missing_top in f.around.own:
+        return None
+    if not (f.is_own or f.code is not None):
+        return None
+    where = f.code.where if f.code else f.module
+    return (
+        FailureKind.UNDECLARED,
+        f"{f.missing_top} is imported ({where}) and nothing installed provides it",
+    )
+
+
+def own_bug(f: Failure) -> Judgement | None:
+    """Raised by the project's own code, and not for a missing module or library."""
+    if not f.is_own:
+        return None
+    in_own_file = f.raised_in_project and f.error_type not in (
+        "ModuleNotFoundError",
+        "ImportError",
+        "OSError",
+    )
+    if f.error_type not in _OWN_BUGS and not in_own_file:
+        return None
+    return FailureKind.OWN_CODE, f"raised in the project's own code: {f.error}"
+
+
+def own_name_missing(f: Failure) -> Judgement | None:
+    """A name imported from the project's own package that it does not have."""
+    if f.cannot is None or f.cannot[1].split(".")[0] not in f.around.own:
+        return None
+    name, module = f.cannot
+    return FailureKind.OWN_CODE, f"the project's own {module} has no {name}"
+
+
+def circular_inside(f: Failure) -> Judgement | None:
+    """A dependency's submodule imported first trips a circular import inside its package."""
+    if f.is_own or f.code is not None:
+        return None
+    if "partially initialized module" not in f.error and not f.lacks_own_package_name:
+        return None
+    return (
+        FailureKind.UPSTREAM,
+        f"{f.error}: a circular import inside {f.distribution} when this submodule is imported "
+        "first; no environment change fixes it",
+    )
+
+
+def private_part_absent(f: Failure) -> Judgement | None:
+    """A submodule needs its package's optional compiled part (``yaml._yaml``), not built."""
+    if not (f.unasked_part and f.missing_private_part):
+        return None
+    return (
+        FailureKind.OPTIONAL,
+        f"needs {f.missing}, a part of {f.distribution} that was not built or installed (an "
+        f"accelerator); {f.module.split('.')[0]} itself imports",
+    )
+
+
+def refuses_alone(f: Failure) -> Judgement | None:
+    """A submodule's own code refuses to load outside the context it is meant for."""
+    if not f.unasked_part or f.error_type in _ENVIRONMENT_ERRORS:
+        return None
+    return (
+        FailureKind.UPSTREAM,
+        f"{f.error}: this submodule's own code refuses to load on its own (it is meant for a "
+        "context of its own); no environment change fixes it",
+    )
+
+
+def name_gone(f: Failure) -> Judgement | None:
+    """Needs a name an installed package no longer has: a pin candidate, unless only the check
+    reached that part."""
+    if f.cannot is None and not (
+        f.error_type == "AttributeError" and "has no attribute" in f.error
+    ):
+        return None
+    if f.unasked_part:
+        return (
+            FailureKind.UNREACHED,
+            f"{f.error}: a part of {f.distribution} the project's code does not import needs a "
+            "name the installed packages do not have; listed, and no pin is moved for it",
+        )
+    return (
+        FailureKind.INCOMPATIBLE,
+        f"{f.error}: it needs a name the installed version no longer has (a pin candidate)",
+    )
+
+
+def optional_dependency(f: Failure) -> Judgement | None:
+    """A dependency's part needs a module its distribution does not require (an extra)."""
+    if not f.missing_uninstalled or f.is_own or f.code is not None:
+        return None
+    extras = f.around.extras_of.get(canonicalize_name(f.distribution), {})
+    extra = _extra_for(extras, f.missing_top)
+    if f.module in f.around.provided and extra is None:
+        return None  # a top level that needs what no extra brings: broken
+    hint = f"; install with --extra {extra} of {f.distribution}" if extra else ""
+    return (
+        FailureKind.OPTIONAL,
+        f"needs {f.missing_top}, which {f.distribution} does not require{hint}",
+    )
+
+
+# The order is the meaning: the first rule that answers decides, and each is asked before those
+# that would misread its failure.
+RULES: tuple[Callable[[Failure], Judgement | None], ...] = (
+    # Django's ImproperlyConfigured("Set the X environment variable") also reads as "needs its
+    # framework's context": the variable is the precise answer, so it goes first.
+    unset_variable,
+    # the project already handles the failure: whatever it is, it is not the environment's
+    guarded,
+    # a refusal on purpose names no missing thing: before any rule about what is missing
+    another_platform,
+    # a module without its framework's context may name a missing module its settings list:
+    # context_judgement tells that apart, so before the missing-module rules
+    framework_context,
+    # a missing module nothing installed provides, from the most specific cause to the least:
+    # removed from the standard library, missing from this interpreter's, a sibling file
+    # imported by a bare name; only then an import nothing declares (the engine looks it up on
+    # the index, which none of those three answers)
+    removed_from_stdlib,
+    stdlib_missing_here,
+    bare_sibling,
+    undeclared,
+    # the project's own code: before the rules for dependencies' names (a name missing from
+    # its own package is not a pin to move)
+    own_bug,
+    own_name_missing,
+    # a dependency's submodule checked alone: a circular import (worded "cannot import name"
+    # or "has no attribute") and an absent private part (worded "No module named") before the
+    # rules those wordings would otherwise reach
+    circular_inside,
+    private_part_absent,
+    refuses_alone,
+    # a name another package no longer has, then a module only an extra brings; what none of
+    # the rules explains is broken
+    name_gone,
+    optional_dependency,
+)
+
+
+def judge(  # noqa: PLR0917  (the facts a failure is judged against, each named)
     failed: Iterable[ModuleCheck],
     project: Project,
     provided: set[str],
@@ -98,210 +287,18 @@ def judge(  # noqa: PLR0912, PLR0915, PLR0917  (one branch per verdict; the fact
     ``stdlib``: the module names of that interpreter's standard library (one it lacks is the
     interpreter's to fix, never the package index's); ``context``: what the project's modules
     were imported with (a failure that still needs its framework's context says which)."""
-    own = set(project.own_packages)
-    out: list[Judged] = []
-
-    def installed(module: str) -> bool:
-        return any(module == p or module.startswith(p + ".") for p in provided)
-
-    for check in failed:
-        error, said = _apart(check.error)
-        kind_name = error.split(":", 1)[0]
-        missing = _MISSING.search(error)
-        missing_name = missing.group(1) if missing else ""
-        missing_top = missing_name.split(".")[0]
-        cannot = _CANNOT.search(error)
-        code = imports.get(check.module)
-        is_own = check.module.split(".")[0] in own
-        kind, why = FailureKind.BROKEN, error
-        variable = (
-            _ENV_KEY.match(error) if kind_name == "KeyError" else None
-        ) or _SET_THE_VARIABLE.match(error)
-        if variable and is_own:
-            # os.environ[...] at import: no package fixes it; the variable must be set
-            kind, why = (
-                FailureKind.OWN_CODE,
-                f"reads the environment variable {variable.group(1)} when imported, and it is "
-                "not set: set it (in the environment or .env; see bulletproof generate env)",
-            )
-        elif code is not None and code.guarded and not is_own:
-            kind, why = (
-                FailureKind.GUARDED,
-                f"imported by a bare name only where the file runs as a script ({code.where}); "
-                "its package imports it relatively"
-                if code.script_sibling
-                else f"imported only where a failure is handled ({code.where})",
-            )
-        elif "." in check.module and (elsewhere := _for_another_platform(error)):
-            # a part written for another system refuses, by design, to load on this one
-            kind, why = (FailureKind.UPSTREAM, f"it is for {elsewhere} only: {error}")
-        elif framework := needed_context(error):
-            kind, why = context_judgement(
-                framework,
-                error,
-                said,
-                context=context,
-                installed=installed,
-                project_names=own | local,
-            )
-        elif (
-            missing
-            and not installed(missing_name)
-            # what is imported for its own sake: a distribution's top level, the project's code
-            # (a dependency's submodule that needs it is an optional part, judged below)
-            and (is_own or code is not None or check.module in provided)
-            and (gone := removed_in(missing_top, python_minor))
-        ):
-            kind, why = (
-                FailureKind.BROKEN,
-                (
-                    f"needs {missing_top}, which the standard library no longer has since "
-                    f"Python {gone}: a release of {check.distribution} that does not use it, "
-                    f"or a Python older than {gone}"
-                ),
-            )
-        elif (
-            missing
-            and not installed(missing_name)
-            and (is_own or code is not None or check.module in provided)
-            and missing_top in stdlib
-            and missing_top not in own
-            and missing_top not in local
-        ):
-            kind, why = (
-                FailureKind.INTERPRETER,
-                (
-                    f"the standard library's {missing_top} is missing from this interpreter: "
-                    "a system package or another build of Python provides it, not the index"
-                ),
-            )
-        elif is_own and missing and missing_top in local and not installed(missing_name):
-            kind, why = (
-                FailureKind.OWN_CODE,
-                (
-                    f"imports its sibling {missing_name} by a bare name: it runs only with its own "
-                    "folder on the path (as pytest puts it there), not as a module of the project"
-                ),
-            )
-        elif (
-            missing
-            and not installed(missing_name)
-            and missing_top not in own
-            and (is_own or code is not None)
-        ):
-            where = code.where if code else check.module
-            kind, why = (
-                FailureKind.UNDECLARED,
-                f"{missing_top} is imported ({where}) and nothing installed provides it",
-            )
-        elif is_own and (
-            kind_name in _OWN_BUGS
-            or (
-                _raised_in(error, project.root)
-                and kind_name not in ("ModuleNotFoundError", "ImportError", "OSError")
-            )
-        ):
-            kind, why = FailureKind.OWN_CODE, f"raised in the project's own code: {error}"
-        elif cannot and cannot.group(2).split(".")[0] in own:
-            kind, why = (
-                FailureKind.OWN_CODE,
-                f"the project's own {cannot.group(2)} has no {cannot.group(1)}",
-            )
-        elif (
-            not is_own
-            and code is None
-            and ("partially initialized module" in error or _own_attribute(error, check.module))
-        ):
-            kind, why = (
-                FailureKind.UPSTREAM,
-                (
-                    f"{error}: a circular import inside {check.distribution} when this submodule "
-                    "is imported first; no environment change fixes it"
-                ),
-            )
-        elif (
-            not is_own
-            and code is None
-            and check.module not in provided
-            and _private_part(missing_name, check.module)
-        ):
-            kind, why = (
-                FailureKind.OPTIONAL,
-                f"needs {missing_name}, a part of {check.distribution} that was not built or "
-                f"installed (an accelerator); {check.module.split('.')[0]} itself imports",
-            )
-        elif (
-            not is_own
-            and code is None
-            and check.module not in provided
-            and kind_name not in _ENVIRONMENT_ERRORS
-        ):
-            kind, why = (
-                FailureKind.UPSTREAM,
-                f"{error}: this submodule's own code refuses to load on its own (it is meant "
-                "for a context of its own); no environment change fixes it",
-            )
-        elif cannot or (kind_name == "AttributeError" and "has no attribute" in error):
-            if not is_own and code is None and check.module not in provided:
-                kind, why = (
-                    FailureKind.UNREACHED,
-                    f"{error}: a part of {check.distribution} the project's code does not import "
-                    "needs a name the installed packages do not have; listed, and no pin is "
-                    "moved for it",
-                )
-            else:
-                kind, why = (
-                    FailureKind.INCOMPATIBLE,
-                    f"{error}: it needs a name the installed version no longer has (a pin "
-                    "candidate)",
-                )
-        elif (
-            missing
-            and not installed(missing_name)
-            and not is_own
-            and code is None
-            and (
-                check.module not in provided  # a submodule: an optional part of its package
-                or (
-                    extra := _extra_for(
-                        extras_of.get(canonicalize_name(check.distribution), {}), missing_top
-                    )
-                )
-            )
-        ):
-            extra = _extra_for(
-                extras_of.get(canonicalize_name(check.distribution), {}), missing_top
-            )
-            hint = f"; install with --extra {extra} of {check.distribution}" if extra else ""
-            kind, why = (
-                FailureKind.OPTIONAL,
-                (f"needs {missing_top}, which {check.distribution} does not require{hint}"),
-            )
-        out.append(Judged(check.module, check.distribution, kind, why))
-    return tuple(out)
+    around = Surroundings(
+        project, provided, imports, extras_of, local, python_minor, stdlib, context
+    )
+    return tuple(_judged(Failure.of(check, around)) for check in failed)
 
 
-def _apart(error: str) -> tuple[str, str]:
-    """The import's own error, and what entering the project's context said (a framework's
-    setup that failed), which the worker appends."""
-    own, _, said = error.partition(" [context: ")
-    return own, said.removesuffix("]")
-
-
-def _private_part(missing: str, module: str) -> bool:
-    """A submodule that needs a private module of its own package (``yaml._yaml``): the
-    package's optional compiled part, absent."""
-    parts = missing.split(".")
-    same_package = parts[0] == module.split(".", maxsplit=1)[0]
-    return len(parts) > 1 and same_package and parts[-1].startswith("_")
-
-
-def _own_attribute(error: str, module: str) -> bool:
-    """An AttributeError about a module of the same package: a circular import inside it."""
-    found = re.search(r"module '([\w.]+)' has no attribute", error) or _CANNOT.search(error)
-    if found is None:
-        return False
-    return found.group(found.lastindex or 1).split(".")[0] == module.split(".", maxsplit=1)[0]
+def _judged(failure: Failure) -> Judged:
+    kind, why = next(
+        (found for rule in RULES if (found := rule(failure)) is not None),
+        (FailureKind.BROKEN, failure.error),
+    )
+    return Judged(failure.module, failure.distribution, kind, why)
 
 
 def _extra_for(extras: Mapping[str, set[str]], module: str) -> str | None:
