@@ -179,8 +179,12 @@ def test_a_required_variable_unset_fails_the_gate_and_dotenv_sets_it(
     code, tests = _verify_tests(unittest_project)
     assert tests["cached"] is False
     assert (tests["counts"]["passed"], tests["counts"]["failed"], tests["pass_rate"]) == (4, 1, 0.8)
-    assert code == 0  # one code failure of five: 80 %, the default gate
-    assert _verify_tests(unittest_project, "--pass-rate", "0.9")[0] == 1
+    assert (code, tests["threshold"]) == (0, 0.8)  # one code failure of five: the default gate
+    # the same run under a gate above its rate fails on the rate alone (no environment failure)
+    code, tests = _verify_tests(unittest_project, "--pass-rate", "0.9")
+    assert (code, tests["pass_rate"], tests["threshold"]) == (1, 0.8, 0.9)
+    assert tests["missing_variables"] == []
+    assert [c["class"] for c in tests["cases"] if c["outcome"] != "passed"] == ["code"]
 
 
 def test_a_project_without_tests_says_so(
@@ -195,8 +199,19 @@ def test_a_project_without_tests_says_so(
     assert (code, tests) == (0, None)
 
 
-def test_a_bad_pass_rate_is_a_usage_error(tmp_path: Path) -> None:
-    assert main(["verify", str(tmp_path), "--tests", "--pass-rate", "80"]) == 2
+def test_a_bad_pass_rate_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a project folder, so that the exit 2 can only come from the rate (an empty folder is one)
+    (tmp_path / "requirements.txt").write_text("good==1.0\n")
+    for rate in ("80", "1.5", "-0.1", "eighty"):
+        assert main(["verify", str(tmp_path), "--tests", "--pass-rate", rate]) == 2, rate
+        err = capsys.readouterr().err
+        assert f"argument --pass-rate: {rate!r} is not a number from 0 to 1" in err, err
+    # a rate in range is taken: the run goes on to the project, which has no environment yet
+    assert main(["verify", str(tmp_path), "--tests", "--pass-rate", "0.8"]) == 2
+    err = capsys.readouterr().err
+    assert "--pass-rate" not in err and f"no environment at {tmp_path / '.venv'}" in err, err
 
 
 def test_the_projects_own_command_and_its_variables() -> None:
