@@ -254,7 +254,13 @@ def test_a_vcs_version_without_git_gets_the_pretend_variable(tmp_path: Path) -> 
     assert pretend_version_env(tmp_path, scm, "my.pkg") == {
         "SETUPTOOLS_SCM_PRETEND_VERSION_FOR_MY_PKG": "0.0.0"
     }
+    # the requirement's name as PEP 503 normalizes it, whatever its spelling, extras or markers
+    spelled = {"build-system": {"requires": ["Setuptools.SCM[toml] >=8; python_version>'3'"]}}
+    assert pretend_version_env(tmp_path, spelled, "My__Pkg") == {
+        "SETUPTOOLS_SCM_PRETEND_VERSION_FOR_MY_PKG": "0.0.0"
+    }
     assert pretend_version_env(tmp_path, {"build-system": {"requires": ["hatchling"]}}, "x") == {}
+    assert pretend_version_env(tmp_path, {"build-system": {"requires": ["pbr-extra"]}}, "x") == {}
     git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
     (tmp_path / "f").write_text("x")
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "c"]):

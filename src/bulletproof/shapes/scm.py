@@ -3,25 +3,26 @@ metadata: the backend's documented pretend-version variable, so its build does n
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 from typing import Any
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
 from bulletproof import proc
 
 # The build requirements that read the version from git, and what each documents as the way
-# to give it one; {NAME} is the distribution name, upper-cased with runs of -_. as _.
-_PRETEND = (
-    ("setuptools-scm", ("SETUPTOOLS_SCM_PRETEND_VERSION_FOR_{NAME}",)),
-    ("setuptools_scm", ("SETUPTOOLS_SCM_PRETEND_VERSION_FOR_{NAME}",)),
+# to give it one (by normalized name); {NAME} is the distribution name, upper-cased with runs of
+# -_. as _.
+_PRETEND = {
+    "setuptools-scm": "SETUPTOOLS_SCM_PRETEND_VERSION_FOR_{NAME}",
     # hatch-vcs and flit-scm do not pass the name on to setuptools-scm: only the plain form works
-    ("hatch-vcs", ("SETUPTOOLS_SCM_PRETEND_VERSION",)),
-    ("hatch_vcs", ("SETUPTOOLS_SCM_PRETEND_VERSION",)),
-    ("flit-scm", ("SETUPTOOLS_SCM_PRETEND_VERSION",)),
-    ("pdm-backend", ("PDM_BUILD_SCM_VERSION",)),
-    ("pbr", ("PBR_VERSION",)),
-)
+    "hatch-vcs": "SETUPTOOLS_SCM_PRETEND_VERSION",
+    "flit-scm": "SETUPTOOLS_SCM_PRETEND_VERSION",
+    "pdm-backend": "PDM_BUILD_SCM_VERSION",
+    "pbr": "PBR_VERSION",
+}
 PRETEND_VERSION = "0.0.0"
 
 
@@ -29,6 +30,14 @@ def _git_usable(root: Path) -> bool:
     if shutil.which("git") is None or not (root / ".git").exists():
         return False
     return proc.run(["git", "-C", str(root), "rev-parse", "HEAD"], timeout=30).ok
+
+
+def _name(requirement: str) -> str:
+    """The normalized name a build requirement names ("" for one that does not parse)."""
+    try:
+        return canonicalize_name(Requirement(requirement).name)
+    except InvalidRequirement:
+        return ""
 
 
 def for_resolution(env: dict[str, str]) -> dict[str, str]:
@@ -42,18 +51,13 @@ def pretend_version_env(root: Path, data: dict[str, Any], name: str | None) -> d
     the backend does not ask it."""
     requires = data.get("build-system", {}).get("requires", [])
     setup_cfg = root / "setup.cfg"
-    texts = [str(r).lower() for r in requires if isinstance(r, str)]
+    names = [_name(r) for r in requires if isinstance(r, str)]
     if setup_cfg.is_file() and "pbr" in setup_cfg.read_text(encoding="utf-8", errors="replace"):
-        texts.append("pbr")
-    wanted: list[str] = []
-    for text in texts:
-        head = re.split(r"[\s<>=!~\[;]", text, maxsplit=1)[0]
-        for requirement, variables in _PRETEND:
-            if head == requirement:
-                wanted += variables
+        names.append("pbr")
+    wanted = [_PRETEND[n] for n in names if n in _PRETEND]
     if not wanted or _git_usable(root):
         return {}
-    key = re.sub(r"[-_.]+", "_", name or "").upper()
+    key = canonicalize_name(name or "").replace("-", "_").upper()
     env: dict[str, str] = {}
     for variable in wanted:
         if "{NAME}" in variable:

@@ -1,14 +1,14 @@
-"""The distributions installed in an environment, read from their dist-info folders."""
+"""The distributions installed in an environment, read from their dist-info folders with
+``importlib.metadata`` pointed at that environment's site-packages (never this interpreter's)."""
 
 from __future__ import annotations
 
-import csv
-import io
-import re
+import errno
+import importlib.metadata
 from dataclasses import dataclass
-from email.parser import HeaderParser
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
 
@@ -32,18 +32,19 @@ class Distribution:
 
     def record(self) -> list[RecordRow]:
         """RECORD rows; raises OSError or ValueError when RECORD is missing or malformed."""
-        text = (self.dist_info / "RECORD").read_text(encoding="utf-8")
-        rows = []
-        for fields in csv.reader(io.StringIO(text)):
-            if not fields or not fields[0]:
-                continue
-            size = fields[2] if len(fields) > 2 else ""
-            rows.append(
-                RecordRow(
-                    fields[0], fields[1] if len(fields) > 1 else "", int(size) if size else None
-                )
-            )
-        return rows
+        try:
+            files = importlib.metadata.Distribution.at(self.dist_info).files
+        except TypeError as exc:  # a row of no fields or of too many
+            raise ValueError(f"RECORD malformed: {exc}") from None
+        if files is None:  # no RECORD, or an empty one
+            record = self.dist_info / "RECORD"
+            if not record.is_file():
+                raise FileNotFoundError(errno.ENOENT, "no RECORD", str(record))
+            return []
+        return [
+            RecordRow(str(f), f"{f.hash.mode}={f.hash.value}" if f.hash else "", f.size)
+            for f in files
+        ]
 
 
 def site_packages_dirs(env: Path) -> list[Path]:
@@ -54,28 +55,40 @@ def site_packages_dirs(env: Path) -> list[Path]:
     return list(found.values())
 
 
-_REQUIREMENT_NAME = re.compile(r"[\s;<>=!~\[(@]")  # what ends the name in a Requires-Dist value
-
-
 def distributions(env: Path) -> list[Distribution]:
+    """Every ``*.dist-info`` of the environment's site-packages, by folder name. Its folder is
+    known here (RECORD's paths are relative to its parent), which discovery does not say."""
     dists = []
     for site in site_packages_dirs(env):
         for info in sorted(site.glob("*.dist-info")):
-            try:
-                with (info / "METADATA").open(encoding="utf-8", errors="replace") as handle:
-                    headers = HeaderParser().parse(handle, headersonly=True)
-            except OSError:
-                name, _, version = info.name.removesuffix(".dist-info").partition("-")
-                dists.append(Distribution(name, version, info))
-                continue
-            requires = tuple(
-                canonicalize_name(_REQUIREMENT_NAME.split(r.strip(), maxsplit=1)[0])
-                for r in headers.get_all("Requires-Dist") or ()
-                if "extra" not in r.partition(";")[2]  # optional extras are not always installed
-            )
-            name = headers.get("Name", info.name)
-            dists.append(Distribution(name, headers.get("Version", ""), info, requires))
+            dists.append(_read(info))
     return dists
+
+
+def _read(info: Path) -> Distribution:
+    found = importlib.metadata.Distribution.at(info)
+    try:
+        meta = found.metadata if found.read_text("METADATA") is not None else None
+    except ValueError:  # not UTF-8
+        meta = None
+    if meta is None:
+        name, _, version = info.name.removesuffix(".dist-info").partition("-")
+        return Distribution(name, version, info)
+    requires = tuple(
+        canonicalize_name(r.name)
+        for r in map(_requirement, found.requires or ())
+        # optional extras are not always installed
+        if r is not None and (r.marker is None or "extra" not in str(r.marker))
+    )
+    name, version = meta.get_all("Name", [info.name])[0], meta.get_all("Version", [""])[0]
+    return Distribution(name, version, info, requires)
+
+
+def _requirement(text: str) -> Requirement | None:
+    try:
+        return Requirement(text)
+    except InvalidRequirement:
+        return None
 
 
 def dependency_depth(dists: list[Distribution]) -> dict[str, int]:
