@@ -69,7 +69,7 @@ def test_second_holder_waits_then_refuses(tmp_path: Path) -> None:
 
     thread = threading.Thread(target=hold)
     thread.start()
-    held.wait(5)
+    assert held.wait(5), "the first holder never took the lock"
     waited: list[bool] = []
     start = time.monotonic()
     with (
@@ -100,7 +100,7 @@ def test_a_waiter_takes_the_new_lock_when_the_first_run_removed_the_folder_it_ma
 
     thread = threading.Thread(target=fail_on_input)
     thread.start()
-    held.wait(5)
+    assert held.wait(5), "the first holder never took the lock"
     with Store(tmp_path).locked(5, lambda: None):
         lock = tmp_path / ".bulletproof" / "run.lock"
         inside.append(lock.is_file() and (tmp_path / ".bulletproof" / OWNER_MARK).is_file())

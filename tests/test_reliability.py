@@ -1,5 +1,6 @@
 """Kills, interrupts and concurrent runs: DIR/.venv is always a whole environment, old or new."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -22,10 +23,13 @@ def _requirements(version: str) -> str:
     return "".join(f"{p}=={version}\n" for p in PACKAGES)
 
 
-def _start(project: Path, *extra: str, capture: bool = True) -> subprocess.Popen[str]:
+def _start(
+    project: Path, *extra: str, capture: bool = True, launcher: Path | None = None
+) -> subprocess.Popen[str]:
     pipe = subprocess.PIPE if capture else subprocess.DEVNULL
+    program = [str(launcher)] if launcher else ["-m", "bulletproof"]
     return subprocess.Popen(
-        [sys.executable, "-m", "bulletproof", "setup", str(project), *extra],
+        [sys.executable, *program, "setup", str(project), *extra],
         stdout=pipe,
         stderr=pipe,
         text=True,
@@ -96,6 +100,35 @@ def _current(project: Path) -> str:
     return venv.resolve().name if venv.is_symlink() else ""
 
 
+# The last two moments last microseconds (between the marker and the switch link, between the
+# link and its rename over DIR/.venv): no poll would see them. The child is run by this launcher,
+# which stops it (SIGSTOP, to itself) on the audit event of the switch's link or its rename; the
+# parent then sees the moment on disk and kills it there. Every earlier moment comes before the
+# stop, so a run can never finish before its kill: a kill that does not land fails the test.
+_LAUNCHER = """
+import os, runpy, signal, sys
+
+EVENT = {event!r}
+
+def _stop_at_the_switch(event, args):
+    if event == EVENT and os.path.basename(os.fspath(args[1 if event == "os.symlink" else 0])
+                                            ).startswith(".venv.tmp-"):
+        os.kill(os.getpid(), signal.SIGSTOP)
+
+sys.addaudithook(_stop_at_the_switch)
+sys.argv[0] = "bulletproof"
+runpy.run_module("bulletproof", run_name="__main__", alter_sys=True)
+"""
+
+
+def _stopping_launcher(folder: Path, point: str) -> Path:
+    """os.symlink makes the switch's link (after the marker); os.rename is Path.replace's."""
+    event = "os.rename" if point == "switching" else "os.symlink"
+    launcher = folder / "stop_at_the_switch.py"
+    launcher.write_text(_LAUNCHER.format(event=event))
+    return launcher
+
+
 @pytest.mark.parametrize("point", list(KILL_POINTS))
 def test_sigkill_at_each_moment_never_leaves_a_mixed_env(
     tmp_path: Path, python312: Path, point: str
@@ -107,26 +140,34 @@ def test_sigkill_at_each_moment_never_leaves_a_mixed_env(
     before = _current(project)
     (project / "requirements.txt").write_text(_requirements("2.0"))
     reached = KILL_POINTS[point]
-    child = _start(project, capture=False)
+    child = _start(project, capture=False, launcher=_stopping_launcher(tmp_path, point))
     deadline = time.monotonic() + 120
-    landed = False
-    while child.poll() is None and time.monotonic() < deadline:
-        gen = _newest_generation(project)
-        if gen is not None and gen.name == before:
-            gen = None  # not the new one yet
-        if reached(project, gen):
+    gen = None
+    try:
+        while child.poll() is None and time.monotonic() < deadline:
+            gen = _newest_generation(project)
+            if gen is not None and gen.name == before:
+                gen = None  # not the new one yet
+            if reached(project, gen):
+                break
+            time.sleep(0.001)
+        seen = reached(project, gen)
+    finally:
+        # always, so that a stopped child never outlives the test
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(child.pid, signal.SIGKILL)
-            landed = True
-            break
-        time.sleep(0.001)
-    child.wait()
-    print(f"kill at {point!r}: {'landed' if landed else 'passed between two polls'}")
-    if not landed:  # the moment passed between two polls: the run finished; still whole
-        assert child.returncode == 0
+        child.wait(timeout=60)
+    assert seen, f"the run never reached {point!r} (exit {child.returncode})"
+    # the kill landed: the child died of it, not of an exit of its own before it came
+    assert child.returncode == -signal.SIGKILL, f"exit {child.returncode} before the kill"
+    assert gen is not None
+    # what a kill at that moment leaves: a new generation, complete only once it was marked;
+    # DIR/.venv still the old one; the switch's link only when killed between link and rename
+    assert (gen / MARKER).is_file() == (point in ("marked complete", "switching"))
+    assert _current(project) == before
+    assert bool(list(project.glob(".venv.tmp-*"))) == (point == "switching")
     versions = _versions(project)
-    assert len(versions) == 1, f"mixed environment after a kill at {point!r}: {versions}"
-    if landed and point not in ("marked complete", "switching"):
-        assert versions == {"1.0"}, f"switched before verification finished ({point!r})"
+    assert versions == {"1.0"}, f"mixed or switched environment after a kill at {point!r}"
     (project / "requirements.txt").write_text(_requirements("1.0"))
     assert _run(project) == 0
     assert _versions(project) == {"1.0"}
