@@ -1,6 +1,9 @@
-import os
 import platform
+import shutil
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from bulletproof.host.osinfo import detect_libc, parse_os_release, read_os_info
 
@@ -27,6 +30,88 @@ def test_mint_reports_its_ubuntu_base() -> None:
     )
 
 
+# os-release texts as these releases ship them, each with what must be read from it, written out
+DEBIAN_12 = """\
+PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
+NAME="Debian GNU/Linux"
+VERSION_ID="12"
+VERSION="12 (bookworm)"
+VERSION_CODENAME=bookworm
+ID=debian
+HOME_URL="https://www.debian.org/"
+"""
+UBUNTU_24_04 = """\
+PRETTY_NAME="Ubuntu 24.04.1 LTS"
+NAME="Ubuntu"
+VERSION_ID="24.04"
+VERSION="24.04.1 LTS (Noble Numbat)"
+VERSION_CODENAME=noble
+ID=ubuntu
+ID_LIKE=debian
+UBUNTU_CODENAME=noble
+LOGO=ubuntu-logo
+"""
+FEDORA_40 = """\
+NAME="Fedora Linux"
+VERSION="40 (Workstation Edition)"
+ID=fedora
+VERSION_ID=40
+VERSION_CODENAME=""
+PRETTY_NAME="Fedora Linux 40 (Workstation Edition)"
+"""
+ALPINE_3_20 = """\
+NAME="Alpine Linux"
+ID=alpine
+VERSION_ID=3.20.3
+PRETTY_NAME="Alpine Linux v3.20"
+"""
+ROCKY_9 = """\
+NAME="Rocky Linux"
+VERSION="9.4 (Blue Onyx)"
+ID="rocky"
+ID_LIKE="rhel centos fedora"
+VERSION_ID="9.4"
+PRETTY_NAME="Rocky Linux 9.4 (Blue Onyx)"
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (DEBIAN_12, ("debian", (), "12", "bookworm", "", "Debian GNU/Linux 12 (bookworm)")),
+        (UBUNTU_24_04, ("ubuntu", ("debian",), "24.04", "noble", "noble", "Ubuntu 24.04.1 LTS")),
+        (FEDORA_40, ("fedora", (), "40", "", "", "Fedora Linux 40 (Workstation Edition)")),
+        (ALPINE_3_20, ("alpine", (), "3.20.3", "", "", "Alpine Linux v3.20")),
+        (
+            ROCKY_9,
+            ("rocky", ("rhel", "centos", "fedora"), "9.4", "", "", "Rocky Linux 9.4 (Blue Onyx)"),
+        ),
+        ("", ("linux", (), "", "", "", "")),  # os-release's own default ID
+    ],
+    ids=["debian-12", "ubuntu-24.04", "fedora-40", "alpine-3.20", "rocky-9", "empty"],
+)
+def test_each_release_is_read_as_it_ships(text: str, expected: tuple[object, ...]) -> None:
+    info = parse_os_release(text)
+    assert (
+        info.id,
+        info.id_like,
+        info.version_id,
+        info.version_codename,
+        info.ubuntu_codename,
+        info.pretty_name,
+    ) == expected
+
+
+def test_this_hosts_os_release_agrees_with_the_standard_librarys_reader() -> None:
+    """The host's file, read by another parser (Python's own, 3.10+) for the expected values."""
+    theirs = platform.freedesktop_os_release()
+    info = read_os_info()
+    assert info.id == theirs["ID"].lower()
+    assert info.version_id == theirs.get("VERSION_ID", "")
+    assert info.version_codename == theirs.get("VERSION_CODENAME", "")
+    assert info.id_like == tuple(theirs.get("ID_LIKE", "").lower().split())
+
+
 def test_comments_blank_lines_and_broken_quotes_do_not_break_parsing() -> None:
     info = parse_os_release('# comment\n\nID=debian\nPRETTY_NAME="unterminated\nJUNK\n')
     assert info.id == "debian"
@@ -34,8 +119,10 @@ def test_comments_blank_lines_and_broken_quotes_do_not_break_parsing() -> None:
 
 
 def test_missing_os_release_falls_back_to_platform(tmp_path: Path) -> None:
+    """Without os-release: the kernel's name and release, as uname(1) prints them."""
     info = read_os_info((tmp_path / "absent", tmp_path / "also-absent"))
-    assert (info.id, info.version_id) == (platform.system().lower(), platform.release())
+    release = subprocess.run(["uname", "-r"], capture_output=True, text=True, check=True)
+    assert (info.id, info.version_id) == ("linux", release.stdout.strip())
 
 
 def test_the_first_readable_os_release_is_read(tmp_path: Path) -> None:
@@ -45,15 +132,15 @@ def test_the_first_readable_os_release_is_read(tmp_path: Path) -> None:
 
 
 def test_libc_of_this_machine() -> None:
-    """Compared with what the C library itself says (glibc's confstr; else the musl loader)."""
+    """Compared with what another program says: ldd, which glibc and musl each ship (glibc's
+    prints "ldd (Debian GLIBC 2.36-9+deb12u14) 2.36", musl's "musl libc (x86_64)")."""
+    ldd = shutil.which("ldd")
+    assert ldd, "no ldd on this machine: the C library's own tool is what the test compares with"
+    said = subprocess.run([ldd, "--version"], capture_output=True, text=True, check=False)
+    first = (said.stdout or said.stderr).splitlines()[0]
     libc = detect_libc()
-    try:
-        told = os.confstr("CS_GNU_LIBC_VERSION") or ""
-    except (ValueError, OSError):
-        told = ""
-    if told.startswith("glibc"):
-        assert (libc.name, libc.version) == ("glibc", told.split()[-1])
-    elif any(Path("/lib").glob("ld-musl-*")):
+    if "musl" in first:
         assert libc.name == "musl"
     else:
-        assert libc.name == "unknown"
+        assert "GLIBC" in first.upper() or "GNU LIBC" in first.upper(), first
+        assert (libc.name, libc.version) == ("glibc", first.split()[-1])
