@@ -1,3 +1,4 @@
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,23 @@ def test_finds_real_interpreters_newest_first() -> None:
     versions = [tuple(int(x) for x in i.version.split(".")[:2]) for i in found]
     assert versions == sorted(versions, reverse=True)
     assert len({i.path.resolve() for i in found}) == len(found)
+
+
+def test_each_interpreter_found_has_the_version_it_says_itself(python312: Path) -> None:
+    """Each one's version against its own `--version` (not the probe the code runs), and the
+    3.12 the tests use is among them."""
+    found = find_interpreters()
+    for interpreter in found:
+        said = subprocess.run(
+            [str(interpreter.path), "--version"], capture_output=True, text=True, check=True
+        )
+        assert f"Python {interpreter.version}" == said.stdout.strip(), interpreter.path
+    own = subprocess.run([str(python312), "--version"], capture_output=True, text=True, check=True)
+    assert own.stdout.startswith("Python 3.12.")
+    assert any(
+        i.path.resolve() == python312.resolve() and f"Python {i.version}" == own.stdout.strip()
+        for i in found
+    ), [str(i.path) for i in found]
 
 
 def test_version_request_picks_that_version(tmp_path: Path, python312: Path) -> None:
