@@ -101,6 +101,33 @@ def test_pep735_include_group_is_expanded_and_a_cycle_is_named() -> None:
         pep735_groups({"dependency-groups": {"dev": ["pytest>>1"]}})
 
 
+@pytest.mark.parametrize(
+    ("groups", "said"),
+    [
+        ({"dev": [{"include-group": "dev"}]}, r"\] dev: includes itself \(dev includes dev\)"),
+        ({"dev": [{"include-group": "nosuch"}]}, r"\] dev: .*'nosuch' not found"),
+        ({"dev": [{"include": "test"}], "test": []}, r"\] dev: .*\{'include': 'test'\}"),
+        ({"dev": [{"include-group": 3}]}, r"\] dev: .*not a string"),
+        ({"dev": "pytest"}, r"\] dev must be a list"),
+        ({"dev": [3]}, r"\] dev\[0\] must be a string"),
+        ({"Dev": ["pytest"], "dev": ["ruff"]}, r"\]: .*dev \(Dev, dev\)"),
+    ],
+)
+def test_a_malformed_group_is_named_with_its_file_and_key(
+    groups: dict[str, object], said: str
+) -> None:
+    with pytest.raises(InputError, match=r"^pyproject\.toml: \[dependency-groups" + said):
+        pep735_groups({"dependency-groups": groups})
+
+
+def test_a_group_requirement_keeps_its_text_as_written_through_an_include() -> None:
+    """The lock's input hash reads the text: a spelling packaging would write differently stays
+    as the user wrote it, in its own group and in the group that includes it."""
+    spaced = "Pytest >= 8 ; python_version >= '3.10'"
+    data = {"dependency-groups": {"test": [spaced], "all-of-it": [{"include-group": "Test"}]}}
+    assert pep735_groups(data) == {"test": [spaced], "all-of-it": [spaced]}
+
+
 def test_pipfile_sections_become_requirements(tmp_path: Path) -> None:
     _write(
         tmp_path,

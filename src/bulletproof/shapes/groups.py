@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from packaging.dependency_groups import CyclicDependencyGroup, DependencyGroupResolver
+from packaging.errors import ExceptionGroup
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
 
 from bulletproof.errors import InputError
 
@@ -28,36 +29,42 @@ def _list(value: object, where: str) -> list[Any]:
     return value
 
 
+_GROUPS = "pyproject.toml: [dependency-groups]"
+
+
 def pep735_groups(data: dict[str, Any]) -> dict[str, list[str]]:
-    """Every group of ``[dependency-groups]``, includes expanded; a cycle is an error."""
+    """Every group of ``[dependency-groups]``, includes expanded by packaging's resolver; a
+    cycle, an unknown include or a malformed item is an error naming the group."""
     raw = data.get("dependency-groups", {})
     if not isinstance(raw, dict):
-        raise InputError("pyproject.toml: [dependency-groups] must be a table")
-    by_name: dict[str, tuple[str, Any]] = {canonicalize_name(k): (k, v) for k, v in raw.items()}
+        raise InputError(f"{_GROUPS} must be a table")
+    # each requirement checked first, so that its error names its place ([index]); and its text
+    # as written kept (the lock's input hash reads it), by what packaging makes of it
+    written: dict[str, str] = {}
+    for name, items in raw.items():
+        for index, item in enumerate(_list(items, f"{_GROUPS} {name}")):
+            if not isinstance(item, dict):
+                text = check_requirement(item, f"{_GROUPS} {name}[{index}]")
+                written.setdefault(str(Requirement(text)), text)
+    try:
+        resolver = DependencyGroupResolver(raw)
+    except ExceptionGroup as group:  # two spellings of one name
+        raise InputError(f"{_GROUPS}: {_reason(group)}") from None
+    out: dict[str, list[str]] = {}
+    for name in raw:
+        try:
+            resolved = resolver.resolve(name)
+        except ExceptionGroup as group:
+            raise InputError(f"{_GROUPS} {name}: {_reason(group)}") from None
+        out[name] = [written.get(str(r), str(r)) for r in resolved]
+    return out
 
-    def expand(name: str, chain: tuple[str, ...]) -> list[str]:
-        shown, items = by_name[name]
-        where = f"pyproject.toml: [dependency-groups] {shown}"
-        out: list[str] = []
-        for index, item in enumerate(_list(items, where)):
-            if isinstance(item, dict):
-                included = item.get("include-group")
-                if set(item) != {"include-group"} or not isinstance(included, str):
-                    raise InputError(
-                        f"{where}[{index}]: a table in a group must be {{include-group = NAME}}"
-                    )
-                key = canonicalize_name(included)
-                if key not in by_name:
-                    raise InputError(f"{where}[{index}] includes {included!r}, which is no group")
-                if key in chain or key == name:
-                    path = " -> ".join([*chain, name, key])
-                    raise InputError(f"{where} includes itself ({path})")
-                out += expand(key, (*chain, name))
-            else:
-                out.append(check_requirement(item, f"{where}[{index}]"))
-        return out
 
-    return {shown: expand(key, ()) for key, (shown, _) in by_name.items()}
+def _reason(group: ExceptionGroup) -> str:
+    first = group.exceptions[0]
+    if isinstance(first, CyclicDependencyGroup):
+        return f"includes itself ({first.group} includes {first.include_group})"
+    return str(first).splitlines()[0]
 
 
 def tool_dev_groups(data: dict[str, Any]) -> dict[str, list[str]]:
