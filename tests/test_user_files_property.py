@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from bulletproof.cli import main
 from tests.conftest import write_project
 
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("local_index")]
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("local_index", "python312")]
 
 STATE_FORMS = ("absent", "file", "link", "foreign folder")
 USER_FILES = ("venv", "moved", "troubleshooting", "template", "lock")
@@ -85,6 +85,37 @@ def _plant(project: Path, outside: Path, state_form: str, planted: frozenset[str
         (state / "my-notes.txt").write_text("my own folder\n")
 
 
+def _refusal(
+    command: tuple[str, ...], state_form: str, planted: frozenset[str], set_up: bool
+) -> str | None:
+    """What the command must refuse over, as its message names it; None: it must succeed."""
+    name = command[-1] if command[0] == "generate" else command[0]
+    theirs = ".bulletproof" if state_form != "absent" else None  # a state folder not ours
+    if name == "setup":
+        return theirs or ("pylock.toml" if "lock" in planted else None)  # another tool's lock
+    if name == "verify":
+        return None if set_up else "no environment at"
+    if name == "rollback":  # one setup leaves nothing older to go back to
+        return theirs or "no earlier verified environment"
+    planted_as, file = {
+        "env": ("template", ".env.template"),
+        "troubleshooting": ("troubleshooting", "TROUBLESHOOTING.md"),
+    }[name]
+    return file if planted_as in planted else None  # the user's own file is never replaced
+
+
+def _assert_done(project: Path, command: tuple[str, ...]) -> None:
+    """What a command that succeeded promises to leave."""
+    if command[0] == "setup":
+        venv = project / ".venv"
+        generations = (project / ".bulletproof" / "generations").resolve()
+        assert venv.is_symlink() and venv.resolve().parent == generations, venv
+        assert (venv / "bin" / "python").exists()
+    elif command[0] == "generate":
+        written = ".env.template" if command[1] == "env" else "TROUBLESHOOTING.md"
+        assert "bulletproof-generated" in (project / written).read_text()
+
+
 def _moved_asides(project: Path, before: set[str]) -> list[Path]:
     return [p for p in project.glob(".venv.moved-*") if p.name not in before]
 
@@ -95,13 +126,14 @@ def _moved_asides(project: Path, before: set[str]) -> list[Path]:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
-    state_form=st.sampled_from(STATE_FORMS),
+    # half the cases with no .bulletproof, so that runs that succeed are met often
+    state_form=st.one_of(st.just("absent"), st.sampled_from(STATE_FORMS)),
     planted=st.frozensets(st.sampled_from(USER_FILES)),
     commands=st.lists(st.sampled_from(COMMANDS), min_size=1, max_size=3),
 )
 def test_no_user_byte_changes_and_nothing_is_written_outside_what_is_documented(
     tmp_path: Path,
-    python312: Path,
+    capsys: pytest.CaptureFixture[str],
     state_form: str,
     planted: frozenset[str],
     commands: list[tuple[str, ...]],
@@ -114,10 +146,20 @@ def test_no_user_byte_changes_and_nothing_is_written_outside_what_is_documented(
     outside_before = _tree(outside)
     moved_before = {p.name for p in project.glob(".venv.moved-*")}
     allowed_new: set[str] = set()
+    set_up = False
 
     for command in commands:
+        capsys.readouterr()
         code = main([*command, str(project)])
+        err = " ".join(capsys.readouterr().err.split())  # unwrapped
         event(f"{' '.join(command[:2])} with .bulletproof {state_form}: exit {code}")
+        refused = _refusal(command, state_form, planted, set_up)
+        if refused is None:
+            assert code == 0, f"{command} failed: {err}"
+            _assert_done(project, command)
+            set_up = set_up or command[0] == "setup"
+        else:
+            assert code == 2 and refused in err, f"{command} should refuse over {refused}: {err}"
         allowed_new |= DOCUMENTED[command[0]]
 
     assert _tree(outside) == outside_before, "a folder outside the project changed"
