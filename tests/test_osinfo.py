@@ -112,6 +112,14 @@ def test_this_hosts_os_release_agrees_with_the_standard_librarys_reader() -> Non
     assert info.id_like == tuple(theirs.get("ID_LIKE", "").lower().split())
 
 
+def test_a_release_file_read_as_text_agrees_with_the_system_reader() -> None:
+    """parse_os_release (for files that are not this system's) against the standard library's
+    reader of this system's own file: the same values from the same file."""
+    path = next(p for p in (Path("/etc/os-release"), Path("/usr/lib/os-release")) if p.is_file())
+    assert parse_os_release(path.read_text(encoding="utf-8")) == read_os_info()
+    assert read_os_info((path,)) == read_os_info()
+
+
 def test_comments_blank_lines_and_broken_quotes_do_not_break_parsing() -> None:
     info = parse_os_release('# comment\n\nID=debian\nPRETTY_NAME="unterminated\nJUNK\n')
     assert info.id == "debian"

@@ -1,18 +1,25 @@
-"""os-release parsing (freedesktop.org format), libc detection."""
+"""os-release (freedesktop.org format) and libc detection.
+
+This system's os-release is read by the standard library (``platform.freedesktop_os_release``:
+/etc/os-release, then /usr/lib/os-release). Text that is not this system's (a test's file, a
+chroot's) has no reader there, so ``parse_os_release`` reads it by the format's rules."""
 
 from __future__ import annotations
 
 import os
 import platform
 import shlex
+from collections.abc import Mapping
 from pathlib import Path
 
 from bulletproof.model import Libc, OsInfo
 
-OS_RELEASE_PATHS = (Path("/etc/os-release"), Path("/usr/lib/os-release"))
-
 
 def parse_os_release(text: str) -> OsInfo:
+    return _os_info(_fields(text))
+
+
+def _fields(text: str) -> dict[str, str]:
     values: dict[str, str] = {}
     for raw in text.splitlines():
         line = raw.strip()
@@ -24,6 +31,10 @@ def parse_os_release(text: str) -> OsInfo:
         except ValueError:  # an unbalanced quote: keep the raw text rather than fail the probe
             parts = [value.strip("\"'")]
         values[key.strip()] = parts[0] if parts else ""
+    return values
+
+
+def _os_info(values: Mapping[str, str]) -> OsInfo:
     return OsInfo(
         id=values.get("ID", "linux").lower(),
         id_like=tuple(values.get("ID_LIKE", "").lower().split()),
@@ -34,14 +45,25 @@ def parse_os_release(text: str) -> OsInfo:
     )
 
 
-def read_os_info(paths: tuple[Path, ...] = OS_RELEASE_PATHS) -> OsInfo:
+def read_os_info(paths: tuple[Path, ...] | None = None) -> OsInfo:
+    """This system's os-release; ``paths``: the first readable of these files instead. Without
+    one, the kernel's name and release."""
+    try:
+        if paths is None:
+            return _os_info(platform.freedesktop_os_release())
+        return parse_os_release(_first_readable(paths))
+    except (OSError, UnicodeDecodeError):  # none there, or not UTF-8 (the standard's encoding)
+        system = platform.system().lower() or "unknown"
+        return OsInfo(id=system, version_id=platform.release(), pretty_name=platform.platform())
+
+
+def _first_readable(paths: tuple[Path, ...]) -> str:
     for path in paths:
         try:
-            return parse_os_release(path.read_text(encoding="utf-8", errors="replace"))
+            return path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
-    system = platform.system().lower() or "unknown"
-    return OsInfo(id=system, version_id=platform.release(), pretty_name=platform.platform())
+    raise FileNotFoundError(f"none of {', '.join(map(str, paths))} can be read")
 
 
 def detect_libc() -> Libc:
