@@ -3,9 +3,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from packaging.utils import canonicalize_name
 
 from bulletproof.errors import InputError
 from bulletproof.project import discover
+from bulletproof.tomlcompat import tomllib
 
 
 def test_requirements_files_are_found_by_default(tmp_path: Path) -> None:
@@ -107,6 +109,14 @@ def test_any_config_gives_a_project_or_an_input_error(
     (root / "requirements.txt").write_text("six\n")
     (root / "pyproject.toml").write_text(f"[{table}]\n{key} = {value}\n")
     try:
-        discover(root)
+        project = discover(root)
     except InputError as exc:
         assert exc.message.startswith(("pyproject.toml", "requirements", str(root)))
+    else:  # taken: the value is the project's, and requirements.txt is still read
+        taken = tomllib.loads(f"v = {value}")["v"]
+        if (table, key) == ("project", "name"):
+            assert canonicalize_name(project.name) == canonicalize_name(taken)
+        if (table, key) == ("tool.bulletproof", "python"):
+            assert project.config.python == taken
+        if key != "requirements":
+            assert root / "requirements.txt" in project.requirement_files
