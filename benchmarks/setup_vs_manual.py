@@ -36,7 +36,7 @@ from bulletproof.verify.modules import importable_modules, public_submodules
 
 HERE = Path(__file__).resolve().parent
 EXAMPLE = HERE.parent / "examples" / "code-engine"
-WORK = HERE / "work"
+WORK = HERE / "work" / "seed"  # its own folder: other benchmarks keep theirs in work/
 REQUIREMENTS = ("requirements-fixed.txt", "requirements-compat.txt")
 IMPORT_LOOP = """
 import importlib, sys

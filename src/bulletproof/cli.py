@@ -7,7 +7,6 @@ something that blocks setup.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,8 +14,6 @@ from pathlib import Path
 
 from bulletproof import __version__
 from bulletproof.errors import ExitCode
-from bulletproof.model import RunRecord
-from bulletproof.redaction import redacting
 
 DESCRIPTION = """\
 Make a Python project's development environment work the first time, and prove it.
@@ -316,10 +313,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from bulletproof import fastpath  # noqa: PLC0415  (stdlib only: answers before heavy imports)
+
+    asked = fastpath.Request.of(argv)
+    if (answered := asked.answer()) is not None:  # nothing changed since the last run
+        return answered
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
+    import logging  # noqa: PLC0415  (this and what follows: not needed by the answer above)
+
+    from bulletproof.model import RunRecord  # noqa: PLC0415
+    from bulletproof.redaction import redacting  # noqa: PLC0415
+
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(message)s",
@@ -330,8 +337,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     record = RunRecord(command=args.command, project_dir=args.directory)
     ui = Ui(record, verbose=args.verbose, quiet=args.quiet)
+    ui.out.record = True  # what it prints is kept for the next identical request (fastrecord)
     try:
-        return commands.run(args, ui)
+        code = commands.run(args, ui)
+        from bulletproof.fastrecord import remember  # noqa: PLC0415
+
+        remember(asked, code, ui.out.export_text())
+        return code
     except KeyboardInterrupt:
         ui.errors.print("[red]interrupted[/]: the current environment was left as it was")
         return ExitCode.INTERRUPTED

@@ -1,0 +1,109 @@
+"""Benchmark: `setup` and `verify` on a project where nothing changed, beside what any answer costs.
+
+Input: the original plan's pinned set (examples/code-engine), set up once (untimed). Then, for
+each repetition, side by side in one run (the order rotates between repetitions):
+  setup         bulletproof setup DIR -q      (nothing changed since the last run)
+  verify        bulletproof verify DIR -q
+  setup --full  bulletproof setup DIR -q --full   (every module imported again: the slow path)
+and the references an answer cannot be cheaper than:
+  python        the environment's python -c pass (an interpreter's start)
+  uv pip check  uv pip check --python ENV (the cheapest consistency answer there is)
+  tool import   python -c "import bulletproof.cli" (what importing the tool itself costs)
+Medians are reported, with setup's and verify's ratios to `uv pip check`.
+
+Usage: python benchmarks/nochange.py [--python 3.12] [--repeat 15] [--json F]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bulletproof.proc import uv_bin
+
+HERE = Path(__file__).resolve().parent
+EXAMPLE = HERE.parent / "examples" / "code-engine"
+WORK = HERE / "work" / "nochange"
+
+
+def sh(*args: str | Path, ok: tuple[int, ...] = (0,)) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(
+        [str(a) for a in args], check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    if done.returncode not in ok:
+        raise subprocess.CalledProcessError(done.returncode, [str(a) for a in args])
+    return time.perf_counter() - start
+
+
+def fresh_project() -> Path:
+    shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir(parents=True)
+    project = WORK / "code-engine"
+    shutil.copytree(
+        EXAMPLE,
+        project,
+        ignore=shutil.ignore_patterns(".venv*", ".bulletproof", "pylock.toml", "*.db"),
+    )
+    return project
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--python", default="3.12")
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--full-every", type=int, default=5, help="time --full every Nth rep")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    bulletproof = Path(sys.executable).parent / "bulletproof"
+    project = fresh_project()
+    usable = (0, 4)  # the seed set ends usable: optional submodules are listed
+    sh(bulletproof, "setup", project, "--python", args.python, "-q", ok=usable)
+    env_python = project / ".venv" / "bin" / "python"
+    procedures = {
+        "setup": lambda: sh(bulletproof, "setup", project, "-q", ok=usable),
+        "verify": lambda: sh(bulletproof, "verify", project, "-q", ok=usable),
+        "python": lambda: sh(env_python, "-c", "pass"),
+        "uv_pip_check": lambda: sh(uv_bin(), "pip", "check", "--python", env_python),
+        "tool_import": lambda: sh(sys.executable, "-c", "import bulletproof.cli"),
+    }
+    for run in procedures.values():  # warm: the first answer after setup writes what it keeps
+        run()
+    times: dict[str, list[float]] = {key: [] for key in [*procedures, "setup_full"]}
+    keys = list(procedures)
+    for rep in range(args.repeat):
+        for key in keys[rep % len(keys) :] + keys[: rep % len(keys)]:
+            times[key].append(procedures[key]())
+        if rep % args.full_every == 0:
+            times["setup_full"].append(sh(bulletproof, "setup", project, "-q", "--full", ok=usable))
+            procedures["setup"]()  # the next timed one starts from a run that ended verified
+    med = {k: statistics.median(v) for k, v in times.items() if v}
+    result = {
+        "repeat": args.repeat,
+        "median_seconds": {k: round(v, 4) for k, v in med.items()},
+        "all_seconds": {k: [round(x, 4) for x in v] for k, v in times.items()},
+        "setup_over_uv_pip_check": round(med["setup"] / med["uv_pip_check"], 2),
+        "verify_over_uv_pip_check": round(med["verify"] / med["uv_pip_check"], 2),
+        "setup_over_python": round(med["setup"] / med["python"], 2),
+    }
+    print(json.dumps(result, indent=2))
+    print("\n| measure | median s |\n|---|---|")
+    for key, value in med.items():
+        print(f"| {key} | {value:.3f} |")
+    print(
+        f"\nsetup {med['setup']:.3f} s, verify {med['verify']:.3f} s (target <= 0.1 s); "
+        f"setup/uv pip check = {result['setup_over_uv_pip_check']}"
+    )
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
