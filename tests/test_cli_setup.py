@@ -74,7 +74,7 @@ def test_setup_verifies_switches_and_is_a_no_op_when_nothing_changed(
 
 @pytest.mark.usefixtures("local_index")
 def test_upgrade_keeps_previous_for_rollback_and_verify_catches_damage(
-    tmp_path: Path, python312: Path
+    tmp_path: Path, python312: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     project = write_project(tmp_path / "proj", "good==1.0\n")
     assert main(["setup", str(project), "--python", "3.12"]) == 0
@@ -83,7 +83,9 @@ def test_upgrade_keeps_previous_for_rollback_and_verify_catches_damage(
     assert _venv_version(project) == "2.0"
     assert main(["rollback", str(project)]) == 0
     assert _venv_version(project) == "1.0"
+    capsys.readouterr()
     assert main(["rollback", str(project)]) == 2  # nothing older is kept
+    assert "no earlier verified environment to roll back to" in capsys.readouterr().err
     # the earlier environment is not the lock's: verify says so instead of "verified"
     assert main(["verify", str(project)]) == 5
 
@@ -155,16 +157,24 @@ def test_bad_requirements_exit_2_with_an_explanation_and_change_nothing(
 
 
 def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def err() -> str:
+        return " ".join(capsys.readouterr().err.split())  # unwrapped
+
     write_project(tmp_path, "good\n")
     assert main(["setup", str(tmp_path), "--python", "3.99"]) == 2
-    assert "no interpreter of that version" in capsys.readouterr().err
+    assert "no interpreter of that version" in err()
     assert main(["setup", str(tmp_path / "missing")]) == 2
+    assert f"{tmp_path / 'missing'}: no such folder" in err()
     assert main(["frobnicate"]) == 2
+    assert "invalid choice: 'frobnicate'" in err()
     empty = tmp_path / "empty"
     empty.mkdir()
     assert main(["setup", str(empty)]) == 2
-    assert "looked for pyproject.toml" in capsys.readouterr().err
+    assert "looked for pyproject.toml" in err()
     assert main(["verify", str(tmp_path)]) == 2  # no environment yet
+    said = err()
+    assert f"no environment at {tmp_path / '.venv'}" in said
+    assert f"bulletproof setup {tmp_path}" in said  # what to do about it
 
 
 @settings(
@@ -181,6 +191,10 @@ def test_no_traceback_reaches_the_user_whatever_the_requirements(
     code = main(["setup", str(project), "--python", str(tmp_path / "no-python")])
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err and "internal error" not in err
+    # and it says why: the requirements (a line, a file they name) or, once they are read,
+    # the interpreter
+    named = ("requirements.txt", "not found", "no-python: not a working Python 3 interpreter")
+    assert any(why in " ".join(err.split()) for why in named), err
     assert not (project / ".venv").exists()
 
 
@@ -223,7 +237,10 @@ def test_verify_checks_a_foreign_venv_without_writing_into_it(
     subprocess.run([uv_bin(), "venv", "-q", str(venv), "--python", str(python312)], check=True)
     install_into(venv, wheelhouse, "good==1.0", "broken")
     before = snapshot(venv)
-    assert main(["verify", str(project)]) == 1  # broken does not import
+    report = tmp_path / "verify.json"
+    assert main(["verify", str(project), "--json", str(report)]) == 1  # broken does not import
+    modules = json.loads(report.read_text())["verification"]["modules"]
+    assert {m["module"]: m["status"] for m in modules}["broken"] != "ok"
     after = snapshot(venv)
     # importing writes bytecode caches; nothing else may change
     assert {k: v for k, v in after.items() if "__pycache__" not in k} == before

@@ -253,15 +253,25 @@ def test_rollback_says_it_moved_a_foreign_venv(
 
 
 @pytest.mark.usefixtures("local_index")
-def test_runs_that_fail_on_input_leave_no_state_folder(tmp_path: Path, python312: Path) -> None:
+def test_runs_that_fail_on_input_leave_no_state_folder(
+    tmp_path: Path, python312: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def refused(argv: list[str], why: str) -> None:
+        assert main(argv) == 2, argv
+        err = " ".join(capsys.readouterr().err.split())  # unwrapped
+        assert why in err, err
+
     fresh = write_project(tmp_path / "fresh", "good\n")
-    assert main(["rollback", str(fresh)]) == 2  # nothing to roll back to
+    refused(["rollback", str(fresh)], "no earlier verified environment to roll back to")
     unresolvable = write_project(tmp_path / "unres", "no-such-package-qwzx\n")
-    assert main(["setup", str(unresolvable), "--python", "3.12", "--strict"]) == 2
+    refused(
+        ["setup", str(unresolvable), "--python", "3.12", "--strict"],
+        "no-such-package-qwzx was not found on the index",
+    )
     broken = write_project(tmp_path / "broken", "good\n", pyproject="[project\nname =")
-    assert main(["setup", str(broken), "--python", "3.12"]) == 2
-    assert main(["rollback", str(broken)]) == 2
-    assert main(["setup", str(tmp_path / "missing")]) == 2
+    refused(["setup", str(broken), "--python", "3.12"], "pyproject.toml: not valid TOML")
+    refused(["rollback", str(broken)], "pyproject.toml: not valid TOML")
+    refused(["setup", str(tmp_path / "missing")], f"{tmp_path / 'missing'}: no such folder")
     assert not (tmp_path / "missing").exists()
     for project in (fresh, unresolvable, broken):
         assert not (project / ".bulletproof").exists(), project
