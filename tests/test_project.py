@@ -29,6 +29,26 @@ def test_config_names_the_files_and_python(tmp_path: Path) -> None:
     assert project.config.python == "3.12"
 
 
+def test_pip_options_uv_ignores_reach_the_projects_notes(tmp_path: Path) -> None:
+    """Chosen by name or named in [tool.bulletproof]: the file is read, and the option said."""
+    (tmp_path / "requirements.txt").write_text("--prefer-binary\nsix\n")
+    (tmp_path / "requirements-dev.txt").write_text("-r requirements.txt\n--pre\npytest\n")
+    (tmp_path / "docs-requirements.txt").write_text("--use-feature=truststore\nsphinx\n")
+    chosen = discover(tmp_path)
+    said = [n for n in chosen.notes if "uv ignores" in n]
+    # in the order met: the included file's line before the rest of the file that includes it
+    assert [n.split(": ")[0] for n in said] == ["requirements.txt:1:1", "requirements-dev.txt:2:1"]
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.bulletproof]\nrequirements = ["docs-requirements.txt"]\n'
+    )
+    named = discover(tmp_path)
+    assert [p.name for p in named.input_files] == ["docs-requirements.txt"]
+    assert [n for n in named.notes if "uv ignores" in n] == [
+        "docs-requirements.txt:1:1: --use-feature=truststore: pip's option, which uv ignores; "
+        "the environment is made without it"
+    ]
+
+
 def test_project_table_and_own_packages(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "demo"\nversion = "1"\ndependencies = ["six"]\n'

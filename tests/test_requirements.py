@@ -34,8 +34,9 @@ def test_includes_comments_options_and_continuations(tmp_path: Path) -> None:
             "attrs==23.1 --hash=sha256:abc\n./local/pkg\nname @ https://example.invalid/x.whl\n"
         ),
     )
-    files = parse_file(path, tmp_path)
-    assert [f.name for f in files] == ["requirements.txt", "base.txt"]
+    found = parse_file(path, tmp_path)
+    assert [f.name for f in found.files] == ["requirements.txt", "base.txt"]
+    assert found.notes == ()  # every option here is one uv acts on
 
 
 @pytest.mark.parametrize(
@@ -52,10 +53,38 @@ def test_bad_options_are_named(tmp_path: Path, text: str, expected: str) -> None
         parse_file(_write(tmp_path, text), tmp_path)
 
 
+def test_pip_options_uv_ignores_are_noted_with_their_place_not_refused(tmp_path: Path) -> None:
+    """pip reads these; uv warns that it ignores them. A file that uses them is valid: each is
+    noted with file:line:column, in the order met, an included file's in its own place."""
+    _write(tmp_path, "six==1.16.0\n  --trusted-host pypi.example.invalid\n", "base.txt")
+    path = _write(
+        tmp_path,
+        "--use-feature=truststore\n-r base.txt\n--prefer-binary\nrequests==2.32.3\n--pre\n",
+    )
+    found = parse_file(path, tmp_path)
+    assert [f.name for f in found.files] == ["requirements.txt", "base.txt"]
+    assert [note.split(": ", 2)[:2] for note in found.notes] == [
+        ["requirements.txt:1:1", "--use-feature=truststore"],
+        ["base.txt:2:3", "--trusted-host pypi.example.invalid"],
+        ["requirements.txt:3:1", "--prefer-binary"],
+        ["requirements.txt:5:1", "--pre"],
+    ]
+    assert all("uv ignores" in note for note in found.notes)
+
+
+def test_a_noted_option_still_needs_its_value_and_an_unknown_one_is_refused(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(InputError, match=r"^requirements\.txt:2:1: option --use-feature needs"):
+        parse_file(_write(tmp_path, "six\n--use-feature\n"), tmp_path)
+    with pytest.raises(InputError, match=r"^requirements\.txt:1:1: unknown option '--use-feat'"):
+        parse_file(_write(tmp_path, "--use-feat=truststore\n"), tmp_path)
+
+
 def test_include_cycle_terminates(tmp_path: Path) -> None:
     _write(tmp_path, "-r b.txt\n", "a.txt")
     _write(tmp_path, "-r a.txt\nsix\n", "b.txt")
-    assert [f.name for f in parse_file(tmp_path / "a.txt", tmp_path)] == ["a.txt", "b.txt"]
+    assert [f.name for f in parse_file(tmp_path / "a.txt", tmp_path).files] == ["a.txt", "b.txt"]
 
 
 def test_undecodable_file_is_an_input_error(tmp_path: Path) -> None:
@@ -64,7 +93,7 @@ def test_undecodable_file_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"not UTF-8 \(byte 0xff at offset 4\)"):
         parse_file(path, tmp_path)
     path.write_bytes(b"\xff\xfe" + "good==1.0\n".encode("utf-16-le"))  # UTF-16, by its mark
-    assert parse_file(path, tmp_path) == [path]
+    assert parse_file(path, tmp_path).files == (path,)
 
 
 @settings(max_examples=300, deadline=None)
@@ -76,8 +105,9 @@ def test_any_text_gives_files_or_an_input_error(
     path = root / "requirements.txt"
     path.write_text(text, encoding="utf-8")
     try:
-        files = parse_file(path, root)
+        found = parse_file(path, root)
     except InputError as exc:
         assert exc.message.startswith("requirements.txt") or "not found" in exc.message
     else:
-        assert files[0] == path
+        assert found.files[0] == path
+        assert all(note.startswith("requirements.txt:") for note in found.notes)

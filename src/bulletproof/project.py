@@ -282,7 +282,7 @@ def _requirement_files(
     if config.requirements is None:
         choice = choose_requirement_files(root, dev=chosen.dev)
         skipped = [f"not used: {why}" for why in choice.skipped]
-        return list(choice.files), [*choice.used, *skipped]
+        return list(choice.files), [*choice.used, *skipped, *choice.notes]
     named = [root / f for f in config.requirements]
     for given, path in zip(config.requirements, named, strict=True):
         if not path.is_file():
@@ -291,10 +291,13 @@ def _requirement_files(
                 f"which is not a file in {directory}"
             )
     files: list[Path] = []
+    notes = ["requirement files named in [tool.bulletproof] requirements"]
     seen: set[Path] = set()
     for path in named:
-        files += parse_file(path, root, seen)
-    return files, ["requirement files named in [tool.bulletproof] requirements"]
+        found = parse_file(path, root, seen)
+        files += found.files
+        notes += found.notes
+    return files, notes
 
 
 def _unchosen(

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 
 from bulletproof.errors import InputError
 
-# Options pip accepts in a requirements file; those taking a value are followed by True.
+# Options pip accepts in a requirements file, each with whether it takes a value. uv reads
+# these files for the lock and acts on the first set; bulletproof itself follows -r and -c.
 _OPTIONS = {
     "-r": True,
     "--requirement": True,
@@ -30,13 +32,24 @@ _OPTIONS = {
     "--find-links": True,
     "--no-binary": True,
     "--only-binary": True,
-    "--trusted-host": True,
     "--no-index": False,
-    "--pre": False,
-    "--prefer-binary": False,
     "--require-hashes": False,
 }
+# pip's options that uv ignores (it warns, and resolves without them): valid, so not refused,
+# but said, since the environment is made as if they were not there
+_IGNORED_OPTIONS = {
+    "--pre": False,
+    "--prefer-binary": False,
+    "--trusted-host": True,
+    "--use-feature": True,
+}
 _INCLUDES = {"-r", "--requirement", "-c", "--constraint"}
+
+
+@dataclass(frozen=True)
+class RequirementFiles:
+    files: tuple[Path, ...]  # a requirements file and every file it includes, in order
+    notes: tuple[str, ...] = ()  # the pip options in them that uv ignores, each with its place
 
 
 def _logical_lines(text: str) -> list[tuple[int, str]]:
@@ -125,12 +138,13 @@ def decode(data: bytes) -> str:
     return data.decode("utf-8")
 
 
-def parse_file(path: Path, root: Path, seen: set[Path] | None = None) -> list[Path]:
-    """Validate one requirements file; return it and every file it includes, in order."""
+def parse_file(path: Path, root: Path, seen: set[Path] | None = None) -> RequirementFiles:
+    """Validate one requirements file; return it and every file it includes, in order, with
+    notes on the options in them that uv ignores."""
     seen = set() if seen is None else seen
     resolved = path.resolve()
     if resolved in seen:
-        return []
+        return RequirementFiles(())
     seen.add(resolved)
     shown = _shown(path, root)
     try:
@@ -146,44 +160,56 @@ def parse_file(path: Path, root: Path, seen: set[Path] | None = None) -> list[Pa
         ) from None
     except ValueError as exc:
         raise InputError(f"{shown}: {exc}", hint="save it as UTF-8") from None
-    files = [path]
+    files: list[Path] = [path]
+    notes: list[str] = []
     for number, line in _logical_lines(text):
         stripped = line.strip()
         column = len(line) - len(line.lstrip()) + 1
         if stripped.startswith("-"):
-            files += _option(stripped, path, root, f"{shown}:{number}:{column}", seen)
+            found = _option(stripped, path, root, f"{shown}:{number}:{column}", seen)
+            files += found.files
+            notes += found.notes
             continue
         requirement = stripped.split(" --", 1)[0].strip()  # drop per-line options (--hash=...)
-        if _is_path_or_url(requirement):
-            continue
-        try:
-            Requirement(requirement)
-        except InvalidRequirement as exc:
-            message, _, pointer = str(exc).rpartition("\n")
-            caret = pointer.find("^")
-            col = column + (caret - 4 if caret >= 4 else 0)
-            first = message.splitlines()[0] if message else str(exc)
-            raise InputError(
-                f"{shown}:{number}:{col}: invalid requirement {requirement!r}: {first}",
-                hint="each line is a requirement such as 'requests==2.32.3' (PEP 508)",
-            ) from None
-    return files
+        if not _is_path_or_url(requirement):
+            _check_requirement(requirement, f"{shown}:{number}", column)
+    return RequirementFiles(tuple(files), tuple(notes))
 
 
-def _option(text: str, path: Path, root: Path, where: str, seen: set[Path]) -> list[Path]:
+def _check_requirement(requirement: str, where: str, column: int) -> None:
+    try:
+        Requirement(requirement)
+    except InvalidRequirement as exc:
+        message, _, pointer = str(exc).rpartition("\n")
+        caret = pointer.find("^")
+        col = column + (caret - 4 if caret >= 4 else 0)
+        first = message.splitlines()[0] if message else str(exc)
+        raise InputError(
+            f"{where}:{col}: invalid requirement {requirement!r}: {first}",
+            hint="each line is a requirement such as 'requests==2.32.3' (PEP 508)",
+        ) from None
+
+
+def _option(text: str, path: Path, root: Path, where: str, seen: set[Path]) -> RequirementFiles:
     name, _, value = text.partition(" ")
     if "=" in name:  # --index-url=URL
         name, _, value = text.partition("=")
     if name.startswith("--hash"):
         raise InputError(f"{where}: --hash must follow a requirement on the same line")
-    if name not in _OPTIONS:
+    takes_value = _OPTIONS.get(name, _IGNORED_OPTIONS.get(name))
+    if takes_value is None:
         raise InputError(f"{where}: unknown option {name!r} in a requirements file")
     value = value.strip()
-    if _OPTIONS[name] and not value:
+    if takes_value and not value:
         raise InputError(f"{where}: option {name} needs a value")
+    if name in _IGNORED_OPTIONS:
+        note = (
+            f"{where}: {text}: pip's option, which uv ignores; the environment is made without it"
+        )
+        return RequirementFiles((), (note,))
     if name in _INCLUDES:
         return parse_file((path.parent / value).expanduser(), root, seen)
-    return []
+    return RequirementFiles(())
 
 
 def _shown(path: Path, root: Path) -> str:

@@ -79,6 +79,7 @@ class Choice:
     files: tuple[Path, ...]  # the chosen files and every file they include, in order
     used: tuple[str, ...]  # why each chosen top file was used
     skipped: tuple[str, ...]  # why each other top file was not
+    notes: tuple[str, ...] = ()  # pip options in the chosen files that uv ignores
 
 
 def _candidates(root: Path) -> list[Path]:
@@ -97,7 +98,7 @@ def choose(root: Path, *, dev: bool) -> Choice:
     candidates = _candidates(root)
     includes: dict[Path, list[Path]] = {}
     for path in candidates:
-        includes[path] = parse_file(path, root, set())[1:]
+        includes[path] = list(parse_file(path, root, set()).files[1:])
     included = {p.resolve() for files in includes.values() for p in files}
     tops = [p for p in candidates if p.resolve() not in included]
     used: list[str] = []
@@ -121,7 +122,10 @@ def choose(root: Path, *, dev: bool) -> Choice:
         else:
             skipped.append(f"{shown}: neither the base nor a dev/test file")
     files: list[Path] = []
+    notes: list[str] = []
     seen: set[Path] = set()
     for path in chosen:
-        files += parse_file(path, root, seen)
-    return Choice(tuple(files), tuple(used), tuple(skipped))
+        found = parse_file(path, root, seen)
+        files += found.files
+        notes += found.notes
+    return Choice(tuple(files), tuple(used), tuple(skipped), tuple(notes))
