@@ -29,6 +29,7 @@ from bulletproof.host.present import System, lacking
 from bulletproof.host.pythons import query
 from bulletproof.knowledge.mappings import load_mapping
 from bulletproof.mitigate import evidence
+from bulletproof.mitigate.context import Asks, Facts
 from bulletproof.mitigate.propose import Context, applied, pick
 from bulletproof.mitigate.trials import failing_builds
 from bulletproof.model import Failure, FixKind, Interpreter, Stage
@@ -185,16 +186,17 @@ def _context(
     *packages: LockedPackage,
     nearest: _Nearest | None = None,
 ) -> Context:
-    ctx = Context(
-        load_mapping("debian-12", extra_dirs=[]),
-        interpreter,
-        tmp_path,
-        {p.name: p.version for p in packages},
-        sources={p.name: p for p in packages},
-        nearest=nearest or _Nearest(),
+    return Context(
+        Facts(
+            load_mapping("debian-12", extra_dirs=[]),
+            interpreter,
+            tmp_path,
+            {p.name: p.version for p in packages},
+            sources={p.name: p for p in packages},
+        ),
+        # no build tools of another day to ask for
+        Asks(nearest=nearest or _Nearest(), build_tools=lambda *_: []),
     )
-    ctx.period = {p.name: [] for p in packages}  # no build tools of another day to ask for
-    return ctx
 
 
 @pytest.fixture
@@ -327,7 +329,7 @@ def test_what_the_system_has_is_not_installed_again(
         f"{tool}-tools"
     ]
     ctx = _context(interpreter, tmp_path)
-    ctx.system = System(path=str(tmp_path / "bin"))
+    ctx = ctx.with_facts(system=System(path=str(tmp_path / "bin")))
     assert evidence.named_fixes(failure, [], ctx) == []
 
 
@@ -426,9 +428,9 @@ def test_a_pin_move_that_left_the_evidence_as_it_was_is_not_repeated_that_way(
     first = pick(Failure(name, Stage.BUILD, said), [], ctx)
     assert [f.value for _, f in first] == [f"{name}==1.6"]
     applied(first[0][1], ctx)
-    ctx.tried.add(first[0][1])
+    ctx.memory.mark_tried(first[0][1])
     # 1.6 fails alike (its version and build folder aside): not 1.7 next, but the other way
-    ctx.locked = {name: "1.6"}
+    ctx = ctx.with_facts(locked={name: "1.6"})
     again = said.replace("1.5", "1.6").replace("build-1", "build-2")
     second = pick(Failure(name, Stage.BUILD, again), [], ctx)
     assert [f.value for _, f in second] == [f"{name}==1.4"]
@@ -438,7 +440,7 @@ def test_a_pin_move_that_left_the_evidence_as_it_was_is_not_repeated_that_way(
     other = _context(interpreter, tmp_path, package)
     step = pick(Failure(name, Stage.BUILD, said), [], other)
     applied(step[0][1], other)
-    other.tried.add(step[0][1])
-    other.locked = {name: "1.6"}
+    other.memory.mark_tried(step[0][1])
+    other = other.with_facts(locked={name: "1.6"})
     changed = pick(Failure(name, Stage.BUILD, f"{name}: a different complaint"), [], other)
     assert [f.value for _, f in changed] == [f"{name}==1.7"]

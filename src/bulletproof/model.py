@@ -1,4 +1,5 @@
-"""Frozen values passed between the stages (discover, probe, lock, apply, verify, report)."""
+"""Frozen values passed between the stages (discover, probe, lock, apply, verify, report); the
+one record a run gathers as it goes (RunRecord) is frozen too, its lists only appended to."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from bulletproof.shapes.teamlock import TeamLock
 
 
@@ -357,9 +360,10 @@ class Step:
     detail: str = ""
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunRecord:
-    """What a command did, gathered as it goes, for the terminal and JSON reports."""
+    """What a command did, gathered as it goes, for the terminal and JSON reports: the reporter
+    appends to its lists; nothing replaces or edits an entry."""
 
     command: str
     project_dir: Path
@@ -501,8 +505,11 @@ class Fix:
         }[self.kind.value]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Attempt:
+    """One fix tried for one failure (or none, when none was left). Its outcome is settled by a
+    new value in the repair's append-only log (mitigate/attemptlog.py), never in place."""
+
     package: str
     stage: str
     signature: str  # the matched signature's id; "" when nothing matched
@@ -510,7 +517,7 @@ class Attempt:
     evidence: tuple[str, ...]  # the log lines it matched
     fix: Fix | None
     outcome: Outcome = Outcome.PENDING
-    values: dict[str, str] = field(default_factory=dict)  # what the signature's groups caught
+    values: Mapping[str, str] = field(default_factory=dict)  # what the signature's groups caught
 
     def as_dict(self) -> dict[str, object]:
         return {

@@ -28,10 +28,11 @@ from bulletproof.flow.results import EnvResult
 from bulletproof.fsutil import read_or_none, restore
 from bulletproof.host.osinfo import read_os_info
 from bulletproof.lockfile.lock import LOCK_NAME, carried_fixes, read_lock, read_lock_meta
+from bulletproof.mitigate.attemptlog import AttemptLog
 from bulletproof.mitigate.consent import Unfixable
-from bulletproof.mitigate.engine import Delivered, Engine
+from bulletproof.mitigate.engine import Delivered, Engine, Job
 from bulletproof.mitigate.resolve import Repair, lock_with_retry
-from bulletproof.model import Attempt, Diagnosis, LockResult, Project, Target, Verdict
+from bulletproof.model import Diagnosis, LockResult, Project, Target, Verdict
 from bulletproof.project import discover
 from bulletproof.reporter import Reporter
 from bulletproof.requirements import declared_names
@@ -78,7 +79,7 @@ def _setup_locked(
         pins, added = carried_fixes(lock_meta, project, target)
         mapping = distro_mapping()
         partial = not options.strict and not project.selection.locked
-        attempts: list[Attempt] = []  # the lock's, first
+        attempts = AttemptLog()  # the lock's, then the engine's
         repair = Repair(ui, mapping, options.assume_yes, options.system, partial=partial)
         try:
             with ui.step(f"Locking for Python {target.interpreter.version}") as detail:
@@ -89,10 +90,10 @@ def _setup_locked(
                     f"{done.result.packages} packages"
                     + (", unchanged" if done.result.reused else "")
                 )
-        except Unfixable as exc:
-            return replace(result, attempts=tuple(exc.attempts), error=exc)
+        except BulletproofError as exc:  # the lock's attempts go with any error
+            return replace(result, attempts=attempts.final(), error=exc)
         locked = done.result
-        result = replace(result, lock=locked, set_aside=done.set_aside, attempts=tuple(attempts))
+        result = replace(result, lock=locked, set_aside=done.set_aside, attempts=attempts.final())
         for note in locked.notes:
             ui.say(note)
         current = store.current()
@@ -106,12 +107,10 @@ def _setup_locked(
                 return kept
         diagnosis = _prepare_system(project, target, locked, ui, options)
         result = replace(result, diagnosis=diagnosis)
-        engine = Engine(
+        job = Job(
             project,
             target,
             locked,
-            store,
-            ui,
             mapping,
             options.assume_yes,
             options.import_timeout,
@@ -119,25 +118,25 @@ def _setup_locked(
             constraints=(*diagnosis.build_constraints, *done.build_constraints),
             env=done.env,
             pins=done.pins,
-            attempts=list(attempts),
             allow_system=options.system,
             strict=options.strict,
             added=done.added,
             set_aside=done.set_aside,
             partial=partial,
         )
+        engine = Engine(job, store, ui, attempts)
         try:
             delivered = engine.run()
         except BaseException as exc:
             # back to the lock the current environment was made from
             restore(project.root / LOCK_NAME, lock_before)
-            failed = replace(
-                result, verification=engine.last_verification, attempts=tuple(engine.attempts)
-            )
+            # Unfixable carries the last verification; any error, the attempts made before it
+            verification = exc.verification if isinstance(exc, Unfixable) else None
+            failed = replace(result, verification=verification, attempts=attempts.final())
             if isinstance(exc, BulletproofError):
                 return replace(failed, error=exc)
             raise
-        result = replace(result, attempts=tuple(engine.attempts))
+        result = replace(result, attempts=delivered.attempts)
         return _switch(store, result, delivered, current=current, lock_before=lock_before, ui=ui)
     except BulletproofError as exc:
         return replace(result, error=exc)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,9 @@ HISTORY = Path(".bulletproof") / "attempts.json"
 NAME = "TROUBLESHOOTING.md"
 
 
-def save_attempts(project_dir: Path, attempts: list[Attempt]) -> None:
-    """Merge this run's attempts into the project's history (one entry per package, signature
-    and fix: the latest outcome wins)."""
+def save_attempts(project_dir: Path, attempts: Sequence[Attempt]) -> None:
+    """Merge this run's attempts (each as it was settled: the log's ``final()``) into the
+    project's history (one entry per package, signature and fix: the latest outcome wins)."""
     state = project_dir / ".bulletproof"
     if not attempts or state.is_symlink() or not state.is_dir():  # never written through a link
         return

@@ -36,11 +36,12 @@ def named_fixes(
     """A system package for each thing the failed build names and this system lacks, each with
     the signature match that names the same thing (the engine judges the fix by it); [] when
     it names nothing the file index can place."""
-    if ctx.mapping is None or not ctx.allow_system:
+    if ctx.facts.mapping is None or not ctx.facts.allow_system:
         return []
     if failure.stage not in (Stage.BUILD, Stage.LOCK):
         return []  # an import's libraries have their own way (sysfix.library_fixes)
-    fixes = _placed(lacking_in_text(failure, ctx.system), ctx, ", which the build's output names")
+    lacks = lacking_in_text(failure, ctx.facts.system)
+    fixes = _placed(lacks, ctx, ", which the build's output names")
     if not fixes:
         fixes = _from_sources(failure.package, ctx)
     return [(answering(name, matches), fix) for name, fix in fixes]
@@ -70,31 +71,29 @@ def lacking_in_sources(sources: Sources, system: System) -> list[Query]:
 def _from_sources(package: str, ctx: Context) -> list[tuple[str, Fix]]:
     """What the failing sdist visibly needs: the compilers its sources call for, else the
     headers they include and the programs its build runs."""
-    locked = ctx.sources.get(canonicalize_name(package)) if package else None
+    locked = ctx.facts.sources.get(canonicalize_name(package)) if package else None
     if locked is None:
         return []
-    if locked.name not in ctx.sdists:
-        ctx.sdists[locked.name] = read_sources(locked)
-    sources = ctx.sdists[locked.name]
+    sources = ctx.memory.sdist(locked, lambda: read_sources(locked))
     if sources is None:
         return []
     tools = []
-    for identifier in lacking_toolchain(sources, ctx.interpreter):
+    for identifier in lacking_toolchain(sources, ctx.facts.interpreter):
         fix = system_by_id(identifier, ctx)
-        if fix is not None and fix not in ctx.tried:
+        if fix is not None and not ctx.memory.is_tried(fix):
             why = f"{locked.pin}'s sources need {identifier}"
             tools.append((identifier, Fix(fix.kind, fix.value, reason=why)))
     if tools:
         return tools
     why = f", which the sources of {locked.pin} name"
-    return _placed(lacking_in_sources(sources, ctx.system), ctx, why)
+    return _placed(lacking_in_sources(sources, ctx.facts.system), ctx, why)
 
 
 def _placed(queries: Sequence[Query], ctx: Context, why: str) -> list[tuple[str, Fix]]:
     """(what was named, its system package) for each query the file index can place: each
     package once, none tried before."""
     look_up(queries, ctx)  # all at once: one pass over the index
-    taken = {f.value for f in ctx.tried if f.kind is FixKind.SYSTEM}
+    taken = {f.value for f in ctx.memory.tried if f.kind is FixKind.SYSTEM}
     found: list[tuple[str, Fix]] = []
     for query in queries:
         fix = system_for_file(query, ctx, why=why)

@@ -19,7 +19,6 @@ from bulletproof.host.filequery import Query
 from bulletproof.knowledge import removed_in
 from bulletproof.mitigate import evidence
 from bulletproof.mitigate.context import Context
-from bulletproof.mitigate.period import build_tools_of_its_day
 from bulletproof.mitigate.sysfix import library_fixes, system_by_id, system_for_file
 from bulletproof.model import Failure, Fix, FixKind, Stage
 
@@ -59,7 +58,7 @@ def pick(failure: Failure, matches: list[Match], ctx: Context) -> list[tuple[Mat
         # an import failure nothing recognises is no evidence against a version the project
         # declares (a build failure is: it does not build here; so is a standard-library
         # module the target no longer has)
-        declared = canonicalize_name(failure.package) in ctx.declared
+        declared = canonicalize_name(failure.package) in ctx.facts.declared
         blind = failure.stage is Stage.IMPORT and declared and not since
         moves = fallbacks(
             failure.package, cause, ctx, removed_since=since, said=said, walk_pins=not blind
@@ -94,7 +93,7 @@ def _system_level(
             if remedy_level(remedy) != FixKind.SYSTEM.level:
                 continue  # never asked: a pin's nearest version is a question to the index
             fix = _concrete(package, remedy, hit, ctx, removed_since="", said=frozenset())
-            if fix is not None and fix not in ctx.tried and fix.value not in taken:
+            if fix is not None and not ctx.memory.is_tried(fix) and fix.value not in taken:
                 taken.add(fix.value)
                 found.append((hit, fix))
                 break
@@ -115,7 +114,7 @@ def candidates(
     found: list[Fix] = []
     for remedy in sorted(match.remedies(), key=remedy_level):
         fix = _concrete(package, remedy, match, ctx, removed_since=removed_since, said=said)
-        if fix is not None and fix not in ctx.tried:
+        if fix is not None and not ctx.memory.is_tried(fix):
             found.append(fix)
     return found
 
@@ -147,10 +146,10 @@ def _concrete(  # noqa: PLR0911  (one return per remedy kind)
 
 
 def _older_interpreter(ctx: Context, below: str = "") -> Fix | None:
-    mine = Version(below or ctx.interpreter.minor)
-    older = [i for i in ctx.others() if Version(i.minor) < mine]
+    mine = Version(below or ctx.facts.interpreter.minor)
+    older = [i for i in ctx.asks.others() if Version(i.minor) < mine]
     fixes = [Fix(FixKind.INTERPRETER, str(i.path)) for i in older]
-    return next((f for f in fixes if f not in ctx.tried), None)  # the next older one
+    return next((f for f in fixes if not ctx.memory.is_tried(f)), None)  # the next older one
 
 
 MAX_BLIND_INTERPRETERS = 2
@@ -174,37 +173,38 @@ def fallbacks(
     release (an older one uses it too), then an interpreter older than that version."""
     directions = ("newer",) if removed_since else ("newer", "older")
     # a blind walk through releases is bounded: a few moves, not every release there is
-    moved = len(ctx.pinned.get(package.lower(), [""])) - 1
+    moved = max(len(ctx.memory.pinned(package.lower())) - 1, 0)
     walk = walk_pins and bool(package) and moved < MAX_BLIND_PINS
     found = [_pin(package, d, cause, ctx, said=said) for d in directions] if walk else []
     if removed_since:
-        return [
-            f for f in [*found, _older_interpreter(ctx, removed_since)] if f and f not in ctx.tried
-        ]
+        found.append(_older_interpreter(ctx, removed_since))
+        return [f for f in found if f is not None and not ctx.memory.is_tried(f)]
     # an unrecognised failure rarely depends on the Python version: the nearest older ones only
-    walked = sum(1 for fix in ctx.tried if fix.kind is FixKind.INTERPRETER)
+    walked = sum(1 for fix in ctx.memory.tried if fix.kind is FixKind.INTERPRETER)
     if walked < MAX_BLIND_INTERPRETERS:
         found.append(_older_interpreter(ctx))
-    return [f for f in found if f is not None and f not in ctx.tried]
+    return [f for f in found if f is not None and not ctx.memory.is_tried(f)]
 
 
 def period_fixes(package: str, ctx: Context) -> list[Fix]:
     """Build constraints to the build tools of the failing sdist's own day; [] when they cannot
     be told, or were tried."""
-    locked = ctx.sources.get(canonicalize_name(package)) if package else None
+    facts = ctx.facts
+    locked = facts.sources.get(canonicalize_name(package)) if package else None
     if locked is None:
         return []
-    if locked.name not in ctx.period:
-        ctx.period[locked.name] = build_tools_of_its_day(locked, ctx.interpreter.path, ctx.cwd)
+    tools = ctx.memory.period(
+        locked, lambda: ctx.asks.build_tools(locked, facts.interpreter.path, facts.cwd)
+    )
     reason = f"the build tools of {locked.pin}'s own day"
-    fixes = [Fix(FixKind.CONSTRAINT, pin, reason=reason) for pin in ctx.period[locked.name]]
-    return [] if any(f in ctx.tried for f in fixes) else fixes
+    fixes = [Fix(FixKind.CONSTRAINT, pin, reason=reason) for pin in tools]
+    return [] if any(ctx.memory.is_tried(f) for f in fixes) else fixes
 
 
 def _removed_since(failure: Failure, ctx: Context) -> str:
     """The Python version that removed the standard-library module the failure is missing."""
     found = re.search(r"No module named '(\w+)", failure.text)
-    return (removed_in(found.group(1), ctx.interpreter.minor) or "") if found else ""
+    return (removed_in(found.group(1), ctx.facts.interpreter.minor) or "") if found else ""
 
 
 def _pin(
@@ -221,31 +221,28 @@ def _pin(
     ``said``: the failure's evidence now. None when a move this way left the same evidence
     (its neighbour would too), or the package has moved enough."""
     name = package.lower()
-    current = ctx.locked.get(name)
-    if current is None or (direction, said) in ctx.walks.get(name, set()):
+    current = ctx.facts.locked.get(name)
+    if current is None or ctx.memory.walked(name, direction, said):
         return None
-    if len(ctx.pinned.get(name, [current])) - 1 >= MAX_PINS:
+    tried = list(ctx.memory.pinned(name)) or [current]
+    if len(tried) - 1 >= MAX_PINS:
         return None
     than = current
     if direction == "older" and below and Version(below) <= Version(current):
         than = below
     # the version that failed first, then every version a moved pin has tried (filled as pins
     # are applied): none is proposed again
-    tried = ctx.pinned.get(name) or [current]
-    version = ctx.nearest(
-        name, than, direction, python=ctx.interpreter.path, cwd=ctx.cwd, skip=tried
+    version = ctx.asks.nearest(
+        name, than, direction, python=ctx.facts.interpreter.path, cwd=ctx.facts.cwd, skip=tried
     )
     if version is None:
         return None
     reason = f"{name} {tried[0]} failed: {cause}"
     fix = Fix(FixKind.PIN, f"{name}=={version}", package=name, was=tried[0], reason=reason)
-    ctx.proposed[fix] = (direction, said)
+    ctx.memory.proposed(fix, direction, said)
     return fix
 
 
 def applied(fix: Fix, ctx: Context) -> None:
     """Remember a moved pin's version as tried, and the evidence it moved away from."""
-    if fix.kind is FixKind.PIN:
-        ctx.pinned.setdefault(fix.package, [fix.was]).append(fix.value.partition("==")[2])
-        if fix in ctx.proposed:
-            ctx.walks.setdefault(fix.package, set()).add(ctx.proposed[fix])
+    ctx.memory.pin_applied(fix)

@@ -21,7 +21,9 @@ from bulletproof.apply.system import install_named
 from bulletproof.errors import FetchError, LockBuildError, ResolutionError, ToolError
 from bulletproof.knowledge.mappings import DistroMapping
 from bulletproof.lockfile.lock import lock
-from bulletproof.mitigate.consent import Unfixable, consent
+from bulletproof.mitigate.attemptlog import AttemptLog, Logged
+from bulletproof.mitigate.consent import Unfixable, consents, declined
+from bulletproof.mitigate.context import Facts
 from bulletproof.mitigate.propose import Context, applied, pick
 from bulletproof.model import (
     AddedRequirement,
@@ -94,7 +96,7 @@ def lock_with_retry(
     target: Target,
     previous: Mapping[str, Any],
     pins: Sequence[MovedPin],
-    attempts: list[Attempt],
+    attempts: AttemptLog,
     *,
     added: Sequence[AddedRequirement] = (),
     repair: Repair | None = None,
@@ -107,11 +109,11 @@ def lock_with_retry(
         fixes.build_constraints = list(in_force.build_constraints)
         fixes.env = dict(in_force.env)
         fixes.set_aside = list(in_force.set_aside)
-    ctx = Context(repair.mapping if repair else None, target.interpreter, project.root, {})
-    if repair is not None:
-        ctx.allow_system = repair.allow_system
-    pending: list[Attempt] = []
-    own: list[Attempt] = []  # system packages for the project's own metadata build
+    allow_system = repair.allow_system if repair is not None else True
+    mapping = repair.mapping if repair else None
+    ctx = Context(Facts(mapping, target.interpreter, project.root, {}, allow_system=allow_system))
+    pending: list[Logged] = []
+    own: list[Logged] = []  # system packages for the project's own metadata build
     repairs = 0
     while repairs < MAX_LOCK_REPAIRS and len(fixes.set_aside) <= MAX_SET_ASIDE:
         try:
@@ -129,44 +131,45 @@ def lock_with_retry(
             pending = _answer_build(exc, pending, fixes, ctx=ctx, repair=repair, attempts=attempts)
             repairs += bool(pending)
             continue
-        for attempt in pending:
-            attempt.outcome = Outcome.FIXED
-        for attempt in own:
-            attempt.outcome = Outcome.DID_NOT_HELP if result.own_build_error else Outcome.FIXED
+        for entry in pending:
+            attempts.settle(entry, Outcome.FIXED)
+        for entry in own:
+            helped = Outcome.DID_NOT_HELP if result.own_build_error else Outcome.FIXED
+            attempts.settle(entry, helped)
         if result.own_build_error and repair is not None and not own:
             own = _own_build(project, result.own_build_error, ctx, repair, attempts)
             if own:
                 continue
         return fixes.locked(result)
-    raise Unfixable("the lock's builds still fail after every fix tried", attempts)
+    raise Unfixable("the lock's builds still fail after every fix tried", attempts.final())
 
 
 def _answer_build(
     exc: LockBuildError,
-    pending: list[Attempt],
+    pending: list[Logged],
     fixes: _InForce,
     *,
     ctx: Context,
     repair: Repair | None,
-    attempts: list[Attempt],
-) -> list[Attempt]:
+    attempts: AttemptLog,
+) -> list[Logged]:
     """The fixes to try for an sdist the resolver could not build (applied; the attempts
     returned are judged by the next lock); none when it was left out. Raises ``exc`` when
     there is nothing to try and it may not be left out."""
     failure = build_failure(exc.package, exc.detail or exc.message)
     hits = match(failure.text, "build")
-    _judge(pending, failure, hits, fixes)
+    _judge(pending, failure, hits, fixes, attempts)
     if repair is None:
         raise exc
     if repair.partial and _added_for(exc.package, fixes):
         # a requirement bulletproof added is not worth a build fix: dropped, the rest locked
         _leave_out(exc.package, "does not build", fixes, repair, attempts)
         return []
-    ctx.locked = {exc.package.lower(): exc.version} if exc.version else {}
+    ctx = ctx.with_facts(locked={exc.package.lower(): exc.version} if exc.version else {})
     picked = [(h, f) for h, f in pick(failure, hits, ctx) if f.kind is not FixKind.INTERPRETER]
     if not picked:
         first = hits[0] if hits else None
-        attempts.append(_attempt(failure, first, None, Outcome.NO_FIX))
+        attempts.add(_attempt(failure, first, None, Outcome.NO_FIX))
         if first is not None:
             exc.hint = f"{first.cause}: {first.fix}"
         if not repair.partial or _is_out(exc.package, fixes):
@@ -174,10 +177,9 @@ def _answer_build(
         cause = f"does not build ({first.cause})" if first else "does not build"
         _leave_out(exc.package, cause, fixes, repair, attempts)
         return []
-    chosen = [_attempt(failure, hit, fix) for hit, fix in picked]
-    attempts.extend(chosen)
+    chosen = [attempts.add(_attempt(failure, hit, fix)) for hit, fix in picked]
     for _hit, fix in picked:
-        ctx.tried.add(fix)
+        ctx.memory.mark_tried(fix)
         applied(fix, ctx)
     _apply([f for _, f in picked], fixes, repair, attempts)
     return chosen
@@ -188,7 +190,7 @@ def _unreachable(
     project: Project,
     fixes: _InForce,
     repair: Repair | None,
-    attempts: list[Attempt],
+    attempts: AttemptLog,
 ) -> bool:
     """A source that could not be fetched, or names no index has: each left out (the rest is
     locked without them) when a partial delivery is allowed; False when the error stands."""
@@ -208,8 +210,8 @@ def _unreachable(
 
 
 def _own_build(
-    project: Project, text: str, ctx: Context, repair: Repair, attempts: list[Attempt]
-) -> list[Attempt]:
+    project: Project, text: str, ctx: Context, repair: Repair, attempts: AttemptLog
+) -> list[Logged]:
     """The project's own metadata did not build: what its output names that this system lacks
     (a program, a header, a library) is installed, once, and the lock made again; its packaging
     is never moved. The attempts made, judged by that lock."""
@@ -218,13 +220,12 @@ def _own_build(
     picked = [(h, f) for h, f in pick(failure, hits, ctx) if f.kind is FixKind.SYSTEM]
     if not picked:
         return []
-    chosen = [_attempt(failure, hit, fix) for hit, fix in picked]
-    attempts.extend(chosen)
+    chosen = [attempts.add(_attempt(failure, hit, fix)) for hit, fix in picked]
     names = tuple(dict.fromkeys(f.value for _, f in picked))
     if repair.mapping is not None:
         install_named(names, repair.mapping, repair.ui, assume_yes=repair.assume_yes)
     for _hit, fix in picked:
-        ctx.tried.add(fix)
+        ctx.memory.mark_tried(fix)
         repair.ui.say(f"fix (while locking): {fix.describe()}")
     return chosen
 
@@ -239,7 +240,7 @@ def _is_out(package: str, fixes: _InForce) -> bool:
 
 
 def _leave_out(
-    package: str, cause: str, fixes: _InForce, repair: Repair, attempts: list[Attempt]
+    package: str, cause: str, fixes: _InForce, repair: Repair, attempts: AttemptLog
 ) -> None:
     """One requirement that no fix reaches costs only itself: a requirement added for an
     undeclared import is dropped (the import is then listed as unresolved); any other is set
@@ -250,7 +251,7 @@ def _leave_out(
         repair.ui.say(f"dropped the added requirement {package}: it {cause.removeprefix('it ')}")
         return
     fixes.set_aside.append(SetAside(package, Stage.LOCK.value, cause))
-    attempts.append(Attempt(package, Stage.LOCK, "", cause, (), None, Outcome.SET_ASIDE))
+    attempts.add(Attempt(package, Stage.LOCK, "", cause, (), None, Outcome.SET_ASIDE))
     repair.ui.say(f"set aside {package} ({cause}); locking the rest without it")
 
 
@@ -264,7 +265,7 @@ def _lock_once(
     target: Target,
     previous: Mapping[str, Any],
     fixes: _InForce,
-    attempts: list[Attempt],
+    attempts: AttemptLog,
 ) -> LockResult:
     def once() -> LockResult:
         return lock(
@@ -289,27 +290,28 @@ def _lock_once(
                 key, _, value = remedy.get("env", "").partition("=")
                 if not key or os.environ.get(key) == value or fixes.env.get(key) == value:
                     continue
-                attempt = Attempt(
-                    "",
-                    "resolve",
-                    hit.signature.id,
-                    hit.cause,
-                    hit.evidence,
-                    Fix(FixKind.ENV, f"{key}={value}"),
+                attempt = attempts.add(
+                    Attempt(
+                        "",
+                        "resolve",
+                        hit.signature.id,
+                        hit.cause,
+                        hit.evidence,
+                        Fix(FixKind.ENV, f"{key}={value}"),
+                    )
                 )
-                attempts.append(attempt)
                 fixes.env[key] = value
                 try:
                     result = once()
                 except (ToolError, ResolutionError):
-                    attempt.outcome = Outcome.DID_NOT_HELP
+                    attempts.settle(attempt, Outcome.DID_NOT_HELP)
                     del fixes.env[key]
                     break
-                attempt.outcome = Outcome.FIXED
+                attempts.settle(attempt, Outcome.FIXED)
                 return result
         if hits:
             first = hits[0]
-            attempts.append(
+            attempts.add(
                 Attempt(
                     "",
                     "resolve",
@@ -324,20 +326,27 @@ def _lock_once(
         raise
 
 
-def _judge(pending: list[Attempt], failure: Failure, hits: list[Match], fixes: _InForce) -> None:
+def _judge(
+    pending: list[Logged],
+    failure: Failure,
+    hits: list[Match],
+    fixes: _InForce,
+    attempts: AttemptLog,
+) -> None:
     """The fixes of the last round did not help if the same package fails to build again for
     the same reason (or, with no signature, at all): undone."""
-    for attempt in pending:
+    for entry in pending:
+        attempt = entry.attempt
         same = failure.package == attempt.package and (
             not attempt.signature
             or any(h.signature.id == attempt.signature and h.values == attempt.values for h in hits)
         )
-        attempt.outcome = Outcome.DID_NOT_HELP if same else Outcome.FIXED
+        attempts.settle(entry, Outcome.DID_NOT_HELP if same else Outcome.FIXED)
         if same and attempt.fix is not None:
             _undo(attempt.fix, fixes)
 
 
-def _apply(chosen: list[Fix], fixes: _InForce, repair: Repair, attempts: list[Attempt]) -> None:
+def _apply(chosen: list[Fix], fixes: _InForce, repair: Repair, attempts: AttemptLog) -> None:
     names = tuple(dict.fromkeys(f.value for f in chosen if f.kind is FixKind.SYSTEM))
     if names and repair.mapping is not None:
         install_named(names, repair.mapping, repair.ui, assume_yes=repair.assume_yes)
@@ -349,7 +358,9 @@ def _apply(chosen: list[Fix], fixes: _InForce, repair: Repair, attempts: list[At
             key, _, value = fix.value.partition("=")
             fixes.env[key] = value
         elif fix.kind is FixKind.PIN:
-            consent(repair.ui, repair.assume_yes, fix, attempts)
+            if not consents(repair.ui, repair.assume_yes, fix):
+                attempts.settle_fix(fix, Outcome.DECLINED)
+                raise declined(fix, attempts.final())
             fixes.pins = [p for p in fixes.pins if p.package != fix.package]
             fixes.pins.append(fix.moved_pin())
 

@@ -16,10 +16,11 @@ from bulletproof.model import Fix, FixKind
 
 
 def system_by_id(identifier: str, ctx: Context) -> Fix | None:
-    if ctx.mapping is None or not ctx.allow_system:
+    facts = ctx.facts
+    if facts.mapping is None or not facts.allow_system:
         return None
     for role in ("build", "host", "run"):
-        names = mapped(identifier, role, ctx.mapping, ctx.interpreter.minor)
+        names = mapped(identifier, role, facts.mapping, facts.interpreter.minor)
         if names:
             return first_installable(names, ctx)
     return None
@@ -28,7 +29,7 @@ def system_by_id(identifier: str, ctx: Context) -> Fix | None:
 def system_for_file(query: Query, ctx: Context, *, why: str = "") -> Fix | None:
     """The first installable system package the file index says holds the file. ``why``: how
     the failure came to name it, said in the reason."""
-    if ctx.mapping is None or not ctx.allow_system:
+    if ctx.facts.mapping is None or not ctx.facts.allow_system:
         return None
     names, source = look_up([query], ctx)[query]
     fix = first_installable(tuple(names), ctx)
@@ -42,17 +43,15 @@ def system_for_file(query: Query, ctx: Context, *, why: str = "") -> Fix | None:
 
 def look_up(queries: Sequence[Query], ctx: Context) -> dict[Query, tuple[list[str], str]]:
     """The file index's answers, asked once a run and together (one pass over an index)."""
-    assert ctx.mapping is not None
-    new = [q for q in dict.fromkeys(queries) if q not in ctx.looked_up]
-    if new:
-        ctx.looked_up.update(lookup_all(new, ctx.mapping.manager.name))
-    return {q: ctx.looked_up[q] for q in queries}
+    mapping = ctx.facts.mapping
+    assert mapping is not None
+    return ctx.memory.looked_up(queries, lambda new: lookup_all(new, mapping.manager.name))
 
 
 def first_installable(names: tuple[str, ...], ctx: Context) -> Fix | None:
     """The first name that is not installed yet and that this release has."""
-    assert ctx.mapping is not None
-    manager = ctx.mapping.manager
+    assert ctx.facts.mapping is not None
+    manager = ctx.facts.mapping.manager
     have = pkgmgr.installed(manager, names)
     fresh = tuple(n for n in names if n not in have)
     gone = pkgmgr.unavailable(manager, fresh) or frozenset()
@@ -68,7 +67,7 @@ def library_fixes(libraries: Sequence[str], ctx: Context) -> list[Fix]:
         fix = system_for_file(library_query(library), ctx)
         if fix is not None:
             fix = Fix(fix.kind, fix.value, reason=fix.reason, library=library)
-            if fix not in ctx.tried and all(f.value != fix.value for f in found):
+            if not ctx.memory.is_tried(fix) and all(f.value != fix.value for f in found):
                 found.append(fix)
     return found
 

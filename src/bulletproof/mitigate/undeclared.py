@@ -25,14 +25,14 @@ def next_fix(failure: Failure, project: Project, declared: list[str], ctx: Conte
     """The next fix to try for an import nothing provides (``failure.package``: the module),
     one at a time; None when nothing known is left."""
     module = failure.package
-    python = ctx.interpreter.path
+    python = ctx.facts.interpreter.path
     own = stdlib.ask(python)
     if own is not None and module in own:
         if not own.system_owned():
             return None  # another build's files: a system package does not reach it
         for path in own.files(module):
             fix = system_for_file(Query("stdlib", path), ctx)
-            if fix is not None and fix not in ctx.tried:
+            if fix is not None and not ctx.memory.is_tried(fix):
                 return Fix(fix.kind, fix.value, module, reason=f"{fix.reason} ({module})")
         return None
 
@@ -41,7 +41,7 @@ def next_fix(failure: Failure, project: Project, declared: list[str], ctx: Conte
 
     for added in proposals(module, project, declared, provides=ships):
         fix = Fix(FixKind.REQUIREMENT, added.requirement, module, reason=added.reason)
-        if fix not in ctx.tried:
+        if not ctx.memory.is_tried(fix):
             return fix
     return None
 
@@ -49,7 +49,7 @@ def next_fix(failure: Failure, project: Project, declared: list[str], ctx: Conte
 def unresolved(failure: Failure, ctx: Context) -> str:
     """What the run ends with when nothing is left to try for the module."""
     module = failure.package
-    own = stdlib.ask(ctx.interpreter.path)
+    own = stdlib.ask(ctx.facts.interpreter.path)
     if own is not None and module in own:
         return (
             f"the standard library's {module} is missing from this interpreter and no system "

@@ -3,6 +3,8 @@ it helped."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -18,7 +20,7 @@ _OUTCOME = {
 }
 
 
-def print_attempts(console: Console, attempts: list[Attempt]) -> None:
+def print_attempts(console: Console, attempts: Sequence[Attempt]) -> None:
     if not attempts:
         return
     table = Table(title="What failed and what setup did", title_justify="left", show_lines=True)
@@ -35,7 +37,7 @@ def print_attempts(console: Console, attempts: list[Attempt]) -> None:
     console.print(table)
 
 
-def summary(attempts: list[Attempt]) -> str:
+def summary(attempts: Sequence[Attempt]) -> str:
     """One sentence per fix that helped: what setup changed and why."""
     lines = [
         f"- {a.fix.describe()}: {a.package or 'the resolver'} {a.cause}"
