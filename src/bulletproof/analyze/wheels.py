@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import platform
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -46,11 +46,18 @@ def _package(raw: dict[str, Any]) -> LockedPackage:
         sdist=sdist.get("url") or sdist.get("path"),
         sdist_sha256=sdist.get("hashes", {}).get("sha256"),
         local=any(key in raw for key in ("directory", "vcs", "archive")),
-        sdist_uploaded=_rfc3339(sdist.get("upload-time")),
+        sdist_uploaded=rfc3339(sdist.get("upload-time")),
     )
 
 
-def _rfc3339(value: object) -> str:
+def rfc3339(value: object) -> str:
+    """A time as RFC 3339, as ``uv --exclude-newer`` takes it: a TOML datetime as written (UTC
+    as Z), seconds since the epoch as whole seconds in UTC (0 or less: unknown, ""), a string as
+    it is; anything empty gives ""."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value <= 0:
+            return ""
+        value = datetime.fromtimestamp(int(value), tz=timezone.utc)
     if isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")
     return str(value) if value else ""

@@ -6,14 +6,13 @@ wheelhouse has to go by)."""
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
 from bulletproof import proc
 from bulletproof.analyze.sdist import inspect_sdist
-from bulletproof.analyze.wheels import LockedPackage
+from bulletproof.analyze.wheels import LockedPackage, rfc3339
 from bulletproof.errors import ToolError
 
 TIMEOUT = 300.0
@@ -30,7 +29,7 @@ def build_tools_of_its_day(package: LockedPackage, python: Path, cwd: Path) -> l
         facts = inspect_sdist(package)
     except ToolError:
         return []
-    when = package.sdist_uploaded or _rfc3339(facts.made)
+    when = package.sdist_uploaded or rfc3339(facts.made)
     if not when:
         return []
     requires = facts.build_requires if facts.has_build_system else LEGACY_REQUIRES
@@ -63,7 +62,3 @@ def build_tools_of_its_day(package: LockedPackage, python: Path, cwd: Path) -> l
         if hit and canonicalize_name(hit.group(1)) in wanted:
             pins.append(f"{canonicalize_name(hit.group(1))}=={hit.group(2)}")
     return pins
-
-
-def _rfc3339(epoch: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch)) if epoch > 0 else ""
