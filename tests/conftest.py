@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import subprocess
 import tempfile
@@ -48,6 +49,45 @@ def need_python(minor: str) -> Path:
         if os.environ.get("CI") == "true":
             pytest.fail(message + " (CI needs it)")
         pytest.skip(message)
+    return found
+
+
+def _postgresql_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return found[-1].parent if found else None
+
+
+def _postgresql_lacks() -> str:
+    """What this machine lacks to run a PostgreSQL server of its own ("" when nothing)."""
+    if os.geteuid() != 0:
+        return "root (the server runs as the postgres user, started with runuser)"
+    if shutil.which("runuser") is None:
+        return "runuser (util-linux)"
+    if _postgresql_bin() is None:
+        return "PostgreSQL's server programs (/usr/lib/postgresql/*/bin/initdb)"
+    try:
+        pwd.getpwnam("postgres")  # made by Debian's postgresql-common
+    except KeyError:
+        return "the postgres user"
+    return ""
+
+
+def need_postgresql() -> Path:
+    """The folder of PostgreSQL's server programs. Where they are missing: installed from
+    Debian's packages under CI=true as root (apt-get, as the Makefile installs debootstrap),
+    and still missing is a failure that says what is missing; elsewhere the test is skipped."""
+    lacks = _postgresql_lacks()
+    if lacks and os.environ.get("CI") == "true" and os.geteuid() == 0 and shutil.which("apt-get"):
+        for step in (["update", "-q"], ["install", "-y", "-q", "postgresql"]):
+            subprocess.run(["apt-get", *step], capture_output=True, check=False)
+        lacks = _postgresql_lacks()
+    if lacks:
+        message = f"a PostgreSQL server needs {lacks}, which this machine lacks"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + " (CI must run it: apt-get install postgresql, as root)")
+        pytest.skip(message)
+    found = _postgresql_bin()
+    assert found is not None
     return found
 
 

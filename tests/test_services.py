@@ -22,11 +22,10 @@ from bulletproof.code.envvars import EnvVar
 from bulletproof.code.services import services
 from bulletproof.prove.results import FailureClass, Service, ServiceCheck
 from bulletproof.prove.testclass import classify
-from tests.conftest import verify_tests_report
+from tests.conftest import need_postgresql, verify_tests_report
 
 pytestmark = [pytest.mark.registry]
 
-PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), None)
 PASSWORD = "zq-right-horse"
 
 
@@ -37,8 +36,7 @@ def _free_port() -> int:
 
 
 def _pg(program: str) -> str:
-    assert PG_BIN is not None
-    return str(PG_BIN / program)
+    return str(need_postgresql() / program)
 
 
 def _as_postgres(args: list[str], *, check: bool = True, **kwargs: Any) -> None:
@@ -47,8 +45,7 @@ def _as_postgres(args: list[str], *, check: bool = True, **kwargs: Any) -> None:
 
 @pytest.fixture
 def postgres() -> Iterator[tuple[int, Path]]:
-    if PG_BIN is None or os.geteuid() != 0 or shutil.which("runuser") is None:
-        pytest.skip("needs PostgreSQL's binaries, root and runuser")
+    need_postgresql()  # skipped where it is missing, a failure under CI
     folder = Path(tempfile.mkdtemp(prefix="bp-pg-"))
     folder.chmod(0o755)
     shutil.chown(folder, "postgres", "postgres")
