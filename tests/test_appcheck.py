@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from bulletproof.cli import main
-from bulletproof.prove import applife, appscratch
+from bulletproof.prove import applife, appscratch, promtext
 from tests.conftest import only_from, verify_tests_report
 from tests.fixtures.wheels import make_wheel
 
@@ -52,6 +52,11 @@ from zqframe import Bottle
 app = Bottle()
 GATE = Path({gate!r})
 ASKED = GATE.with_name("asked")
+
+
+@app.get("/metrics")
+def metrics():  # says "# TYPE", as Prometheus text does, and is not: its value is a word
+    return "# TYPE zqsite_hits counter\\nzqsite_hits five\\n"
 
 
 @app.get("/healthz")
@@ -131,6 +136,11 @@ def test_files_others_write_while_the_app_runs_are_left_and_its_own_stay_in_its_
         "a scratch copy",
     )
     assert "removed" not in app
+    # its metrics route is read by the format's grammar, not searched for "# TYPE"
+    assert (app["metrics"], app["metrics_problem"]) == (
+        False,
+        "line 2: the value is not a number: 'zqsite_hits five'",
+    )
     written = [f"editor-{i}.txt" if i % 2 == 0 else f"notes/editor-{i}.txt" for i in range(24)]
     assert app["appeared"] == sorted(written)  # said, as anyone's, and left
     assert app["discarded"] == ["beside.txt", "data.txt", "made-by-app.txt"]
@@ -241,3 +251,126 @@ def test_a_project_too_large_to_copy_runs_in_place_and_nothing_is_deleted(
     out = capsys.readouterr().out
     assert "beside.txt, made-by-app.txt appeared in the project while the app ran" in out
     assert "app check skipped (zqjob.py:7)" in out
+    assert "metrics: not Prometheus text (line 2: the value is not a number" in out
+
+
+# what prometheus_client writes (a counter with its _created gauge, an info gauge, a histogram,
+# a summary) and the corners of the format: escapes, NaN, -Inf, a timestamp, free comments
+_VALID = r"""# HELP python_gc_objects_collected_total Objects collected during gc
+# TYPE python_gc_objects_collected_total counter
+python_gc_objects_collected_total{generation="0"} 217.0
+python_gc_objects_collected_total{generation="1"} 12.0
+# HELP python_info Python platform information
+# TYPE python_info gauge
+python_info{implementation="CPython",major="3",minor="12",version="3.12.1"} 1.0
+# HELP zq_request_seconds Time spent "answering"\nby path, in C:\\ seconds
+# TYPE zq_request_seconds histogram
+zq_request_seconds_bucket{le="0.005",path="/items"} 0.0
+zq_request_seconds_bucket{le="+Inf",path="/items"} 3.0
+zq_request_seconds_count{path="/items"} 3.0
+zq_request_seconds_sum{path="/items"} 0.042
+# HELP zq_request_seconds_created Time spent answering
+# TYPE zq_request_seconds_created gauge
+zq_request_seconds_created{path="/items"} 1.7330256e+09
+# TYPE rpc_duration_seconds summary
+rpc_duration_seconds{quantile="0.5"} 4773
+rpc_duration_seconds_sum 1.7560473e+07
+rpc_duration_seconds_count 2693
+# a free comment, not HELP or TYPE
+	queue_depth { queue = "a \"quoted\" name\\n" , } NaN 1395066363000
+temperature -Inf
+"""
+
+
+# written by prometheus_client 0.21.1 (generate_latest): a counter whose help and label value
+# need every escape, a gauge at -Inf and one at NaN, a histogram, a summary, an info, an enum
+_WRITTEN = r"""# HELP zq_requests_total Requests "served"\nby path \\ here
+# TYPE zq_requests_total counter
+zq_requests_total{method="GET",path="/a\"b\\c\nd"} 3.0
+# HELP zq_requests_created Requests "served"\nby path \\ here
+# TYPE zq_requests_created gauge
+zq_requests_created{method="GET",path="/a\"b\\c\nd"} 1.796392761756885e+09
+# HELP zq_temp Temperature
+# TYPE zq_temp gauge
+zq_temp -Inf
+# HELP zq_seconds Latency
+# TYPE zq_seconds histogram
+zq_seconds_bucket{le="0.005",path="/x"} 0.0
+zq_seconds_bucket{le="0.01",path="/x"} 0.0
+zq_seconds_bucket{le="0.025",path="/x"} 0.0
+zq_seconds_bucket{le="0.05",path="/x"} 0.0
+zq_seconds_bucket{le="0.075",path="/x"} 0.0
+zq_seconds_bucket{le="0.1",path="/x"} 0.0
+zq_seconds_bucket{le="0.25",path="/x"} 0.0
+zq_seconds_bucket{le="0.5",path="/x"} 1.0
+zq_seconds_bucket{le="0.75",path="/x"} 1.0
+zq_seconds_bucket{le="1.0",path="/x"} 1.0
+zq_seconds_bucket{le="2.5",path="/x"} 1.0
+zq_seconds_bucket{le="5.0",path="/x"} 1.0
+zq_seconds_bucket{le="7.5",path="/x"} 1.0
+zq_seconds_bucket{le="10.0",path="/x"} 1.0
+zq_seconds_bucket{le="+Inf",path="/x"} 1.0
+zq_seconds_count{path="/x"} 1.0
+zq_seconds_sum{path="/x"} 0.3
+# HELP zq_seconds_created Latency
+# TYPE zq_seconds_created gauge
+zq_seconds_created{path="/x"} 1.7963927617569518e+09
+# HELP zq_size Size
+# TYPE zq_size summary
+zq_size_count 1.0
+zq_size_sum 4.0
+# HELP zq_size_created Size
+# TYPE zq_size_created gauge
+zq_size_created 1.796392761757013e+09
+# HELP zq_build_info Build
+# TYPE zq_build_info gauge
+zq_build_info{version="1.2"} 1.0
+# HELP zq_state State
+# TYPE zq_state gauge
+zq_state{zq_state="a"} 1.0
+zq_state{zq_state="b"} 0.0
+# HELP zq_nan nan
+# TYPE zq_nan gauge
+zq_nan NaN
+"""
+
+
+def test_a_valid_exposition_body_is_accepted() -> None:
+    assert promtext.problem(_VALID) == ""
+    assert promtext.problem(_WRITTEN) == ""
+    assert promtext.problem("zq_up 1\n# EOF\n") == ""  # OpenMetrics' closing line
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ("<!DOCTYPE html>\n<html></html>\n", "line 1: not a comment and not a sample"),
+        ('{"requests": 5}', "line 1: not a comment and not a sample"),
+        ("# TYPE zq_hits counter\nzq_hits five\n", "line 2: the value is not a number"),
+        ("zq_hits 1_000\n", "line 1: the value is not a number"),
+        ("zq_hits 1 12.5\n", "line 1: the timestamp is not an integer"),
+        ("zq_hits 1 12 more\n", "line 1: more after the value and timestamp"),
+        ("zq-hits 1\n", "line 1: a metric name with a character it cannot have"),
+        ("# TYPE zq_hits countr\nzq_hits 1\n", "line 1: TYPE is not one of"),
+        ("# TYPE zq_hits counter\n# TYPE zq_hits gauge\n", "line 2: a second TYPE for zq_hits"),
+        ("# HELP zq_hits a\n# HELP zq_hits b\n", "line 2: a second HELP for zq_hits"),
+        ("zq_hits 1\n# TYPE zq_hits counter\n", "line 2: TYPE after the samples of zq_hits"),
+        ("zq_a 1\nzq_b 1\nzq_a 2\n", "line 3: the lines of zq_a are not together"),
+        ('zq_hits{path="/"} 1\nzq_hits{path="/"} 2\n', "line 2: the same sample of zq_hits"),
+        ('zq_hits{path="/",path="/a"} 1\n', "line 1: label path twice"),
+        ("zq_hits{path=/} 1\n", "line 1: label path without a quoted value"),
+        ('zq_hits{path="/" code="200"} 1\n', "line 1: labels not separated by ','"),
+        ('zq_hits{path="\\d"} 1\n', "line 1: an escape the format does not have"),
+        ('zq_hits{2xx="a"} 1\n', "line 1: a label without a valid name"),
+        ("# HELP zq_hits a \\t tab\nzq_hits 1\n", "line 1: an escape the format does not"),
+        ('# TYPE zq_h histogram\nzq_h_bucket{path="/"} 1\n', "line 2: a histogram sample"),
+        ('# TYPE zq_s summary\nzq_s{quantile="median"} 1\n', "line 2: a summary sample"),
+        ("zq_up 1\n# EOF\nzq_more 1\n", "line 2: '# EOF' before the last line"),
+        ("", "no metric in it"),
+        ("# only a comment\n\n", "no metric in it"),
+    ],
+)
+def test_a_body_that_breaks_the_exposition_format_is_refused_with_its_line(
+    body: str, said: str
+) -> None:
+    assert promtext.problem(body).startswith(said)

@@ -57,11 +57,8 @@ class _Reader:
     families: dict[str, _Family] = field(default_factory=dict)
     current: str = ""  # the family whose lines are being read
     seen: set[tuple[str, tuple[tuple[str, str], ...]]] = field(default_factory=set)
-    ended: bool = False  # an OpenMetrics "# EOF" was read
 
     def line(self, line: str, *, last: bool) -> None:
-        if self.ended:
-            raise NotExposition("a line after '# EOF'")
         if not line:
             return
         if line.startswith("#"):
@@ -74,7 +71,6 @@ class _Reader:
         if keyword == "EOF" and not rest:
             if not last:
                 raise NotExposition("'# EOF' before the last line")
-            self.ended = True
             return
         if keyword not in ("HELP", "TYPE"):
             return  # any other comment is free text
@@ -102,11 +98,12 @@ class _Reader:
         if named is None:
             raise NotExposition("not a comment and not a sample (a metric name first)")
         name, rest = named.group(), line[named.end() :]
+        if rest and rest[0] not in _BLANKS + "{":
+            raise NotExposition("a metric name with a character it cannot have")
         labels: tuple[tuple[str, str], ...] = ()
+        rest = rest.lstrip(_BLANKS)  # blanks may stand between the name and its labels
         if rest.startswith("{"):
             labels, rest = _labels(rest[1:])
-        elif rest and rest[0] not in _BLANKS:
-            raise NotExposition("a metric name with a character it cannot have")
         value, _, rest = _token(rest)
         stamp, _, extra = _token(rest)
         if not _FLOAT.fullmatch(value):
