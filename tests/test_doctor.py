@@ -144,7 +144,7 @@ def test_an_unknown_distro_gets_a_clear_message_not_a_crash(tmp_path: Path) -> N
     lock.write_text('lock-version = "1.0"\n[[packages]]\nname = "psycopg2"\nversion = "2.9.9"\n')
     project = discover(write_project(tmp_path / "p", "psycopg2\n"))
     target = Target(_interp("3.12.1", headers=False), "test")
-    diagnosis = diagnose(project, target, lock, OsInfo(id="gentoo", pretty_name="Gentoo"), {})
+    diagnosis = diagnose(project, target, lock, OsInfo(id="gentoo", pretty_name="Gentoo"), ())
     ids = {f.id: f for f in diagnosis.findings}
     assert "Gentoo" in ids["host:no-mapping"].title
     assert ids["build:psycopg2"].severity is not Severity.ACTION  # nothing setup could install

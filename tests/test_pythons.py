@@ -11,6 +11,7 @@ from bulletproof.host.pythons import (
     stat_key,
     target_from_lock,
 )
+from bulletproof.lockfile.meta import LockMeta
 from bulletproof.model import Config, Project
 
 
@@ -80,13 +81,15 @@ def test_requires_python_and_config(tmp_path: Path, python312: Path) -> None:
 def test_lock_target_is_reused_only_while_valid(tmp_path: Path, python312: Path) -> None:
     interp = query(python312, "pyenv")
     assert interp is not None
-    meta = {
+    table = {
         "python": interp.version,
         "python-path": str(python312),
         "python-stat": stat_key(python312),
     }
+    meta = LockMeta.from_table(table)
     assert target_from_lock(meta, _project(tmp_path), None) is not None
     assert target_from_lock(meta, _project(tmp_path), "3.12") is not None
     assert target_from_lock(meta, _project(tmp_path), "3.11") is None
     assert target_from_lock(meta, _project(tmp_path, requires=">=3.13"), None) is None
-    assert target_from_lock({**meta, "python-stat": "0:0"}, _project(tmp_path), None) is None
+    changed = LockMeta.from_table({**table, "python-stat": "0:0"})
+    assert target_from_lock(changed, _project(tmp_path), None) is None

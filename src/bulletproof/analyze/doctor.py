@@ -3,10 +3,9 @@ the system, what is missing, and what is known to break. Changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from bulletproof.analyze.compat import compat_findings
 from bulletproof.analyze.sdist import SdistFacts, inspect_sdist, project_languages
@@ -41,8 +40,9 @@ def project_build_requires(project: Project) -> tuple[str, ...]:
 
 
 def diagnose(
-    project: Project, target: Target, lock_path: Path, os_info: OsInfo, lock_meta: Mapping[str, Any]
+    project: Project, target: Target, lock_path: Path, os_info: OsInfo, yanked: Sequence[str]
 ) -> Diagnosis:
+    """``yanked``: the pins uv warned are yanked, as the lock records them (LockMeta.yanked)."""
     interpreter = target.interpreter
     locked = read_locked(lock_path)
     builds = source_builds(locked, interpreter)
@@ -100,7 +100,7 @@ def diagnose(
             )
     compat, constraints = compat_findings(locked, frozenset(built), interpreter)
     findings += compat
-    for pin in lock_meta.get("yanked", ()):
+    for pin in yanked:
         findings.append(
             Finding(
                 f"yanked:{pin}",

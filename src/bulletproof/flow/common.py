@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
-from typing import Any
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
@@ -15,7 +13,7 @@ from bulletproof.flow.results import EnvResult
 from bulletproof.host.osinfo import read_os_info
 from bulletproof.host.pythons import find_interpreters, select_target, target_from_lock
 from bulletproof.knowledge.mappings import DistroMapping, ecosystem_for, load_mapping
-from bulletproof.lockfile.lock import LOCK_NAME, read_lock_meta
+from bulletproof.lockfile.lock import LOCK_NAME, LockMeta, read_lock_meta
 from bulletproof.model import Interpreter, Project, Selection, Target
 from bulletproof.prove.projecttests import check_tests
 from bulletproof.reporter import Reporter
@@ -49,7 +47,7 @@ def choose_target(
     wanted: str | None,
     ui: Reporter,
     found: tuple[Interpreter, ...] | None = None,
-    lock_meta: Mapping[str, Any] | None = None,
+    lock_meta: LockMeta | None = None,
 ) -> Target:
     """The target interpreter; ``found`` and ``lock_meta`` spare a second read of what one has."""
     if lock_meta is None:

@@ -38,7 +38,7 @@ def doctor(directory: Path, options: Options, ui: Reporter) -> DoctorResult:
             result = replace(result, lock=locked)
             meta = lock_meta if locked.reused else read_lock_meta(locked.path)
             with ui.step("Predicting builds and system needs") as detail:
-                diagnosis = diagnose(project, target, locked.path, host.os, meta)
+                diagnosis = diagnose(project, target, locked.path, host.os, meta.yanked)
                 if locked.own_build_error:
                     own = _own_build_finding(project, locked)
                     diagnosis = replace(diagnosis, findings=(own, *diagnosis.findings))

@@ -26,7 +26,7 @@ def rollback(directory: Path, to: str | None, lock_timeout: float, ui: Reporter)
         if done.moved:
             said.append(done.moved)
         lock_meta = read_lock_meta(project.root / LOCK_NAME)
-        if done.generation.meta().get("packages-hash") != lock_meta.get("packages-hash"):
+        if done.generation.meta().get("packages-hash") != lock_meta.packages_hash:
             said.append(
                 f"it was built from an earlier lock than {LOCK_NAME}: verify says 'out of date' "
                 "until setup brings it back to the lock"

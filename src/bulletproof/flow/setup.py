@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from packaging.utils import canonicalize_name
 
@@ -25,9 +24,9 @@ from bulletproof.flow.common import (
     with_proof,
 )
 from bulletproof.flow.results import EnvResult
-from bulletproof.fsutil import read_or_none, restore
 from bulletproof.host.osinfo import read_os_info
-from bulletproof.lockfile.lock import LOCK_NAME, carried_fixes, read_lock, read_lock_meta
+from bulletproof.lockfile.lock import LOCK_NAME, LockMeta, carried_fixes, read_lock, read_lock_meta
+from bulletproof.lockfile.restore import SavedLock, restore_on_failure
 from bulletproof.mitigate.attemptlog import AttemptLog
 from bulletproof.mitigate.consent import Unfixable
 from bulletproof.mitigate.engine import Delivered, Engine, Job
@@ -72,7 +71,7 @@ def _setup_locked(
             ui.say(
                 f"removed unfinished environment(s) from an interrupted run: {', '.join(removed)}"
             )
-        lock_before = read_or_none(project.root / LOCK_NAME)
+        lock_before = restore_on_failure(project.root / LOCK_NAME)
         lock_meta = _lock_meta(project, ui)
         target = choose_target(project, options.python, ui, lock_meta=lock_meta)
         result = replace(result, target=target)
@@ -126,10 +125,9 @@ def _setup_locked(
         )
         engine = Engine(job, store, ui, attempts)
         try:
-            delivered = engine.run()
+            with lock_before:  # raised: back to the lock the current environment was made from
+                delivered = engine.run()
         except BaseException as exc:
-            # back to the lock the current environment was made from
-            restore(project.root / LOCK_NAME, lock_before)
             # Unfixable carries the last verification; any error, the attempts made before it
             verification = exc.verification if isinstance(exc, Unfixable) else None
             failed = replace(result, verification=verification, attempts=attempts.final())
@@ -177,7 +175,7 @@ def _switch(
     delivered: Delivered,
     *,
     current: Generation | None,
-    lock_before: bytes | None,
+    lock_before: SavedLock,
     ui: Reporter,
 ) -> EnvResult:
     """Make what the engine delivered DIR/.venv, unless it is incomplete and the working
@@ -206,7 +204,7 @@ def _switch(
     if not delivered.complete and current is not None and current.complete:
         kept = _keep_better(current, delivered, project, ui)
         if kept:
-            restore(project.root / LOCK_NAME, lock_before)
+            lock_before.put_back()
             return replace(
                 result,
                 kept=kept,
@@ -261,20 +259,20 @@ def _missing_direct(env: Path, project: Project) -> list[str]:
     return [name for name in declared if canonicalize_name(name) not in installed]
 
 
-def _lock_meta(project: Project, ui: Reporter) -> dict[str, Any]:
+def _lock_meta(project: Project, ui: Reporter) -> LockMeta:
     """The recorded table of DIR/pylock.toml; a damaged or edited lock is said and made again
     (for the target it names, when its table is whole); someone else's is never overwritten."""
     path = project.root / LOCK_NAME
     meta, problem = read_lock(path)
     if problem is None:
-        return meta
+        return meta or LockMeta()
     if not meta:
         raise InputError(
             f"{path} {problem}",
             hint="bulletproof keeps its own lock at that path and does not overwrite another; "
             "move that file aside (PEP 751 names other locks pylock.NAME.toml), then run again",
         )
-    python = f" for Python {meta['python']} as it records" if meta.get("python") else ""
+    python = f" for Python {meta.python} as it records" if meta.python else ""
     ui.say(f"{LOCK_NAME} {problem}: locking again{python}")
     return meta
 
@@ -285,7 +283,7 @@ def _prepare_system(
     """Predict what the build needs; install missing system packages (with consent)."""
     with ui.step("Predicting what the build needs") as detail:
         diagnosis = diagnose(
-            project, target, locked.path, read_os_info(), read_lock_meta(locked.path)
+            project, target, locked.path, read_os_info(), read_lock_meta(locked.path).yanked
         )
         detail.append(f"{len(diagnosis.source_builds)} source builds")
     for finding in diagnosis.blocking:

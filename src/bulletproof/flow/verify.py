@@ -10,7 +10,7 @@ from bulletproof.apply.generations import Store
 from bulletproof.errors import BulletproofError, InputError
 from bulletproof.flow.common import Options, locked_run, with_proof
 from bulletproof.flow.results import EnvResult
-from bulletproof.lockfile.lock import LOCK_NAME, read_lock_meta, selection_from, set_aside_from
+from bulletproof.lockfile.lock import LOCK_NAME, read_lock_meta
 from bulletproof.project import discover
 from bulletproof.reporter import Reporter
 from bulletproof.verify.run import verify
@@ -23,8 +23,8 @@ def verify_only(directory: Path, options: Options, ui: Reporter) -> EnvResult:
     try:
         # the extras and groups setup was asked for, so the inputs compared are the same ones
         meta = read_lock_meta(directory / LOCK_NAME)
-        result = replace(result, set_aside=set_aside_from(meta))
-        project = discover(directory, selection_from(meta))
+        result = replace(result, set_aside=meta.set_aside)
+        project = discover(directory, meta.selection)
         result = replace(result, project=project)
         env = project.root / ".venv"
         if not (env / "bin" / "python").exists():

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Protocol
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
@@ -158,24 +158,34 @@ def stat_key(path: Path) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}"
 
 
+class RecordedInterpreter(Protocol):
+    """What a lock records of the interpreter it was made for (lockfile.meta.LockMeta)."""
+
+    @property
+    def python(self) -> str: ...
+    @property
+    def python_path(self) -> str: ...
+    @property
+    def python_stat(self) -> str: ...
+    @property
+    def implementation(self) -> str: ...
+    @property
+    def python_headers(self) -> bool: ...
+
+
 def target_from_lock(
-    meta: Mapping[str, object], project: Project, wanted: str | None
+    meta: RecordedInterpreter, project: Project, wanted: str | None
 ) -> Target | None:
     """The interpreter an existing lock was made for, if it is still there and still wanted.
 
     Saves probing every interpreter on the machine when nothing changed (the fast path).
     """
-    path = Path(str(meta.get("python-path", "")))
-    version = str(meta.get("python", ""))
-    if not version or not path.is_absolute() or stat_key(path) != meta.get("python-stat"):
+    path, version = Path(meta.python_path), meta.python
+    if not (version and path.is_absolute() and meta.python_stat):
+        return None  # not recorded whole: probed afresh
+    if stat_key(path) != meta.python_stat:  # gone, or replaced since
         return None
-    interp = Interpreter(
-        path,
-        version,
-        str(meta.get("implementation", "cpython")),
-        bool(meta.get("python-headers")),
-        "lock",
-    )
+    interp = Interpreter(path, version, meta.implementation, meta.python_headers, "lock")
     if wanted and _looks_like_path(wanted):
         fits = Path(wanted).expanduser().resolve() == path.resolve()
         reason = f"--python {wanted}"

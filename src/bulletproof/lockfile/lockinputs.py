@@ -1,14 +1,13 @@
 """What `uv pip compile` is given for a project: its files, the extras and groups chosen, the
 team's lock as constraints, the requirements added for undeclared imports, and the variables
-its own build needs. Kept apart from lock.py, which runs uv and records the result."""
+its own build needs. Kept apart from lock.py, which runs uv and records the result, and
+from uvoutput.py, which reads what uv said."""
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from packaging.markers import default_environment
 
@@ -121,19 +120,3 @@ def _team_constraints(
         return None
     notes.append(f"the team's lock {team.name} honoured: its versions are kept")
     return "\n".join(team.constraints()) + "\n"
-
-
-def missing_extras(stderr: str) -> list[str] | None:
-    """uv's "Requested extras not found: a, b" (None when that is not the error)."""
-    found = re.search(r"Requested extras? not found: ([^\n]+)", stderr)
-    return [e.strip() for e in found.group(1).split(",")] if found else None
-
-
-def names_project(stderr: str, root: Path) -> bool:
-    """The failure is in building the project's own metadata: uv names its folder, or (when
-    the project is read from its pyproject.toml) a build backend failed and uv names no package
-    it was building (a dependency's failed build is always named: "Failed to build `x==1`")."""
-    if str(root) in stderr or root.as_uri() in stderr:
-        return True
-    unnamed = "build backend returned an error" in stderr.lower()
-    return unnamed and re.search(r"Failed to (?:download and )?build `", stderr) is None

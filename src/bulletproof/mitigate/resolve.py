@@ -2,25 +2,28 @@
 (the system trust store for an intercepted TLS connection) is tried once; an sdist the resolver
 has to build to read its metadata and that does not build goes through the same choice of fixes
 as a build during install (a system package, a build constraint, a variable, the nearest
-release that has a wheel), each judged by the next lock and undone if it did not help."""
+release that has a wheel), each judged by the next lock and undone if it did not help. When a
+lock is made again, and how often, is the retry policy's (lockfile/retry.py); what changes for
+it is decided here."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from packaging.utils import canonicalize_name
 
 from bulletproof.analyze.buildlogs import build_failure
-from bulletproof.analyze.faults import not_found, os_error_fault, scratch_places
+from bulletproof.analyze.faults import not_found
 from bulletproof.analyze.indexes import index_locations
 from bulletproof.analyze.signatures import Match, match
 from bulletproof.apply.system import install_named
 from bulletproof.errors import FetchError, LockBuildError, ResolutionError, ToolError
 from bulletproof.knowledge.mappings import DistroMapping
 from bulletproof.lockfile.lock import lock
+from bulletproof.lockfile.meta import LockMeta
+from bulletproof.lockfile.retry import EnvRemedy, lock_repairing
 from bulletproof.mitigate.attemptlog import AttemptLog, Logged
 from bulletproof.mitigate.consent import Unfixable, consents, declined
 from bulletproof.mitigate.context import Facts
@@ -41,9 +44,6 @@ from bulletproof.model import (
 )
 from bulletproof.reporter import Reporter
 from bulletproof.requirements import requirement_name
-
-MAX_LOCK_REPAIRS = 6
-MAX_SET_ASIDE = 8  # requirements left out before the lock is given up
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ class _InForce:
 def lock_with_retry(
     project: Project,
     target: Target,
-    previous: Mapping[str, Any],
+    previous: LockMeta,
     pins: Sequence[MovedPin],
     attempts: AttemptLog,
     *,
@@ -103,7 +103,8 @@ def lock_with_retry(
     in_force: Locked | None = None,
 ) -> Locked:
     """Lock, repairing what the resolver's own builds need; ``in_force``: the constraints,
-    variables and set-aside requirements a later lock starts from (the engine's)."""
+    variables and set-aside requirements a later lock starts from (the engine's). When to lock
+    again is the retry policy's (lockfile/retry.py); what to change, this module's."""
     fixes = _InForce(list(pins), list(added))
     if in_force is not None:
         fixes.build_constraints = list(in_force.build_constraints)
@@ -112,36 +113,95 @@ def lock_with_retry(
     allow_system = repair.allow_system if repair is not None else True
     mapping = repair.mapping if repair else None
     ctx = Context(Facts(mapping, target.interpreter, project.root, {}, allow_system=allow_system))
-    pending: list[Logged] = []
-    own: list[Logged] = []  # system packages for the project's own metadata build
-    repairs = 0
-    while repairs < MAX_LOCK_REPAIRS and len(fixes.set_aside) <= MAX_SET_ASIDE:
-        try:
-            result = _lock_once(project, target, previous, fixes, attempts)
-        except OSError as exc:  # the lock's own write: a full disk is named, not a traceback
-            fault = os_error_fault(exc, scratch_places(project.root))
-            if fault is None:
-                raise
-            raise fault from exc
-        except (FetchError, ResolutionError) as exc:  # one source no fix reaches
-            if not _unreachable(exc, project, fixes, repair, attempts):
-                raise
-            continue
-        except LockBuildError as exc:
-            pending = _answer_build(exc, pending, fixes, ctx=ctx, repair=repair, attempts=attempts)
-            repairs += bool(pending)
-            continue
-        for entry in pending:
-            attempts.settle(entry, Outcome.FIXED)
-        for entry in own:
+
+    def once() -> LockResult:
+        return lock(
+            project,
+            target,
+            previous,
+            pins=fixes.pins,
+            added=fixes.added,
+            build_constraints=fixes.build_constraints,
+            env=fixes.env,
+            set_aside=fixes.set_aside,
+        )
+
+    repairs = _Repairs(project, fixes, ctx, repair, attempts)
+    return fixes.locked(lock_repairing(once, repairs, project.root))
+
+
+@dataclass
+class _Repairs:
+    """This stage's answer to each kind of evidence the retry policy names."""
+
+    project: Project
+    fixes: _InForce
+    ctx: Context
+    repair: Repair | None
+    attempts: AttemptLog
+    pending: list[Logged] = field(default_factory=list)  # judged by the next lock
+    own: list[Logged] = field(default_factory=list)  # for the project's own metadata build
+    hits: list[Match] = field(default_factory=list)  # the resolve-stage signatures matched
+    trying: Logged | None = None  # the variable being tried
+
+    def set_aside_count(self) -> int:
+        return len(self.fixes.set_aside)
+
+    def env_remedies(self, exc: ToolError | ResolutionError) -> list[EnvRemedy]:
+        self.hits = match(exc.detail or exc.message, "resolve")
+        found = []
+        for group, hit in enumerate(self.hits):
+            for remedy in hit.remedies():
+                key, _, value = remedy.get("env", "").partition("=")
+                if key and os.environ.get(key) != value and self.fixes.env.get(key) != value:
+                    found.append(EnvRemedy(group, key, value))
+        return found
+
+    def env_trying(self, remedy: EnvRemedy) -> None:
+        hit = self.hits[remedy.group]
+        fix = Fix(FixKind.ENV, f"{remedy.key}={remedy.value}")
+        tried = Attempt("", "resolve", hit.signature.id, hit.cause, hit.evidence, fix)
+        self.trying = self.attempts.add(tried)
+        self.fixes.env[remedy.key] = remedy.value
+
+    def env_judged(self, remedy: EnvRemedy, *, helped: bool) -> None:
+        if self.trying is not None:
+            self.attempts.settle(self.trying, Outcome.FIXED if helped else Outcome.DID_NOT_HELP)
+        if not helped:
+            del self.fixes.env[remedy.key]
+
+    def env_none_left(self, exc: ToolError | ResolutionError) -> None:
+        if self.hits:
+            first = self.hits[0]
+            said = (first.signature.id, first.cause, first.evidence)
+            self.attempts.add(Attempt("", "resolve", *said, None, Outcome.NO_FIX))
+            exc.hint = f"{first.cause}: {first.fix}"
+
+    def unreachable(self, exc: FetchError | ResolutionError) -> bool:
+        return _unreachable(exc, self.project, self.fixes, self.repair, self.attempts)
+
+    def build(self, exc: LockBuildError) -> bool:
+        self.pending = _answer_build(
+            exc, self.pending, self.fixes, ctx=self.ctx, repair=self.repair, attempts=self.attempts
+        )
+        return bool(self.pending)
+
+    def locked(self, result: LockResult) -> bool:
+        for entry in self.pending:
+            self.attempts.settle(entry, Outcome.FIXED)
+        for entry in self.own:
             helped = Outcome.DID_NOT_HELP if result.own_build_error else Outcome.FIXED
-            attempts.settle(entry, helped)
-        if result.own_build_error and repair is not None and not own:
-            own = _own_build(project, result.own_build_error, ctx, repair, attempts)
-            if own:
-                continue
-        return fixes.locked(result)
-    raise Unfixable("the lock's builds still fail after every fix tried", attempts.final())
+            self.attempts.settle(entry, helped)
+        if result.own_build_error and self.repair is not None and not self.own:
+            self.own = _own_build(
+                self.project, result.own_build_error, self.ctx, self.repair, self.attempts
+            )
+            return bool(self.own)
+        return False
+
+    def exhausted(self) -> BaseException:
+        said = "the lock's builds still fail after every fix tried"
+        return Unfixable(said, self.attempts.final())
 
 
 def _answer_build(
@@ -258,72 +318,6 @@ def _leave_out(
 def _added_for(package: str, fixes: _InForce) -> list[AddedRequirement]:
     name = canonicalize_name(package)
     return [a for a in fixes.added if canonicalize_name(requirement_name(a.requirement)) == name]
-
-
-def _lock_once(
-    project: Project,
-    target: Target,
-    previous: Mapping[str, Any],
-    fixes: _InForce,
-    attempts: AttemptLog,
-) -> LockResult:
-    def once() -> LockResult:
-        return lock(
-            project,
-            target,
-            previous,
-            pins=fixes.pins,
-            added=fixes.added,
-            build_constraints=fixes.build_constraints,
-            env=fixes.env,
-            set_aside=fixes.set_aside,
-        )
-
-    try:
-        return once()
-    except FetchError:  # a VCS host git could not reach: none of uv's variables changes that
-        raise
-    except (ToolError, ResolutionError) as exc:  # a LockBuildError is neither: repaired above
-        hits = match(exc.detail or exc.message, "resolve")
-        for hit in hits:
-            for remedy in hit.remedies():
-                key, _, value = remedy.get("env", "").partition("=")
-                if not key or os.environ.get(key) == value or fixes.env.get(key) == value:
-                    continue
-                attempt = attempts.add(
-                    Attempt(
-                        "",
-                        "resolve",
-                        hit.signature.id,
-                        hit.cause,
-                        hit.evidence,
-                        Fix(FixKind.ENV, f"{key}={value}"),
-                    )
-                )
-                fixes.env[key] = value
-                try:
-                    result = once()
-                except (ToolError, ResolutionError):
-                    attempts.settle(attempt, Outcome.DID_NOT_HELP)
-                    del fixes.env[key]
-                    break
-                attempts.settle(attempt, Outcome.FIXED)
-                return result
-        if hits:
-            first = hits[0]
-            attempts.add(
-                Attempt(
-                    "",
-                    "resolve",
-                    first.signature.id,
-                    first.cause,
-                    first.evidence,
-                    None,
-                    Outcome.NO_FIX,
-                )
-            )
-            exc.hint = f"{first.cause}: {first.fix}"
-        raise
 
 
 def _judge(

@@ -19,7 +19,7 @@ from packaging.version import InvalidVersion, Version
 
 from bulletproof.host.pythons import target_from_lock
 from bulletproof.lockfile.lock import LOCK_NAME, input_hash, read_lock
-from bulletproof.model import AddedRequirement, Project
+from bulletproof.model import Project
 from bulletproof.tomlcompat import tomllib
 from bulletproof.verify.distributions import distributions
 
@@ -30,26 +30,25 @@ def out_of_date(project: Project, generation_meta: Mapping[str, Any], env: Path)
     if not path.exists():
         return [f"{LOCK_NAME} is missing: the environment cannot be checked against its lock"]
     meta, problem = read_lock(path)
-    if problem:
+    if problem or meta is None:
         return [f"{LOCK_NAME} {problem}"]
     reasons = []
-    if meta.get("packages-hash") != generation_meta.get("packages-hash"):
+    if meta.packages_hash != generation_meta.get("packages-hash"):
         reasons.append(
             f"the environment was built from another lock than {LOCK_NAME} "
             "(a setup was interrupted, or the lock was made again since)"
         )
     # the interpreter setup chose (perhaps by --python, over the project's own setting): it
     # must still be there as it was; a change of requires-python shows in the input hash
-    target = target_from_lock(meta, project, str(meta.get("python-path", "")) or None)
+    target = target_from_lock(meta, project, meta.python_path or None)
     if target is None:
         reasons.append(
-            f"the interpreter {LOCK_NAME} was made for (Python {meta.get('python', '?')} at "
-            f"{meta.get('python-path', '?')}) is gone or has changed"
+            f"the interpreter {LOCK_NAME} was made for (Python {meta.python or '?'} at "
+            f"{meta.python_path or '?'}) is gone or has changed"
         )
     else:
-        added = [AddedRequirement.from_dict(raw) for raw in meta.get("added", [])]
-        wanted = [a.requirement for a in added if a is not None]
-        if input_hash(project, target, wanted) != meta.get("base-hash"):
+        wanted = [a.requirement for a in meta.added]
+        if input_hash(project, target, wanted) != meta.base_hash:
             reasons.append(
                 "the project's requirements (or the index settings) changed since "
                 f"{LOCK_NAME} was made"
