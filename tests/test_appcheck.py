@@ -136,6 +136,13 @@ def test_files_others_write_while_the_app_runs_are_left_and_its_own_stay_in_its_
         "a scratch copy",
     )
     assert "removed" not in app
+    # a project with no tests: the app and the gate, and no run stands in for the missing suite
+    assert (tests["found"], tests["command"], tests["cases"], tests["pass_rate"]) == (
+        False,
+        [],
+        [],
+        None,
+    )
     # its metrics route is read by the format's grammar, not searched for "# TYPE"
     assert (app["metrics"], app["metrics_problem"]) == (
         False,

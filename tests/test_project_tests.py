@@ -162,7 +162,7 @@ def test_a_required_variable_unset_fails_the_gate_and_dotenv_sets_it(
     code, tests = _verify_tests(unittest_project)
     assert code == 1
     assert tests["missing_variables"] == ["ZQAPP_TOKEN"]
-    assert tests["found_by"] == "test files (tests/)"
+    assert (tests["found"], tests["found_by"]) == (True, "test files (tests/)")
     assert tests["counts"]["passed"] == 4
     failing = [c for c in tests["cases"] if c["outcome"] != "passed"]
     assert [(c["class"], c["needs"]) for c in failing] == [("environment", "variable ZQAPP_TOKEN")]
