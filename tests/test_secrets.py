@@ -177,7 +177,10 @@ def test_no_secret_leaves_the_process(
     assert run("setup", str(leaky), "--no-system", "-v", "--json", str(report)) == 6
     assert run("generate", "troubleshooting", str(leaky)) == 0
     assert run("generate", "env", str(leaky)) == 0
-    assert "leaky cannot start" in report.read_text()  # the error is there, its secrets not
+    # the error is there, its secrets not: each went through the redactor, not around it
+    said_by_leaky = report.read_text()
+    assert "leaky cannot start: DATABASE_URL=postgresql://zq:***@127.0.0.1:9/zq" in said_by_leaky
+    assert "password=*** token=*** index=http://zq:***@127.0.0.1:" in said_by_leaky
 
     # a project whose tests fail with the .env's secrets in their messages, installed from the
     # credentialed index through a lock that has no credentials
@@ -208,6 +211,9 @@ def test_no_secret_leaves_the_process(
     token = planted["VCS token"]
     write(vcs / "requirements.txt", f"zqvcs @ git+https://{token}@127.0.0.1:9/zq/repo.git\n")
     assert run("setup", str(vcs), "--no-system", "-v") != 0
+    # it got as far as fetching: the URL is named, without its token
+    said = " ".join((outputs[-1] + outputs[-2]).split())
+    assert "could not fetch zqvcs from git+https://127.0.0.1:9/zq/repo.git" in said, said
     build = work / "build"
 
     write(build / "requirements.txt", "zqbuild==1.0\n")
