@@ -162,7 +162,8 @@ def test_a_run_that_did_not_end_verified_leaves_no_record(tmp_path: Path, python
     assert main(["setup", str(project), "--python", "3.12", "-q"]) == 0
     _recorded(project, "verify")
     init = next((project / ".venv").glob("lib/python*/site-packages/good/__init__.py"))
-    _later(init)  # edited in place: its folder's stat does not change, the full check sees it
+    init.unlink()  # uv links installed files to its cache: never written through
+    init.write_text("VERSION = 'edited'\n")
     assert main(["verify", str(project), "-q", "--full"]) == 1
     record = fastpath.record_path(str(project), "verify")
     assert record is not None

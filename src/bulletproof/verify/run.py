@@ -15,8 +15,8 @@ from packaging.utils import canonicalize_name
 from bulletproof import proc
 from bulletproof.code.codeimports import CodeImport, code_imports, local_names, python_files
 from bulletproof.model import ImportStatus, ModuleCheck, Project, Skipped, Verification
-from bulletproof.verify import cache, stdlib
-from bulletproof.verify.context import import_context
+from bulletproof.verify import cache, reuse, stdlib
+from bulletproof.verify.context import ImportContext, import_context
 from bulletproof.verify.distributions import Distribution, dependency_depth, distributions
 from bulletproof.verify.imports import ImportJob, import_all
 from bulletproof.verify.integrity import check_all
@@ -29,6 +29,8 @@ from bulletproof.verify.modules import (
 )
 from bulletproof.verify.through import loaded_through
 from bulletproof.verify.verdict import judge
+
+Progress = Callable[[int], None]
 
 # what the loader says of a shared object without the init function its file name promises
 _NO_INIT = "does not define module export function"
@@ -143,10 +145,14 @@ def verify(
     timeout: float = 60.0,
     on_imports: Callable[[int], Callable[[int], None]] | None = None,
     cache_results: bool = True,
+    reuse_imports: bool | None = None,
 ) -> Verification:
     """Check the environment at ``env``; reuse the last result when nothing changed and not full.
 
-    ``on_imports(total)`` returns a progress callback for the import phase.
+    With ``cache_results``, every module's import result is kept (``reuse.py``) and, with
+    ``reuse_imports`` (by default: when not ``full``), a module whose distribution and what it
+    reaches are unchanged is not imported again. ``on_imports(total)`` returns a progress
+    callback for the import phase; ``total`` is the number of modules imported.
     """
     start = time.monotonic()
     dists = distributions(env)
@@ -167,6 +173,15 @@ def verify(
     imports, _ = code_imports(project.root)
     found = import_jobs(dists, project, imports)
     jobs, provided = found.jobs, found.provided
+    extras_of = _extras_of(dists)
+    extra_path = [] if project.installable else [str(r) for r in project.source_roots]
+    keys = reuse.distribution_keys(env, dists, extras_of, extra_path) if cache_results else None
+    reused, todo = (
+        reuse.split(jobs, keys, reuse.load(keys))
+        if keys is not None and (not full if reuse_imports is None else reuse_imports)
+        else ({}, list(range(len(jobs))))
+    )
+    importing = Importing(python, extra_path, timeout, context)
     # consistency and file checks run beside the imports: they wait on disk, the imports on CPU
     with ThreadPoolExecutor(max_workers=2) as pool:
         checking = pool.submit(
@@ -176,19 +191,16 @@ def verify(
             timeout=300,
         )
         hashing = pool.submit(check_all, dists)
-        extra_path = [] if project.installable else [str(r) for r in project.source_roots]
-        modules = import_all(
-            python,
-            jobs,
-            extra_path=extra_path,
-            timeout=timeout,
-            progress=on_imports(len(jobs)) if on_imports else None,
-            context=context,
-        )
+        results = reused | importing.run(jobs, todo, on_imports(len(todo)) if on_imports else None)
         check = checking.result()
         problems, files_checked = hashing.result()
+    if keys is not None:  # a distribution whose files changed: what was reused over it is not
+        changed = {p.distribution for p in problems}
+        results |= importing.run(jobs, reuse.invalidated(jobs, reused, keys, changed), None)
+    modules = [results[i] for i in range(len(jobs))]
+    if keys is not None:
+        reuse.store(keys, jobs, modules)
     modules, also_skipped = _set_aside(modules, found, {i.module for i in imports})
-    extras_of = _extras_of(dists)
     through = loaded_through(python, modules, dists, extras_of, timeout)
     modules = [
         replace(m, status=ImportStatus.OK, error=f"imports after {through[m.module]}, as meant")
@@ -220,6 +232,35 @@ def verify(
     if cache_results:
         cache.store(env, print_, result)
     return result
+
+
+@dataclass(frozen=True)
+class Importing:
+    """How the modules of one verification are imported."""
+
+    python: Path
+    extra_path: list[str]
+    timeout: float
+    context: ImportContext
+
+    def run(
+        self,
+        jobs: Sequence[ImportJob],
+        indices: Sequence[int],
+        progress: Callable[[int], None] | None,
+    ) -> dict[int, ModuleCheck]:
+        """The jobs at ``indices`` imported, their results by index."""
+        if not indices:
+            return {}
+        done = import_all(
+            self.python,
+            [jobs[i] for i in indices],
+            extra_path=self.extra_path,
+            timeout=self.timeout,
+            progress=progress,
+            context=self.context,
+        )
+        return dict(zip(indices, done, strict=True))
 
 
 def _stdlib(python: Path, needed: bool) -> frozenset[str]:

@@ -1,0 +1,239 @@
+"""Import results kept per module, so that a repair round or another setup imports again only
+what changed.
+
+A module's result is reused when its distribution is the same (name, version and the hash and
+size of every file its RECORD lists under site-packages) and so is every distribution it can
+reach through its requirements (extras' too, when installed): a changed file in a distribution
+invalidates its own modules and those of every distribution that depends on it. The integrity
+check proves the files match their RECORD; a distribution it finds changed has its reused
+modules, and those of its dependents, imported again (``invalidated``). Only what imported (or
+said itself absent) is kept: a failure is always imported again, and so is every module
+imported in the project's context (its own, and what its code imports). The results are kept in
+the user's cache, per interpreter and tool version: the keys are made of the files themselves,
+so a new generation, another project or a setup from an empty state reuses what is the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import canonicalize_name
+from platformdirs import user_cache_path
+
+from bulletproof import __version__
+from bulletproof.fsutil import write_json
+from bulletproof.model import ImportStatus, ModuleCheck
+from bulletproof.verify.distributions import Distribution
+from bulletproof.verify.imports import ImportJob
+
+_BOUND = 50_000  # results kept per interpreter: a few large projects' worth
+_KEPT = (ImportStatus.OK, ImportStatus.ABSENT)
+
+
+@dataclass(frozen=True)
+class Keys:
+    """What a module's result depends on, per distribution (canonical name)."""
+
+    context: str  # the interpreter, the tool, the path given to the workers, every .pth
+    by_distribution: Mapping[str, str]  # itself and everything it reaches
+    reaches: Mapping[str, frozenset[str]]  # the distributions each one reaches (itself too)
+
+    def of(self, job: ImportJob) -> str | None:
+        """The key a kept result of this job must have; None when it is never reused."""
+        if job.in_context:
+            return None
+        return self.by_distribution.get(canonicalize_name(job.distribution))
+
+
+def _own_key(dist: Distribution) -> tuple[str, bool] | None:
+    """A digest of the distribution's files as RECORD lists them under site-packages (scripts
+    outside it carry the generation's path in their first line, and are never imported), and
+    whether it installs a .pth file (which changes every import)."""
+    try:
+        rows = dist.record()
+    except (OSError, ValueError):
+        return None
+    h = hashlib.sha256(f"{canonicalize_name(dist.name)}\0{dist.version}".encode())
+    pth = False
+    for row in sorted(rows, key=lambda r: r.path):
+        if row.path.startswith("../") or row.path.startswith("/"):
+            continue
+        pth = pth or ("/" not in row.path and row.path.endswith(".pth"))
+        h.update(f"\0{row.path}\0{row.hash}\0{row.size}".encode())
+    return h.hexdigest(), pth
+
+
+def distribution_keys(
+    env: Path,
+    dists: Sequence[Distribution],
+    extras_of: Mapping[str, Mapping[str, set[str]]],
+    extra_path: Sequence[str],
+) -> Keys:
+    """The keys of every distribution of ``env``; ``extras_of`` adds what its extras need."""
+    own: dict[str, str] = {}
+    pth: list[str] = []
+    requires: dict[str, set[str]] = {}
+    seen: set[str] = set()
+    for dist in dists:
+        name = canonicalize_name(dist.name)
+        found = _own_key(dist)
+        if name in seen or found is None:  # twice installed, or unreadable: never reused
+            own.pop(name, None)
+            seen.add(name)
+            continue
+        seen.add(name)
+        own[name], has_pth = found
+        if has_pth:
+            pth.append(own[name])
+        optional = {n for names in extras_of.get(name, {}).values() for n in names}
+        requires[name] = {str(r) for r in dist.requires} | optional
+    reaches = {name: _reach(name, requires) for name in own}
+    by_distribution = {
+        name: hashlib.sha256(
+            "\0".join(sorted(own.get(r, "unknown:" + r) for r in reach if r in seen)).encode()
+        ).hexdigest()
+        for name, reach in reaches.items()
+        if all(r in own for r in reach if r in seen)
+    }
+    return Keys(_context(env, extra_path, pth), by_distribution, reaches)
+
+
+def _reach(name: str, requires: Mapping[str, set[str]]) -> frozenset[str]:
+    found = {name}
+    todo = [name]
+    while todo:
+        for required in requires.get(todo.pop(), ()):
+            if required not in found:
+                found.add(required)
+                todo.append(required)
+    return frozenset(found)
+
+
+def _context(env: Path, extra_path: Sequence[str], pth: Iterable[str]) -> str:
+    python = (env / "bin" / "python").resolve()
+    try:
+        st = python.stat()
+        stat = f"{st.st_size}:{st.st_mtime_ns}"
+    except OSError:
+        stat = "-"
+    try:
+        cfg = (env / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        cfg = ""
+    # the lines that change what imports (not the home or prompt a generation's path is in)
+    settings = sorted(
+        line.replace(" ", "")
+        for line in cfg.splitlines()
+        if line.split("=")[0].strip() in ("version", "version_info", "include-system-site-packages")
+    )
+    parts = [__version__, str(python), stat, *settings, "path", *extra_path, "pth", *sorted(pth)]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def _file(keys: Keys, cache: Path | None) -> Path:
+    return (cache or user_cache_path("bulletproof")) / "imports" / f"{keys.context[:40]}.json"
+
+
+def load(keys: Keys, cache: Path | None = None) -> dict[tuple[str, str], ModuleCheck]:
+    """Kept results by (module, key), for this interpreter and tool (any project, any
+    generation: the keys are made of the files themselves)."""
+    kept: dict[tuple[str, str], ModuleCheck] = {}
+    try:
+        data = json.loads(_file(keys, cache).read_text(encoding="utf-8"))
+        if data.get("context") != keys.context:
+            return kept
+        for entry in data["modules"]:
+            check = _check(entry)
+            if check is not None:
+                kept.setdefault((check.module, str(entry["key"])), check)
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return kept
+
+
+def _check(entry: dict[str, Any]) -> ModuleCheck | None:
+    status = ImportStatus(entry["status"])
+    if status not in _KEPT:
+        return None
+    return ModuleCheck(
+        str(entry["module"]),
+        str(entry["distribution"]),
+        status,
+        float(entry["seconds"]),
+        str(entry["error"]),
+        tuple(entry.get("libraries", ())),
+    )
+
+
+def split(
+    jobs: Sequence[ImportJob], keys: Keys, kept: Mapping[tuple[str, str], ModuleCheck]
+) -> tuple[dict[int, ModuleCheck], list[int]]:
+    """The results reused, by the job's index, and the indices of the jobs to import."""
+    reused: dict[int, ModuleCheck] = {}
+    todo: list[int] = []
+    for index, job in enumerate(jobs):
+        key = keys.of(job)
+        found = kept.get((job.module, key)) if key is not None else None
+        if found is not None and found.distribution == job.distribution:
+            reused[index] = found
+        else:
+            todo.append(index)
+    return reused, todo
+
+
+def invalidated(
+    jobs: Sequence[ImportJob], reused: Iterable[int], keys: Keys, changed: Iterable[str]
+) -> list[int]:
+    """The reused jobs whose distribution is, or reaches, one whose files no longer match its
+    RECORD: their kept result cannot be trusted."""
+    bad = {canonicalize_name(name) for name in changed}
+    if not bad:
+        return []
+    return [
+        i
+        for i in reused
+        if keys.reaches.get(canonicalize_name(jobs[i].distribution), frozenset(bad)) & bad
+    ]
+
+
+def store(
+    keys: Keys,
+    jobs: Sequence[ImportJob],
+    results: Sequence[ModuleCheck],
+    cache: Path | None = None,
+) -> None:
+    """Keep every result that imported, with its key, beside those kept before (the newest
+    first, up to a bound)."""
+    modules = []
+    for job, check in zip(jobs, results, strict=True):
+        key = keys.of(job)
+        if key is not None and check.status in _KEPT:
+            modules.append(_entry(check, key))
+    path = _file(keys, cache)
+    fresh = {(m["module"], m["key"]) for m in modules}
+    older = [
+        _entry(check, key)
+        for (module, key), check in load(keys, cache).items()
+        if (module, key) not in fresh
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"context": keys.context, "modules": [*modules, *older][:_BOUND], "pid": os.getpid()}
+    write_json(path, data)
+
+
+def _entry(check: ModuleCheck, key: str) -> dict[str, Any]:
+    return {
+        "module": check.module,
+        "distribution": check.distribution,
+        "key": key,
+        "status": check.status.value,
+        "seconds": round(check.seconds, 4),
+        "error": check.error,
+        "libraries": list(check.libraries),
+    }
