@@ -83,10 +83,10 @@ def test_a_table_read_from_an_older_or_damaged_lock_keeps_what_can_be_read() -> 
 def test_a_lock_written_is_read_as_bulletproofs_and_an_edit_is_seen(tmp_path: Path) -> None:
     lock = tmp_path / "pylock.toml"
     assert read_lock(lock) == (None, None) and read_lock_meta(lock) == LockMeta()
-    body, packages = lock_body(UV_LOCK, tmp_path / ".bulletproof" / "lock-1", tmp_path)
-    data = body.encode()
+    body = lock_body(UV_LOCK, tmp_path / ".bulletproof" / "lock-1", tmp_path)
+    data = body.text.encode()
     digest = "sha256:" + hashlib.sha256(data).hexdigest()
-    meta = LockMeta(packages_hash=digest, packages=packages, selection=Selection())
+    meta = LockMeta(packages_hash=digest, packages=body.packages, selection=Selection())
     write_lock(lock, data, meta)
     assert read_lock(lock) == (meta, None)
     lock.write_bytes(lock.read_bytes().replace(b'name = "good"', b'name = "good"\n# by hand'))
@@ -109,11 +109,19 @@ def test_a_lock_made_before_the_body_was_dumped_again_is_still_bulletproofs(
 def test_the_body_keeps_every_package_a_table_and_its_paths_where_the_lock_is_kept(
     tmp_path: Path,
 ) -> None:
-    body, packages = lock_body(UV_LOCK, tmp_path / ".bulletproof" / "lock-1", tmp_path)
-    assert packages == 2 and body.count("[[packages]]\n") == 2
-    data = tomllib.loads(body)
+    body = lock_body(UV_LOCK, tmp_path / ".bulletproof" / "lock-1", tmp_path)
+    assert body.packages == 2 and body.text.count("[[packages]]\n") == 2
+    assert body.not_pep751 == ""
+    data = tomllib.loads(body.text)
     assert data["packages"][0]["directory"] == {"path": "libs/mine", "editable": True}
     assert data["packages"][1] == tomllib.loads(UV_LOCK)["packages"][1]
+
+
+def test_a_lock_packaging_does_not_read_as_pep751_is_kept_and_said(tmp_path: Path) -> None:
+    odd = UV_LOCK.replace("good-1.0-py3-none-any.whl", "other-1.0-py3-none-any.whl")
+    body = lock_body(odd, tmp_path, tmp_path)
+    assert "other-1.0-py3-none-any.whl" in body.not_pep751
+    assert body.packages == 2 and tomllib.loads(body.text)["packages"][1]["name"] == "good"
 
 
 def test_the_lock_is_put_back_when_the_block_raises_and_when_asked(tmp_path: Path) -> None:

@@ -176,10 +176,16 @@ def lock(
         written, stderr, notes, own_error = _compile(
             project, target, Path(tmp), pinned, added_reqs, builds=builds
         )
-        body, packages = lock_body(written, Path(tmp), path.parent)
+        body = lock_body(written, Path(tmp), path.parent)
+        packages = body.packages
+        if body.not_pep751:
+            notes = (
+                *notes,
+                f"{LOCK_NAME} is not one packaging reads as PEP 751 ({body.not_pep751})",
+            )
         # the lock is meant to be committed: its URLs carry no credentials (as uv and pip
         # write them); the install gets them from the environment, netrc or the inputs
-        data = redaction.strip_credentials(body).encode()
+        data = redaction.strip_credentials(body.text).encode()
         interp = target.interpreter
         meta = LockMeta(
             input_hash=wanted,

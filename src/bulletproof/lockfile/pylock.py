@@ -3,15 +3,17 @@ table appended after it. The table's packages-hash is the sha256 of the body's b
 edited since it was written is told from one bulletproof wrote; the table is read whenever it
 is whole, even from a damaged lock, so the target it records is still known.
 
-uv's output is loaded and read typed (packaging.pylock), its local paths moved to where the
-lock is kept, and dumped again: every package a ``[[packages]]`` table of its own, as uv writes
-them (apply/locksplit.py splits the lock on those headers)."""
+uv's output is loaded, read as PEP 751 by packaging.pylock (a lock it does not read is said;
+uv installs from it all the same), its local paths moved to where the lock is kept, and dumped
+again: every package a ``[[packages]]`` table of its own, as uv writes them (apply/locksplit.py
+splits the lock on those headers)."""
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -75,24 +77,43 @@ def body_hash(body: bytes) -> str:
     return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
-def lock_body(written: str, written_in: Path, kept_in: Path) -> tuple[str, int]:
-    """(the body to keep, how many packages it locks) from what uv wrote in ``written_in``: its
-    relative local paths made relative to ``kept_in``. Raises ToolError when uv's lock is not
-    one PEP 751 describes."""
+@dataclass(frozen=True)
+class Body:
+    """The lock's body as kept: its text, how many packages it locks, and why packaging could
+    not read it as PEP 751 ("" when it could)."""
+
+    text: str
+    packages: int
+    not_pep751: str = ""
+
+
+def lock_body(written: str, written_in: Path, kept_in: Path) -> Body:
+    """The body to keep from what uv wrote in ``written_in``: loaded, read as PEP 751 by
+    packaging.pylock, its relative local paths made relative to ``kept_in``, dumped again."""
     data = tomllib.loads(written)
     try:
-        typed = Pylock.from_dict(data)
-    except PylockValidationError as exc:
-        raise ToolError("uv wrote a lock that is not PEP 751's", detail=str(exc)) from exc
-    for raw, package in zip(data.get("packages", []), typed.packages, strict=True):
-        for kind, local in (("directory", package.directory), ("archive", package.archive)):
-            if local is not None and local.path and not Path(local.path).is_absolute():
-                moved = os.path.relpath((written_in / local.path).resolve(), kept_in.resolve())
-                raw[kind]["path"] = moved
-    body = _dumps(data)
-    if tomllib.loads(body) != data:  # the dump must say what uv said, paths aside
+        packages = len(Pylock.from_dict(data).packages)
+        problem = ""
+    except PylockValidationError as exc:  # uv installs from it all the same: said, not fatal
+        packages, problem = len(data.get("packages", [])), str(exc)
+    for table in _local_tables(data):
+        if not Path(table["path"]).is_absolute():
+            table["path"] = os.path.relpath(
+                (written_in / table["path"]).resolve(), kept_in.resolve()
+            )
+    text = _dumps(data)
+    if tomllib.loads(text) != data:  # the dump must say what uv said, paths aside
         raise ToolError("the lock uv wrote could not be written back as it was", detail=written)
-    return body, len(typed.packages)
+    return Body(text, packages, problem)
+
+
+def _local_tables(data: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """The directory and archive tables of the packages that have a local path."""
+    for package in data.get("packages", []):
+        for kind in ("directory", "archive"):
+            table = package.get(kind) if isinstance(package, dict) else None
+            if isinstance(table, dict) and isinstance(table.get("path"), str):
+                yield table
 
 
 def _dumps(data: Mapping[str, Any]) -> str:
