@@ -19,8 +19,9 @@ import pytest
 
 from bulletproof.cli import main
 from bulletproof.code.envvars import EnvVar
+from bulletproof.code.found import Service
 from bulletproof.code.services import services
-from bulletproof.prove.results import FailureClass, Service, ServiceCheck
+from bulletproof.prove.results import FailureClass, ServiceCheck
 from bulletproof.prove.testclass import classify
 from tests.conftest import need_postgresql, verify_tests_report
 

@@ -9,7 +9,7 @@ import ast
 from pathlib import Path
 
 from bulletproof.code.codeimports import python_files
-from bulletproof.prove.results import App, AppSkip
+from bulletproof.code.found import App, AppSkip
 
 # the classes and factories that make an application object, by the interface it speaks
 _ASGI = {"FastAPI", "Starlette", "Quart", "Litestar", "get_asgi_application", "Sanic"}

@@ -16,8 +16,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from bulletproof.code.envvars import CodeTrees, code_trees
+from bulletproof.code.found import Service
 from bulletproof.code.services import DEFAULT_PORTS, one_per_url, service_from_url
-from bulletproof.prove.results import Service
 
 # a URL of a server's own protocol (http is an API's, and a literal one is not probed)
 _URL = re.compile(

@@ -22,8 +22,9 @@ from pathlib import Path
 
 from bulletproof import proc
 from bulletproof.apply.generations import STATE_DIR
+from bulletproof.code.found import App
 from bulletproof.prove import applife, appscratch, promtext
-from bulletproof.prove.results import Answer, App, AppCheck
+from bulletproof.prove.results import Answer, AppCheck
 
 START_TIMEOUT = 30.0
 REQUEST_TIMEOUT = 5.0

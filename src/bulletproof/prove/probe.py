@@ -16,8 +16,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bulletproof import proc
+from bulletproof.code.found import Service
 from bulletproof.errors import ToolError
-from bulletproof.prove.results import Service, ServiceCheck
+from bulletproof.prove.results import ServiceCheck
 
 TIMEOUT = 5.0  # per connection attempt
 

@@ -15,6 +15,7 @@ from typing import Any
 from bulletproof.code.apps import find_apps
 from bulletproof.code.configured import configured_services
 from bulletproof.code.envvars import code_trees, env_vars
+from bulletproof.code.found import AppSkip
 from bulletproof.code.services import one_per_url, services
 from bulletproof.fsutil import MAX_PROJECT_FILES, walk_project, write_json
 from bulletproof.model import Project
@@ -22,7 +23,6 @@ from bulletproof.prove.appcheck import check_app
 from bulletproof.prove.probe import probe
 from bulletproof.prove.results import (
     AppCheck,
-    AppSkip,
     CaseOutcome,
     CaseResult,
     FailureClass,
