@@ -5,7 +5,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from packaging.utils import canonicalize_name
 
+from bulletproof.code import codeimports
+from bulletproof.code.codeimports import python_files
 from bulletproof.errors import InputError
+from bulletproof.fsutil import walk_project
 from bulletproof.project import discover
 from bulletproof.tomlcompat import tomllib
 
@@ -47,6 +50,55 @@ def test_pip_options_uv_ignores_reach_the_projects_notes(tmp_path: Path) -> None
         "docs-requirements.txt:1:1: --use-feature=truststore: pip's option, which uv ignores; "
         "the environment is made without it"
     ]
+
+
+def test_one_walk_of_the_tree_leaves_out_environments_by_their_mark_and_code_prunes_more(
+    tmp_path: Path,
+) -> None:
+    """fsutil.walk_project leaves out what is not the project's (a virtual environment under any
+    name, found by its pyvenv.cfg; version control; caches); python_files walks the same tree
+    and prunes what is not code (docs, build output, hidden folders) and build scripts."""
+    for rel in (
+        "app/main.py",
+        "docs/conf.py",
+        "setup.py",
+        "build/lib/app/main.py",
+        ".github/scripts/release.py",
+        "myenv/lib/python3.12/site-packages/six.py",
+        ".git/hooks/x.py",
+        "app/__pycache__/main.py",
+    ):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("import os\n")
+    (tmp_path / "myenv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    walked = {
+        (folder / name).relative_to(tmp_path).as_posix()
+        for folder, _, files in walk_project(tmp_path)
+        for name in files
+    }
+    assert walked == {
+        "app/main.py",
+        "docs/conf.py",
+        "setup.py",
+        "build/lib/app/main.py",
+        ".github/scripts/release.py",
+    }
+    code = [p.relative_to(tmp_path).as_posix() for p in python_files(tmp_path)]
+    assert code == ["app/main.py"]
+
+
+def test_every_reader_of_the_tree_stops_at_the_one_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files of any kind count: past the limit no more code is read."""
+    monkeypatch.setattr(codeimports, "MAX_PROJECT_FILES", 5)
+    for i in range(4):
+        (tmp_path / f"data{i}.csv").write_text("x\n")
+    for name in ("m1.py", "m2.py", "m3.py"):
+        (tmp_path / "pkg" / name).parent.mkdir(exist_ok=True)
+        (tmp_path / "pkg" / name).write_text("")
+    # 4 data files at the top, then pkg/m1.py (the 5th file); pkg/m2.py would be the 6th
+    assert [p.name for p in python_files(tmp_path)] == ["m1.py"]
 
 
 def test_project_table_and_own_packages(tmp_path: Path) -> None:

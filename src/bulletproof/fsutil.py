@@ -13,19 +13,30 @@ from pathlib import Path
 
 from bulletproof import redaction
 
-# environments, version control and caches: not the project's own files
-NOT_PROJECT_FILES = {".venv", ".git", ".hg", ".bulletproof", "__pycache__", ".pytest_cache", ".tox"}
-MAX_PROJECT_FILES = 20000  # a tree larger than this is not watched file by file
+# The one walk over a project's tree. Left out: what is not the project's own files but lives in
+# its folder: version control, bulletproof's state, caches, and virtual environments (.venv*,
+# and any folder holding a pyvenv.cfg, whatever its name). Readers that want only part of the
+# tree (code/codeimports.py: the code) prune more below it.
+NOT_PROJECT_FILES = frozenset(
+    {".git", ".hg", ".svn", ".bulletproof", "__pycache__", ".pytest_cache", ".tox", ".nox"}
+)
+# Every reader of the tree stops at this many files: a tree larger than this (a vendored one, a
+# data set) is not watched, fingerprinted or read file by file.
+MAX_PROJECT_FILES = 20000
 
 
 def walk_project(root: Path) -> Iterator[tuple[Path, list[str], list[str]]]:
-    """``os.walk`` of the project's own files, in a stable order: each folder, its subfolders
-    (those above left out) and its files."""
+    """``os.walk`` of the project's own files, top down, in a stable order: each folder, its
+    subfolders (those above left out; a reader prunes more by editing the list in place) and
+    its files. It does not stop by itself: each reader counts against MAX_PROJECT_FILES."""
     for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(
-            d for d in dirs if d not in NOT_PROJECT_FILES and not d.startswith(".venv")
-        )
+        dirs[:] = sorted(d for d in dirs if not _left_out(Path(folder) / d))
         yield Path(folder), dirs, sorted(files)
+
+
+def _left_out(path: Path) -> bool:
+    name = path.name
+    return name in NOT_PROJECT_FILES or name.startswith(".venv") or (path / "pyvenv.cfg").is_file()
 
 
 def fsync_dir(path: Path) -> None:

@@ -9,28 +9,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-# Folders that are not the project's code, or belong to a toolchain of their own.
-_SKIP = {
-    ".git",
-    ".hg",
-    ".svn",
-    ".venv",
-    ".bulletproof",
-    "node_modules",
-    "build",
-    "dist",
-    "site-packages",
-    "__pycache__",
-    "docs",
-    "doc",
-    ".tox",
-    ".nox",
-    "venv",
-    "env",
-}
+from bulletproof.fsutil import MAX_PROJECT_FILES, walk_project
+
+# Folders of the project's tree (fsutil.walk_project's) that are not its code, or belong to a
+# toolchain of their own: its docs, build output, other ecosystems' installs, hidden tool folders.
+_NOT_CODE = {"node_modules", "build", "dist", "site-packages", "docs", "doc", "venv", "env"}
 # Build scripts: what they import is the build backend's business, not the environment's.
 _BUILD_SCRIPTS = {"setup.py", "noxfile.py", "fabfile.py", "dodo.py"}
-MAX_FILES = 5000  # a vendored tree this large is not read whole
 
 
 @dataclass(frozen=True)
@@ -48,26 +33,18 @@ class CodeImport:
 
 
 def python_files(root: Path) -> Iterator[Path]:
-    """The project's own Python files, build scripts and toolchain folders left out."""
+    """The project's own Python files, in walk_project's order: folders that are not its code
+    and build scripts left out; none past MAX_PROJECT_FILES files of the tree."""
     count = 0
-    stack = [root]
-    while stack and count < MAX_FILES:
-        folder = stack.pop()
-        try:
-            entries = sorted(folder.iterdir())
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.is_dir():
-                if (
-                    entry.name not in _SKIP
-                    and not entry.name.startswith(".")
-                    and not (entry / "pyvenv.cfg").exists()
-                ):
-                    stack.append(entry)
-            elif entry.suffix == ".py" and entry.name not in _BUILD_SCRIPTS:
-                count += 1
-                yield entry
+    for folder, dirs, files in walk_project(root):
+        dirs[:] = [d for d in dirs if d not in _NOT_CODE and not d.startswith(".")]
+        for name in files:
+            count += 1
+            if count > MAX_PROJECT_FILES:
+                return
+            path = folder / name
+            if path.suffix == ".py" and name not in _BUILD_SCRIPTS:
+                yield path
 
 
 def local_names(root: Path) -> set[str]:
