@@ -11,18 +11,23 @@ and the references an answer cannot be cheaper than:
   tool import   python -c "import bulletproof.cli" (what importing the tool itself costs)
 Medians are reported, with setup's and verify's ratios to `uv pip check`.
 
-Usage: python benchmarks/nochange.py [--python 3.12] [--repeat 15] [--json F]
+--before SRC also measures an earlier tree's src/ (setup0, verify0, tool_import0), side by side;
+--after SRC measures a tree other than the installed one.
+
+Usage: python benchmarks/nochange.py [--python 3.12] [--repeat 15] [--json F] [--before SRC]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bulletproof.proc import uv_bin
@@ -32,20 +37,28 @@ EXAMPLE = HERE.parent / "examples" / "code-engine"
 WORK = HERE / "work" / "nochange"
 
 
-def sh(*args: str | Path, ok: tuple[int, ...] = (0,)) -> float:
+def sh(*args: str | Path, ok: tuple[int, ...] = (0,), env: dict[str, str] | None = None) -> float:
     start = time.perf_counter()
     done = subprocess.run(
-        [str(a) for a in args], check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [str(a) for a in args],
+        check=False,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
     )
     if done.returncode not in ok:
         raise subprocess.CalledProcessError(done.returncode, [str(a) for a in args])
     return time.perf_counter() - start
 
 
-def fresh_project() -> Path:
-    shutil.rmtree(WORK, ignore_errors=True)
-    WORK.mkdir(parents=True)
-    project = WORK / "code-engine"
+def tree(src: Path | None) -> dict[str, str] | None:
+    """The environment that runs the tool from ``src`` (a tree's src/), None: as installed."""
+    return None if src is None else {**os.environ, "PYTHONPATH": str(src.resolve())}
+
+
+def fresh_project(folder: str) -> Path:
+    project = WORK / folder / "code-engine"
+    project.parent.mkdir(parents=True)
     shutil.copytree(
         EXAMPLE,
         project,
@@ -54,25 +67,38 @@ def fresh_project() -> Path:
     return project
 
 
+def _procedures(
+    bulletproof: Path, project: Path, suffix: str, env: dict[str, str] | None
+) -> dict[str, Callable[[], float]]:
+    usable = (0, 4)
+    return {
+        f"setup{suffix}": lambda: sh(bulletproof, "setup", project, "-q", ok=usable, env=env),
+        f"verify{suffix}": lambda: sh(bulletproof, "verify", project, "-q", ok=usable, env=env),
+        f"tool_import{suffix}": lambda: sh(sys.executable, "-c", "import bulletproof.cli", env=env),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--python", default="3.12")
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--full-every", type=int, default=5, help="time --full every Nth rep")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--before", type=Path, help="also an earlier tree's src/, side by side")
+    parser.add_argument("--after", type=Path, help="the tree measured (default: installed)")
     args = parser.parse_args()
     bulletproof = Path(sys.executable).parent / "bulletproof"
-    project = fresh_project()
+    shutil.rmtree(WORK, ignore_errors=True)
     usable = (0, 4)  # the seed set ends usable: optional submodules are listed
-    sh(bulletproof, "setup", project, "--python", args.python, "-q", ok=usable)
+    trees = {"": tree(args.after), **({"0": tree(args.before)} if args.before else {})}
+    procedures = {}
+    for suffix, env in trees.items():
+        project = fresh_project(suffix or "after")
+        sh(bulletproof, "setup", project, "--python", args.python, "-q", ok=usable, env=env)
+        procedures |= _procedures(bulletproof, project, suffix, env)
     env_python = project / ".venv" / "bin" / "python"
-    procedures = {
-        "setup": lambda: sh(bulletproof, "setup", project, "-q", ok=usable),
-        "verify": lambda: sh(bulletproof, "verify", project, "-q", ok=usable),
-        "python": lambda: sh(env_python, "-c", "pass"),
-        "uv_pip_check": lambda: sh(uv_bin(), "pip", "check", "--python", env_python),
-        "tool_import": lambda: sh(sys.executable, "-c", "import bulletproof.cli"),
-    }
+    procedures["python"] = lambda: sh(env_python, "-c", "pass")
+    procedures["uv_pip_check"] = lambda: sh(uv_bin(), "pip", "check", "--python", env_python)
     for run in procedures.values():  # warm: the first answer after setup writes what it keeps
         run()
     times: dict[str, list[float]] = {key: [] for key in [*procedures, "setup_full"]}
@@ -81,8 +107,11 @@ def main() -> int:
         for key in keys[rep % len(keys) :] + keys[: rep % len(keys)]:
             times[key].append(procedures[key]())
         if rep % args.full_every == 0:
-            times["setup_full"].append(sh(bulletproof, "setup", project, "-q", "--full", ok=usable))
-            procedures["setup"]()  # the next timed one starts from a run that ended verified
+            project = WORK / "after" / "code-engine"
+            full = sh(bulletproof, "setup", project, "-q", "--full", ok=usable, env=trees[""])
+            times["setup_full"].append(full)
+            procedures["setup"]()  # the next timed ones start from runs that changed nothing
+            procedures["verify"]()
     med = {k: statistics.median(v) for k, v in times.items() if v}
     result = {
         "repeat": args.repeat,

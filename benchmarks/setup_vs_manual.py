@@ -7,14 +7,20 @@ once untimed first. Then, for each repetition, side by side in one run:
   (c) the plan's procedure (pip)   python -m venv, pip install -r, pip check, import loop
 The import loop imports, in one process and in sequence, the same module list that bulletproof
 verifies (so (b) and (c) check as much as (a) does, except file integrity).
-Also: `setup` and `verify` when nothing changed. Medians are reported, with the ratios.
+Also: `setup` and `verify` when nothing changed (after one untimed run of each, as a user's
+second run). Medians are reported, with the ratios.
 
 The order of (a), (b), (c) rotates between repetitions: the registry's answers to cache
 revalidation vary by seconds, and a fixed order would hand that noise to one procedure.
 --uv-offline runs (a) and (b) with UV_OFFLINE=1 so uv serves both from its cache alone: that
 isolates what the tools themselves cost. (c) always uses the network (pip has no such mode).
 
+--before SRC adds (a0), the same setup run from an earlier tree's src/ (a `git archive` of an
+earlier commit), side by side with the others; --after SRC runs (a) from a tree other than the
+installed one; --no-pip leaves (c) out.
+
 Usage: python benchmarks/setup_vs_manual.py [--python 3.12] [--repeat 5] [--uv-offline] [--json F]
+       [--before SRC] [--after SRC] [--no-pip]
 """
 
 from __future__ import annotations
@@ -50,11 +56,17 @@ print(failed)
 """
 
 
-def sh(*args: str | Path, cwd: Path | None = None, ok: tuple[int, ...] = (0,)) -> float:
+def sh(
+    *args: str | Path,
+    cwd: Path | None = None,
+    ok: tuple[int, ...] = (0,),
+    env: dict[str, str] | None = None,
+) -> float:
     start = time.perf_counter()
     done = subprocess.run(
         [str(a) for a in args],
         cwd=cwd,
+        env=env,
         check=False,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -64,10 +76,9 @@ def sh(*args: str | Path, cwd: Path | None = None, ok: tuple[int, ...] = (0,)) -
     return time.perf_counter() - start
 
 
-def fresh_project() -> Path:
-    shutil.rmtree(WORK, ignore_errors=True)
-    WORK.mkdir(parents=True)
-    project = WORK / "code-engine"
+def fresh_project(folder: str = "") -> Path:
+    project = WORK / folder / "code-engine"
+    project.parent.mkdir(parents=True, exist_ok=True)
     shutil.copytree(
         EXAMPLE,
         project,
@@ -85,14 +96,33 @@ def modules_of(env: Path) -> list[str]:
     return sorted(names)
 
 
-def run_a(bulletproof: Path, project: Path, python: str) -> float:
+def run_a(
+    bulletproof: Path, project: Path, python: str, env: dict[str, str] | None = None
+) -> float:
     for leftover in (project / ".venv", project / ".bulletproof", project / "pylock.toml"):
         if leftover.is_symlink() or leftover.is_file():
             leftover.unlink()
         elif leftover.exists():
             shutil.rmtree(leftover)
     # 4: usable (optional submodules of the plan's packages fail; each is listed)
-    return sh(bulletproof, "setup", project, "--python", python, "-q", ok=(0, 4))
+    return sh(bulletproof, "setup", project, "--python", python, "-q", ok=(0, 4), env=env)
+
+
+def run_noop(bulletproof: Path, project: Path, env: dict[str, str] | None) -> tuple[float, float]:
+    """`setup` and `verify` when nothing changed since the last run of each (one untimed run
+    of each first: the run right after a setup that built is the one that finds nothing to
+    do, and the one a record of "nothing changed" is left by)."""
+    for command in ("setup", "verify"):
+        sh(bulletproof, command, project, "-q", ok=(0, 4), env=env)
+    return (
+        sh(bulletproof, "setup", project, "-q", ok=(0, 4), env=env),
+        sh(bulletproof, "verify", project, "-q", ok=(0, 4), env=env),
+    )
+
+
+def tree(src: Path | None) -> dict[str, str] | None:
+    """The environment that runs the tool from ``src`` (a tree's src/), None: as installed."""
+    return None if src is None else {**os.environ, "PYTHONPATH": str(src.resolve())}
 
 
 def run_b(project: Path, python: Path, modules: list[str]) -> float:
@@ -126,58 +156,82 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--uv-offline", action="store_true")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--before", type=Path, help="also (a0): an earlier tree's src/")
+    parser.add_argument("--after", type=Path, help="the tree (a) runs from (default: installed)")
+    parser.add_argument("--no-pip", action="store_true", help="leave (c) out")
     args = parser.parse_args()
     interp = next((i for i in find_interpreters() if i.version.startswith(args.python + ".")), None)
     if interp is None:
         sys.exit(f"no Python {args.python} on this machine")
     bulletproof = Path(sys.executable).parent / "bulletproof"
+    shutil.rmtree(WORK, ignore_errors=True)
     project = fresh_project()
+    earlier = fresh_project("before")
+    after, before = tree(args.after), tree(args.before)
     # warm-up, untimed: fills uv's and pip's caches and gives the module list
-    run_a(bulletproof, project, args.python)
+    run_a(bulletproof, project, args.python, after)
     modules = modules_of((project / ".venv").resolve())
-    run_b(project, interp.path, modules)
-    run_c(project, interp.path, modules)
+    procedures = {
+        "a": lambda: run_a(bulletproof, project, args.python, after),
+        "b": lambda: run_b(project, interp.path, modules),
+    }
+    if not args.no_pip:
+        procedures["c"] = lambda: run_c(project, interp.path, modules)
+    if args.before:
+        procedures["a0"] = lambda: run_a(bulletproof, earlier, args.python, before)
+    for procedure in list(procedures.values())[1:]:
+        procedure()
     if args.uv_offline:
         os.environ["UV_OFFLINE"] = "1"
-    times: dict[str, list[float]] = {"a": [], "b": [], "c": [], "noop_setup": [], "noop_verify": []}
-    procedures = {
-        "a": lambda: run_a(bulletproof, project, args.python),
-        "b": lambda: run_b(project, interp.path, modules),
-        "c": lambda: run_c(project, interp.path, modules),
-    }
+    times: dict[str, list[float]] = {key: [] for key in procedures}
+    noop = {"a": ("noop_setup", "noop_verify"), "a0": ("noop_setup0", "noop_verify0")}
+    for key in ("a", "a0") if args.before else ("a",):
+        times.update({name: [] for name in noop[key]})
+    keys = list(procedures)
     for rep in range(args.repeat):
-        order = "abc"[rep % 3 :] + "abc"[: rep % 3]
-        for key in order:
+        for key in keys[rep % len(keys) :] + keys[: rep % len(keys)]:
             times[key].append(procedures[key]())
-            if key == "a":
-                times["noop_setup"].append(sh(bulletproof, "setup", project, "-q", ok=(0, 4)))
-                times["noop_verify"].append(sh(bulletproof, "verify", project, "-q", ok=(0, 4)))
+            if key in noop:
+                place, env = (project, after) if key == "a" else (earlier, before)
+                for name, seconds in zip(noop[key], run_noop(bulletproof, place, env), strict=True):
+                    times[name].append(seconds)
+    report(times, interp.version, len(modules), args)
+    return 0
+
+
+def report(
+    times: dict[str, list[float]], version: str, modules: int, args: argparse.Namespace
+) -> None:
     med = {k: statistics.median(v) for k, v in times.items()}
     result = {
-        "python": interp.version,
+        "python": version,
         "uv_offline": args.uv_offline,
-        "modules": len(modules),
+        "modules": modules,
         "repeat": args.repeat,
         "median_seconds": {k: round(v, 3) for k, v in med.items()},
         "all_seconds": {k: [round(x, 3) for x in v] for k, v in times.items()},
         "a_over_b": round(med["a"] / med["b"], 3),
-        "c_over_a": round(med["c"] / med["a"], 3),
+        "c_over_a": round(med["c"] / med["a"], 3) if "c" in med else None,
+        "a0_over_b": round(med["a0"] / med["b"], 3) if "a0" in med else None,
     }
     print(json.dumps(result, indent=2))
     print("\n| measure | median s |\n|---|---|")
     names = {
         "a": "(a) bulletproof setup",
+        "a0": "(a0) bulletproof setup, the earlier tree",
         "b": "(b) by hand with uv",
         "c": "(c) plan's pip procedure",
         "noop_setup": "setup, nothing changed",
         "noop_verify": "verify, nothing changed",
+        "noop_setup0": "setup, nothing changed, the earlier tree",
+        "noop_verify0": "verify, nothing changed, the earlier tree",
     }
     for key, label in names.items():
-        print(f"| {label} | {med[key]:.2f} |")
-    print(f"\na/b = {result['a_over_b']} (target <= 1.0); c/a = {result['c_over_a']} (target >= 5)")
+        if key in med:
+            print(f"| {label} | {med[key]:.2f} |")
+    print(f"\na/b = {result['a_over_b']} (target <= 1.0); c/a = {result['c_over_a']}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
-    return 0
 
 
 if __name__ == "__main__":
