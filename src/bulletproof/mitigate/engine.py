@@ -34,6 +34,8 @@ from bulletproof.apply.system import install_named
 from bulletproof.errors import BuildError, DiskFull, ResolutionError
 from bulletproof.fsutil import read_or_none, restore
 from bulletproof.host.pythons import query
+from bulletproof.lockfile.meta import LockMeta
+from bulletproof.lockfile.retry import lock_again_without
 from bulletproof.mitigate.attemptlog import AttemptLog, Logged
 from bulletproof.mitigate.choose import Chooser
 from bulletproof.mitigate.consent import Unfixable, consents, declined
@@ -313,7 +315,7 @@ class Engine:
         done = lock_with_retry(
             job.project,
             w.target,
-            {},
+            LockMeta(),
             pins,
             self.log,
             added=list(w.plan.added.values()),
@@ -351,29 +353,27 @@ class Engine:
             w.target = Target(found, f"Python {was} failed; the project allows {found.minor}")
         moved = {fix.package: fix.moved_pin() for fix in w.plan.pins.values()}
         pins = [p for p in self.job.pins if p.package not in moved] + list(moved.values())
-        with self.ui.step(f"Locking again for Python {w.target.interpreter.version}") as detail:
-            try:
-                w.locked = self._lock(w, pins)
-            except ResolutionError as exc:
-                # an added requirement the index does not have, or that conflicts: undone
-                tried = [
-                    e
-                    for e in pending
-                    if e.attempt.fix is not None and e.attempt.fix.kind is FixKind.REQUIREMENT
-                ]
-                for entry in tried:
-                    self.log.settle(entry, Outcome.DID_NOT_HELP)
-                    w.plan.undo(entry.attempt.fix)  # type: ignore[arg-type]
-                if tried:
-                    w.locked = self._lock(w, pins)
-                    detail.append(f"{w.locked.packages} packages")
-                    w.read_lock()
-                    return
+
+        def drop_added(exc: ResolutionError) -> None:
+            """An added requirement the index does not have, or that conflicts: undone (the
+            retry policy locks once more); none added: the moved pins conflict."""
+            tried = [
+                e
+                for e in pending
+                if e.attempt.fix is not None and e.attempt.fix.kind is FixKind.REQUIREMENT
+            ]
+            if not tried:
                 raise Unfixable(
                     "a moved pin conflicts with the other requirements",
                     self.log.final(),
                     detail=exc.detail or "",
                 ) from exc
+            for entry in tried:
+                self.log.settle(entry, Outcome.DID_NOT_HELP)
+                w.plan.undo(entry.attempt.fix)  # type: ignore[arg-type]
+
+        with self.ui.step(f"Locking again for Python {w.target.interpreter.version}") as detail:
+            w.locked = lock_again_without(lambda: self._lock(w, pins), drop_added)
             detail.append(f"{w.locked.packages} packages")
         w.read_lock()
 
