@@ -53,6 +53,9 @@ def setup(directory: Path, options: Options, ui: Reporter) -> EnvResult:
         store = Store(result.project.root)
         with locked_run(store, ui, options.lock_timeout):
             result = _setup_locked(result, result.project, store, options, ui)
+            if isinstance(result.error, InputError):
+                # through the run lock, which removes a state folder this run made
+                raise result.error
             if result.error is None:
                 result = with_proof(result, options, ui)
     except BulletproofError as exc:
