@@ -40,6 +40,14 @@ def pyenv_python(minor: str) -> Path | None:
     return Path(which) if which else None
 
 
+def not_here(why: str) -> None:
+    """A test this machine cannot run: skipped, except under CI=true, where it is a failure that
+    says why (CI's machine is expected to run every test)."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(why + " (CI must run it)")
+    pytest.skip(why)
+
+
 def need_python(minor: str) -> Path:
     """The interpreter a test needs: skipped where it is missing, except under CI=true, where a
     missing interpreter is a failure (the Makefile's machine is expected to have it)."""

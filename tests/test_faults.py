@@ -18,17 +18,10 @@ import pytest
 from bulletproof.cli import main
 from bulletproof.host.disks import disk_of
 from bulletproof.tomlcompat import tomllib
-from tests.conftest import only_from, write_project
+from tests.conftest import not_here, only_from, write_project
 from tests.fixtures.wheels import make_wheel
 
 MB = 2**20
-
-
-def _not_here(why: str) -> None:
-    """Skipped where the machine cannot do it, except under CI=true (CI runs as root)."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(why + " (CI must run it)")
-    pytest.skip(why)
 
 
 @pytest.fixture
@@ -37,7 +30,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     point = tmp_path / "small"
     point.mkdir()
     if os.geteuid() != 0:
-        _not_here("mounting a tmpfs needs root")
+        not_here("mounting a tmpfs needs root")
     done = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "size=30m", "tmpfs", str(point)],
         capture_output=True,
@@ -45,7 +38,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         check=False,
     )
     if done.returncode != 0:
-        _not_here(f"mount refused: {done.stderr.strip()}")
+        not_here(f"mount refused: {done.stderr.strip()}")
     try:
         yield point
     finally:
@@ -215,7 +208,7 @@ def test_the_index_named_for_a_missing_package_has_no_credentials(
 
 def _need_git() -> None:
     if shutil.which("git") is None:
-        _not_here("no git on this machine")
+        not_here("no git on this machine")
 
 
 @pytest.mark.usefixtures("python312")
@@ -257,7 +250,7 @@ def test_an_unknown_ssh_host_is_named_with_ssh_s_reason(
 ) -> None:
     _need_git()
     if shutil.which("ssh") is None:
-        _not_here("no ssh client on this machine")
+        not_here("no ssh client on this machine")
     _index(monkeypatch, bulky, tmp_path / "uv-cache")
     url = "git+ssh://git@zq-nohost.invalid/repo.git"  # .invalid never resolves (RFC 2606)
     project = write_project(tmp_path / "proj", f"zqvcs-pkg @ {url}\n")
