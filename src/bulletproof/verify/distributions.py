@@ -66,22 +66,21 @@ def distributions(env: Path) -> list[Distribution]:
 
 
 def _read(info: Path) -> Distribution:
-    found = importlib.metadata.Distribution.at(info)
     try:
-        meta = found.metadata if found.read_text("METADATA") is not None else None
+        meta = importlib.metadata.Distribution.at(info).metadata
     except ValueError:  # not UTF-8
         meta = None
-    if meta is None:
+    if meta is None or "Name" not in meta:  # no METADATA (an empty one, or None, by version)
         name, _, version = info.name.removesuffix(".dist-info").partition("-")
         return Distribution(name, version, info)
     requires = tuple(
         canonicalize_name(r.name)
-        for r in map(_requirement, found.requires or ())
+        # what Distribution.requires reads from a dist-info, without parsing METADATA again
+        for r in map(_requirement, meta.get_all("Requires-Dist") or ())
         # optional extras are not always installed
         if r is not None and (r.marker is None or "extra" not in str(r.marker))
     )
-    name, version = meta.get_all("Name", [info.name])[0], meta.get_all("Version", [""])[0]
-    return Distribution(name, version, info, requires)
+    return Distribution(meta["Name"], meta.get_all("Version", [""])[0], info, requires)
 
 
 def _requirement(text: str) -> Requirement | None:
