@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bulletproof.lockfile.lockinputs import index_env
 from bulletproof.model import Project
 from bulletproof.proc import redact
 from bulletproof.tomlcompat import tomllib
@@ -36,6 +35,18 @@ class _Found:
             self.extra.append(value)
         else:
             self.links.append(value)
+
+
+# pip's index settings, which uv does not read, passed to uv under its own names (unless set)
+PIP_TO_UV = {"PIP_INDEX_URL": "UV_INDEX_URL", "PIP_EXTRA_INDEX_URL": "UV_EXTRA_INDEX_URL"}
+
+
+def index_env() -> dict[str, str]:
+    return {
+        uv: os.environ[pip]
+        for pip, uv in PIP_TO_UV.items()
+        if pip in os.environ and uv not in os.environ
+    }
 
 
 def index_locations(project: Project | None, environ: Mapping[str, str] | None = None) -> list[str]:

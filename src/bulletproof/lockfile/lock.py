@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bulletproof import proc, redaction
+from bulletproof.analyze.indexes import index_env
 from bulletproof.host.pythons import stat_key
-from bulletproof.lockfile.lockinputs import Inputs, index_env, lock_inputs
+from bulletproof.lockfile.lockinputs import Inputs, lock_inputs
 from bulletproof.lockfile.meta import LockMeta
 from bulletproof.lockfile.pylock import (
     LOCK_NAME,

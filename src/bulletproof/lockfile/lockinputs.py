@@ -5,21 +5,19 @@ from uvoutput.py, which reads what uv said."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from packaging.markers import default_environment
 
+from bulletproof.analyze.indexes import index_env
 from bulletproof.errors import InputError
 from bulletproof.model import Project, Target
 from bulletproof.shapes.scm import for_resolution
 from bulletproof.shapes.teamlock import TeamLock, stale_reasons
 
+
 # pip's index settings, honoured as uv's own when the user has not set uv's.
-PIP_TO_UV = {"PIP_INDEX_URL": "UV_INDEX_URL", "PIP_EXTRA_INDEX_URL": "UV_EXTRA_INDEX_URL"}
-
-
 @dataclass(frozen=True)
 class Inputs:
     args: tuple[str, ...]  # for uv pip compile, after the input files
@@ -36,14 +34,6 @@ def marker_environment(target: Target) -> dict[str, str]:
     env["python_full_version"] = target.interpreter.version
     env["implementation_name"] = target.interpreter.implementation
     return env
-
-
-def index_env() -> dict[str, str]:
-    return {
-        uv: os.environ[pip]
-        for pip, uv in PIP_TO_UV.items()
-        if pip in os.environ and uv not in os.environ
-    }
 
 
 def lock_inputs(
