@@ -4,9 +4,10 @@ dependencies, which the hashed part already holds."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
+
+import tomli_w
 
 from bulletproof.redaction import with_credentials
 from bulletproof.tomlcompat import tomllib
@@ -48,11 +49,6 @@ def _entry(raw: dict[str, object], base: Path) -> LocalEntry | None:
     return None
 
 
-def _block_name(block: str) -> str | None:
-    found = re.search(r'^name = "([^"]+)"', block, re.MULTILINE)
-    return found.group(1) if found else None
-
-
 def split_local(lock_file: Path, scratch: Path) -> tuple[Path, list[LocalEntry]]:
     """(a lock of the hashed entries only, the local ones); the lock itself when it has none."""
     text = lock_file.read_text(encoding="utf-8")
@@ -61,8 +57,7 @@ def split_local(lock_file: Path, scratch: Path) -> tuple[Path, list[LocalEntry]]
     if not local:
         return lock_file, []
     names = {e.name for e in local}
-    head, *blocks = re.split(r"(?m)^\[\[packages\]\]\n", text)
-    kept = [b for b in blocks if _block_name(b) not in names]
+    data["packages"] = [raw for raw in data["packages"] if raw.get("name") not in names]
     out = scratch / "pylock.sync.toml"  # uv insists on the pylock.<name>.toml form
-    out.write_text(head + "".join(f"[[packages]]\n{b}" for b in kept), encoding="utf-8")
+    out.write_text(tomli_w.dumps(data), encoding="utf-8")
     return out, local
