@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bulletproof.errors import InputError
-from bulletproof.requirements import parse_file
+from bulletproof.requirements import exact_pin, parse_file
 
 
 def _write(tmp_path: Path, text: str, name: str = "requirements.txt") -> Path:
@@ -111,3 +111,20 @@ def test_any_text_gives_files_or_an_input_error(
     else:
         assert found.files[0] == path
         assert all(note.startswith("requirements.txt:") for note in found.notes)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Zq_Thing==1.2.3", ("zq-thing", "1.2.3")),
+        ('zq-other==2.0 ; python_version < "3.13"', ("zq-other", "2.0")),
+        ("  zq-spaced==0.1.dev3  ", ("zq-spaced", "0.1.dev3")),
+        ("zq-range>=1,<2", None),
+        ("zq-ranged>=1", None),
+        ("zq-url @ https://files.example/zq_url-1.0-py3-none-any.whl", None),
+        ("    # via zq-parent", None),
+        ("", None),
+    ],
+)
+def test_an_exact_pin_is_read_as_uv_writes_it(line: str, expected: tuple[str, str] | None) -> None:
+    assert exact_pin(line) == expected

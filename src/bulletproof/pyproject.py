@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name, is_normalized_name
 
 from bulletproof.errors import InputError
 from bulletproof.knowledge import external_needs
@@ -112,9 +112,7 @@ def project_table(data: dict[str, Any]) -> tuple[str | None, tuple[str, ...], st
         return None, (), None
     table = _sub_table(data, "project", "[project]")
     name = table.get("name")
-    if not isinstance(name, str) or not re.fullmatch(
-        r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?", name
-    ):
+    if not isinstance(name, str) or not is_normalized_name(canonicalize_name(name)):
         raise InputError("pyproject.toml: [project] name is missing or not a valid project name")
     deps = table.get("dependencies", [])
     if not isinstance(deps, list):

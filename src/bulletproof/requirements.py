@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 from bulletproof.errors import InputError
 
@@ -94,6 +95,19 @@ def requirement_name(text: str) -> str:
         return Requirement(text).name
     except InvalidRequirement:
         return text
+
+
+def exact_pin(text: str) -> tuple[str, str] | None:
+    """(normalized name, version) of a ``name==version`` line such as uv writes; None for any
+    other line."""
+    try:
+        requirement = Requirement(text.strip())
+    except InvalidRequirement:
+        return None
+    specs = list(requirement.specifier)
+    if len(specs) != 1 or specs[0].operator != "==" or requirement.url:
+        return None
+    return canonicalize_name(requirement.name), specs[0].version
 
 
 def declared_names(direct: Iterable[str], files: Iterable[Path]) -> list[str]:

@@ -15,6 +15,7 @@ from bulletproof.errors import ToolError
 from bulletproof.knowledge import known_needs
 from bulletproof.knowledge.mappings import ecosystem_for, load_mapping
 from bulletproof.model import Diagnosis, ExternalNeeds, Finding, OsInfo, Project, Severity, Target
+from bulletproof.requirements import requirement_name
 from bulletproof.tomlcompat import tomllib
 
 NAMES = {
@@ -105,7 +106,7 @@ def diagnose(
             Finding(
                 f"yanked:{pin}",
                 Severity.INFO,
-                pin.split("==")[0],
+                requirement_name(pin),
                 f"{pin} is yanked",
                 "its authors withdrew this release from the index",
                 "move the pin if you can",

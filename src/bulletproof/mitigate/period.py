@@ -5,7 +5,6 @@ wheelhouse has to go by)."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -14,6 +13,7 @@ from bulletproof import proc
 from bulletproof.analyze.sdist import inspect_sdist
 from bulletproof.analyze.wheels import LockedPackage, rfc3339
 from bulletproof.errors import ToolError
+from bulletproof.requirements import exact_pin, requirement_name
 
 TIMEOUT = 300.0
 # PEP 517: what a source tree without a [build-system] table is built with
@@ -55,10 +55,6 @@ def build_tools_of_its_day(package: LockedPackage, python: Path, cwd: Path) -> l
     )
     if not done.ok:
         return []
-    wanted = {canonicalize_name(re.split(r"[\s\[<>=!~;]", r, maxsplit=1)[0]) for r in requires}
-    pins = []
-    for line in done.stdout.splitlines():
-        hit = re.match(r"^([A-Za-z0-9._-]+)==([^\s;]+)", line.strip())
-        if hit and canonicalize_name(hit.group(1)) in wanted:
-            pins.append(f"{canonicalize_name(hit.group(1))}=={hit.group(2)}")
-    return pins
+    wanted = {canonicalize_name(requirement_name(r)) for r in requires}
+    pins = (exact_pin(line) for line in done.stdout.splitlines())
+    return [f"{name}=={version}" for name, version in filter(None, pins) if name in wanted]

@@ -3,13 +3,13 @@ artefact for the target: asked of uv (the same index settings as the lock), a wh
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
 from bulletproof import proc
+from bulletproof.requirements import exact_pin
 
 TIMEOUT = 300.0
 
@@ -56,8 +56,5 @@ def nearest(
 
 def _version(output: str, package: str) -> str | None:
     wanted = canonicalize_name(package)
-    for line in output.splitlines():
-        hit = re.match(r"^([A-Za-z0-9._-]+)==([^\s;]+)", line.strip())
-        if hit and canonicalize_name(hit.group(1)) == wanted:
-            return hit.group(2)
-    return None
+    pins = (exact_pin(line) for line in output.splitlines())
+    return next((version for name, version in filter(None, pins) if name == wanted), None)
