@@ -8,7 +8,8 @@ import dataclasses
 import pytest
 
 from bulletproof.mitigate.attemptlog import AttemptLog
-from bulletproof.model import Attempt, Fix, FixKind, Outcome, Stage
+from bulletproof.mitigate.values import Attempt, Fix, Outcome
+from bulletproof.model import FixKind, Stage
 
 
 def _attempt(package: str, fix: Fix | None = None) -> Attempt:

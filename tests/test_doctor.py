@@ -14,12 +14,14 @@ from bulletproof.analyze.compat import compat_findings
 from bulletproof.analyze.doctor import collect_needs, diagnose
 from bulletproof.analyze.sdist import inspect_sdist
 from bulletproof.analyze.sysdeps import COMPILER, PYTHON_HEADERS
+from bulletproof.analyze.values import Severity
 from bulletproof.analyze.wheels import LockedPackage, has_wheel, source_builds, target_tags
 from bulletproof.cli import main
 from bulletproof.host.osinfo import read_os_info
 from bulletproof.host.pkgmgr import installed
+from bulletproof.host.values import Interpreter, Target
 from bulletproof.knowledge.mappings import ecosystem_for, load_mapping
-from bulletproof.model import Interpreter, OsInfo, Severity, Target
+from bulletproof.model import OsInfo
 from bulletproof.project import discover
 from tests.conftest import not_here, snapshot, write_project
 
@@ -195,10 +197,10 @@ def test_a_bad_external_table_is_an_input_error(
 def test_a_failing_install_command_stops_with_its_output_and_is_not_marked_done(
     tmp_path: Path,
 ) -> None:
+    from bulletproof.analyze.values import SystemPlan
     from bulletproof.apply.system import install_missing
     from bulletproof.errors import ToolError
-    from bulletproof.model import RunRecord, SystemPlan
-    from bulletproof.reporter import Recorder
+    from bulletproof.reporter import Recorder, RunRecord
 
     ui = Recorder(RunRecord("setup", tmp_path))
     plan = SystemPlan(

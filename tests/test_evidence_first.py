@@ -27,12 +27,13 @@ from bulletproof.host import aptnames, contents, fileindex, pkgmgr
 from bulletproof.host.filequery import Query
 from bulletproof.host.present import System, lacking
 from bulletproof.host.pythons import query
+from bulletproof.host.values import Interpreter
 from bulletproof.knowledge.mappings import load_mapping
 from bulletproof.mitigate import evidence
 from bulletproof.mitigate.context import Asks, Facts
 from bulletproof.mitigate.propose import Context, applied, pick
 from bulletproof.mitigate.trials import failing_builds
-from bulletproof.model import Failure, FixKind, Interpreter, Stage
+from bulletproof.model import Failure, FixKind, Stage
 from tests.conftest import only_from
 from tests.fixtures.wheels import write_sdist
 

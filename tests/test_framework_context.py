@@ -11,20 +11,13 @@ from pathlib import Path
 import pytest
 
 from bulletproof.code.codeimports import code_imports
-from bulletproof.model import (
-    Config,
-    FailureKind,
-    ImportStatus,
-    ModuleCheck,
-    Project,
-    Verdict,
-    Verification,
-)
+from bulletproof.model import Config, Project
 from bulletproof.proc import uv_bin
 from bulletproof.project import discover
 from bulletproof.verify.context import ImportContext, import_context
 from bulletproof.verify.imports import ImportJob, import_all
 from bulletproof.verify.run import verify
+from bulletproof.verify.values import FailureKind, ImportStatus, ModuleCheck, Verdict, Verification
 from bulletproof.verify.verdict import judge
 
 _MANAGE = """\

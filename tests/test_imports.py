@@ -1,8 +1,8 @@
 import subprocess
 from pathlib import Path
 
-from bulletproof.model import ImportStatus
 from bulletproof.verify.imports import ImportJob, import_all
+from bulletproof.verify.values import ImportStatus
 from tests.conftest import install_into
 
 

@@ -14,7 +14,8 @@ from bulletproof.lockfile.meta import LockMeta
 from bulletproof.lockfile.pylock import lock_body, read_lock, read_lock_meta, write_lock
 from bulletproof.lockfile.restore import restore_on_failure
 from bulletproof.lockfile.retry import lock_again_without
-from bulletproof.model import AddedRequirement, MovedPin, Selection, SetAside
+from bulletproof.lockfile.values import AddedRequirement, MovedPin, SetAside
+from bulletproof.model import Selection
 from bulletproof.tomlcompat import tomllib
 
 # as uv writes a lock: every package a [[packages]] table, local paths relative to the lock

@@ -1,7 +1,7 @@
 """verify/run.py: what is set aside after importing."""
 
-from bulletproof.model import ImportStatus, ModuleCheck, Skipped
 from bulletproof.verify.run import Jobs, _set_aside
+from bulletproof.verify.values import ImportStatus, ModuleCheck, Skipped
 
 _NO_INIT = "ImportError: dynamic module does not define module export function (PyInit_helper)"
 

@@ -13,8 +13,9 @@ import pytest
 from bulletproof.cli import main
 from bulletproof.code.codeimports import CodeImport
 from bulletproof.mitigate.provides import top_level
-from bulletproof.model import Config, FailureKind, ImportStatus, ModuleCheck, Project
+from bulletproof.model import Config, Project
 from bulletproof.verify import stdlib
+from bulletproof.verify.values import FailureKind, ImportStatus, ModuleCheck
 from bulletproof.verify.verdict import judge
 from tests.conftest import only_from
 from tests.fixtures.wheels import make_wheel

@@ -6,17 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from bulletproof.code.codeimports import code_imports, local_names
-from bulletproof.model import (
-    Config,
+from bulletproof.model import Config, Project
+from bulletproof.verify.modules import public_submodules
+from bulletproof.verify.values import (
     FailureKind,
     ImportStatus,
     Judged,
     ModuleCheck,
-    Project,
     Verdict,
     Verification,
 )
-from bulletproof.verify.modules import public_submodules
 from bulletproof.verify.verdict import judge
 
 

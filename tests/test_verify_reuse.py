@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from bulletproof.verify.values import ImportStatus, Verification
 
-from bulletproof.model import ImportStatus, Verification
 from bulletproof.proc import uv_bin
 from bulletproof.project import discover
 from bulletproof.verify.run import verify

@@ -324,8 +324,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     import logging  # noqa: PLC0415  (this and what follows: not needed by the answer above)
 
-    from bulletproof.model import RunRecord  # noqa: PLC0415
     from bulletproof.redaction import redacting  # noqa: PLC0415
+    from bulletproof.reporter import RunRecord  # noqa: PLC0415
 
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,

@@ -19,8 +19,9 @@ from bulletproof.flow.setup import setup
 from bulletproof.flow.verify import verify_only
 from bulletproof.generate.troubleshooting import save_attempts
 from bulletproof.host.probe import probe_host
+from bulletproof.host.values import Host
 from bulletproof.mitigate.consent import Unfixable
-from bulletproof.model import Host, Selection
+from bulletproof.model import Selection
 from bulletproof.prove.projecttests import to_dict as tests_dict
 from bulletproof.redaction import learn_run
 from bulletproof.report import jsonreport

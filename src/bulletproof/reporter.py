@@ -9,9 +9,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
-
-from bulletproof.model import RunRecord, Step
 
 # a progress bar for importing modules: called with the total, returns the callback for "done"
 ImportProgress = Callable[[int], Callable[[int], None]]
@@ -77,3 +77,21 @@ class Recorder:
     @contextmanager
     def import_progress(self) -> Iterator[ImportProgress]:
         yield lambda total: lambda done: None
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    seconds: float
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What a command did, gathered as it goes, for the terminal and JSON reports: the reporter
+    appends to its lists; nothing replaces or edits an entry."""
+
+    command: str
+    project_dir: Path
+    steps: list[Step] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from bulletproof.analyze.values import Finding, Severity
 from bulletproof.analyze.wheels import LockedPackage
+from bulletproof.host.values import Interpreter
 from bulletproof.knowledge import compat_issues
-from bulletproof.model import Finding, Interpreter, Severity
 
 
 def compat_findings(

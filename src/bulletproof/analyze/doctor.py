@@ -10,11 +10,13 @@ from pathlib import Path
 from bulletproof.analyze.compat import compat_findings
 from bulletproof.analyze.sdist import SdistFacts, inspect_sdist, project_languages
 from bulletproof.analyze.sysdeps import COMPILER, PYTHON_HEADERS, Need, Status, assess
+from bulletproof.analyze.values import Diagnosis, Finding, Severity
 from bulletproof.analyze.wheels import LockedPackage, describe_target, read_locked, source_builds
 from bulletproof.errors import ToolError
+from bulletproof.host.values import Target
 from bulletproof.knowledge import known_needs
 from bulletproof.knowledge.mappings import ecosystem_for, load_mapping
-from bulletproof.model import Diagnosis, ExternalNeeds, Finding, OsInfo, Project, Severity, Target
+from bulletproof.model import ExternalNeeds, OsInfo, Project
 from bulletproof.requirements import requirement_name
 from bulletproof.tomlcompat import tomllib
 

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bulletproof import proc
+from bulletproof.analyze.values import SystemPlan
 from bulletproof.errors import ToolError
 from bulletproof.host import pkgmgr
+from bulletproof.host.values import Interpreter
 from bulletproof.knowledge.mappings import DistroMapping
-from bulletproof.model import Interpreter, SystemPlan
 
 PYTHON_HEADERS = "dep:generic/python"  # the target interpreter's own headers (Python.h)
 COMPILER = "dep:virtual/compiler/"

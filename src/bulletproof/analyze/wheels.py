@@ -11,7 +11,7 @@ from typing import Any
 from packaging import tags
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
-from bulletproof.model import Interpreter
+from bulletproof.host.values import Interpreter
 from bulletproof.tomlcompat import tomllib
 
 

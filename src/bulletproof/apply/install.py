@@ -11,7 +11,8 @@ from bulletproof.analyze.wheels import target_tags
 from bulletproof.apply.locksplit import split_local
 from bulletproof.errors import BuildError
 from bulletproof.fsutil import write_text
-from bulletproof.model import Project, Target
+from bulletproof.host.values import Target
+from bulletproof.model import Project
 
 INSTALL_TIMEOUT = 3600.0
 

@@ -7,10 +7,10 @@ import shlex
 import sys
 
 from bulletproof import proc
+from bulletproof.analyze.values import SystemPlan
 from bulletproof.errors import BulletproofError, ToolError
 from bulletproof.host import pkgmgr
 from bulletproof.knowledge.mappings import DistroMapping
-from bulletproof.model import SystemPlan
 from bulletproof.reporter import Reporter
 
 INSTALL_TIMEOUT = 3600.0

@@ -12,9 +12,10 @@ from bulletproof.apply.generations import Store
 from bulletproof.flow.results import EnvResult
 from bulletproof.host.osinfo import read_os_info
 from bulletproof.host.pythons import find_interpreters, select_target, target_from_lock
+from bulletproof.host.values import Interpreter, Target
 from bulletproof.knowledge.mappings import DistroMapping, ecosystem_for, load_mapping
 from bulletproof.lockfile.lock import LOCK_NAME, LockMeta, read_lock_meta
-from bulletproof.model import Interpreter, Project, Selection, Target
+from bulletproof.model import Project, Selection
 from bulletproof.prove.projecttests import check_tests
 from bulletproof.reporter import Reporter
 

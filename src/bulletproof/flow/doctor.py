@@ -8,12 +8,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from bulletproof.analyze.doctor import diagnose
+from bulletproof.analyze.values import Finding, Severity
 from bulletproof.errors import BulletproofError
 from bulletproof.flow.common import Options, choose_target
 from bulletproof.flow.results import DoctorResult
 from bulletproof.host.probe import probe_host
 from bulletproof.lockfile.lock import LOCK_NAME, lock, read_lock_meta
-from bulletproof.model import Finding, LockResult, Project, Severity
+from bulletproof.lockfile.values import LockResult
+from bulletproof.model import Project
 from bulletproof.project import discover
 from bulletproof.reporter import Reporter
 

@@ -7,20 +7,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bulletproof.analyze.values import Diagnosis
 from bulletproof.apply.generations import Generation
 from bulletproof.errors import BulletproofError, ExitCode
-from bulletproof.model import (
-    Attempt,
-    Diagnosis,
-    Host,
-    LockResult,
-    Project,
-    SetAside,
-    Target,
-    Verdict,
-    Verification,
-)
+from bulletproof.host.values import Host, Target
+from bulletproof.lockfile.values import LockResult, SetAside
+from bulletproof.mitigate.values import Attempt
+from bulletproof.model import Project
 from bulletproof.prove.results import ProofReport
+from bulletproof.verify.values import Verdict, Verification
 
 
 @dataclass(frozen=True)

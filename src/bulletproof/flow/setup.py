@@ -11,6 +11,7 @@ from packaging.utils import canonicalize_name
 
 from bulletproof import __version__
 from bulletproof.analyze.doctor import diagnose
+from bulletproof.analyze.values import Diagnosis
 from bulletproof.apply.generations import Generation, Store
 from bulletproof.apply.install import OWN_BUILD_ERROR
 from bulletproof.apply.system import install_missing
@@ -25,18 +26,21 @@ from bulletproof.flow.common import (
 )
 from bulletproof.flow.results import EnvResult
 from bulletproof.host.osinfo import read_os_info
+from bulletproof.host.values import Target
 from bulletproof.lockfile.lock import LOCK_NAME, LockMeta, carried_fixes, read_lock, read_lock_meta
 from bulletproof.lockfile.restore import SavedLock, restore_on_failure
+from bulletproof.lockfile.values import LockResult
 from bulletproof.mitigate.attemptlog import AttemptLog
 from bulletproof.mitigate.consent import Unfixable
 from bulletproof.mitigate.engine import Delivered, Engine, Job
 from bulletproof.mitigate.resolve import Repair, lock_with_retry
-from bulletproof.model import Diagnosis, LockResult, Project, Target, Verdict
+from bulletproof.model import Project
 from bulletproof.project import discover
 from bulletproof.reporter import Reporter
 from bulletproof.requirements import declared_names
 from bulletproof.verify.distributions import distributions
 from bulletproof.verify.run import verify
+from bulletproof.verify.values import Verdict
 
 
 def setup(directory: Path, options: Options, ui: Reporter) -> EnvResult:

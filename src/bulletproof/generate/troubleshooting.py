@@ -13,7 +13,7 @@ from typing import Any
 from bulletproof.analyze.signatures import signatures
 from bulletproof.fsutil import write_json
 from bulletproof.generate.owned import write_generated
-from bulletproof.model import Attempt
+from bulletproof.mitigate.values import Attempt
 
 HISTORY = Path(".bulletproof") / "attempts.json"
 NAME = "TROUBLESHOOTING.md"

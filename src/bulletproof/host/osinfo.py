@@ -12,7 +12,8 @@ import shlex
 from collections.abc import Mapping
 from pathlib import Path
 
-from bulletproof.model import Libc, OsInfo
+from bulletproof.host.values import Libc
+from bulletproof.model import OsInfo
 
 
 def parse_os_release(text: str) -> OsInfo:

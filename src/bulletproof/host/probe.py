@@ -9,7 +9,7 @@ from bulletproof import proc
 from bulletproof.errors import ToolError
 from bulletproof.host.osinfo import detect_libc, read_os_info
 from bulletproof.host.pythons import find_interpreters
-from bulletproof.model import Host
+from bulletproof.host.values import Host
 
 COMPILERS = ("cc", "gcc", "clang", "c++", "rustc", "cargo", "pkg-config")
 PACKAGE_MANAGERS = ("apt-get", "dnf", "yum", "pacman", "apk", "zypper", "brew")

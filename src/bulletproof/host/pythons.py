@@ -13,7 +13,8 @@ from packaging.version import InvalidVersion, Version
 
 from bulletproof import proc
 from bulletproof.errors import InputError, InterpreterNotFound, ToolError
-from bulletproof.model import Interpreter, Project, Target
+from bulletproof.host.values import Interpreter, Target
+from bulletproof.model import Project
 
 # Runs under every interpreter it finds, Python 2 included, so it must stay 2-compatible.
 _QUERY = r"""

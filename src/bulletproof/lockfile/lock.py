@@ -20,6 +20,7 @@ from pathlib import Path
 from bulletproof import proc, redaction
 from bulletproof.analyze.indexes import index_env
 from bulletproof.host.pythons import stat_key
+from bulletproof.host.values import Target
 from bulletproof.lockfile.lockinputs import Inputs, lock_inputs
 from bulletproof.lockfile.meta import LockMeta
 from bulletproof.lockfile.pylock import (
@@ -32,14 +33,8 @@ from bulletproof.lockfile.pylock import (
 )
 from bulletproof.lockfile.retry import POLICY, CompileTry, next_compile
 from bulletproof.lockfile.uvoutput import resolution_error, yanked
-from bulletproof.model import (
-    AddedRequirement,
-    LockResult,
-    MovedPin,
-    Project,
-    SetAside,
-    Target,
-)
+from bulletproof.lockfile.values import AddedRequirement, LockResult, MovedPin, SetAside
+from bulletproof.model import Project
 from bulletproof.tomlcompat import tomllib
 
 # what the stages read of the lock, from one place (the file's own reading is pylock.py's)

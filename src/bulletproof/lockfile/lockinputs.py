@@ -12,7 +12,8 @@ from packaging.markers import default_environment
 
 from bulletproof.analyze.indexes import index_env
 from bulletproof.errors import InputError
-from bulletproof.model import Project, Target
+from bulletproof.host.values import Target
+from bulletproof.model import Project
 from bulletproof.shapes.scm import for_resolution
 from bulletproof.shapes.teamlock import TeamLock, stale_reasons
 

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bulletproof.model import AddedRequirement, MovedPin, Selection, SetAside
+from bulletproof.lockfile.values import AddedRequirement, MovedPin, SetAside
+from bulletproof.model import Selection
 
 
 @dataclass(frozen=True)

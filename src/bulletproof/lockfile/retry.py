@@ -31,7 +31,8 @@ from bulletproof.lockfile.uvoutput import (
     no_solution,
     resolution_error,
 )
-from bulletproof.model import LockResult, Project
+from bulletproof.lockfile.values import LockResult
+from bulletproof.model import Project
 
 T = TypeVar("T")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from bulletproof.model import Attempt, Fix, Outcome
+from bulletproof.mitigate.values import Attempt, Fix, Outcome
 
 
 @dataclass(frozen=True)

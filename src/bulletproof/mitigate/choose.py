@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from packaging.utils import canonicalize_name
 
 from bulletproof.analyze.signatures import Match
+from bulletproof.lockfile.values import SetAside
 from bulletproof.mitigate.attemptlog import AttemptLog, Logged
 from bulletproof.mitigate.consent import Unfixable
 from bulletproof.mitigate.failures import attempt_for, tail, unfixable_message
@@ -17,7 +18,8 @@ from bulletproof.mitigate.job import Job, Working
 from bulletproof.mitigate.propose import pick
 from bulletproof.mitigate.resolve import is_set_aside
 from bulletproof.mitigate.undeclared import next_fix, unresolved
-from bulletproof.model import Attempt, Failure, Fix, FixKind, Outcome, SetAside, Stage
+from bulletproof.mitigate.values import Attempt, Fix, Outcome
+from bulletproof.model import Failure, FixKind, Stage
 from bulletproof.reporter import Reporter
 from bulletproof.requirements import requirement_name
 

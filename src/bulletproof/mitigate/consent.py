@@ -8,8 +8,9 @@ import sys
 from collections.abc import Sequence
 
 from bulletproof.errors import BulletproofError
-from bulletproof.model import Attempt, Fix, Verification
+from bulletproof.mitigate.values import Attempt, Fix
 from bulletproof.reporter import Reporter
+from bulletproof.verify.values import Verification
 
 
 class Unfixable(BulletproofError):

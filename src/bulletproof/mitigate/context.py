@@ -16,10 +16,12 @@ from bulletproof.analyze.sdist import Sources
 from bulletproof.analyze.wheels import LockedPackage
 from bulletproof.host.filequery import Query
 from bulletproof.host.present import System
+from bulletproof.host.values import Interpreter
 from bulletproof.knowledge.mappings import DistroMapping
 from bulletproof.mitigate import pins
 from bulletproof.mitigate.period import build_tools_of_its_day
-from bulletproof.model import Fix, FixKind, Interpreter
+from bulletproof.mitigate.values import Fix
+from bulletproof.model import FixKind
 
 Answer = tuple[list[str], str]  # the file index's packages for a query, and which source said
 

@@ -34,8 +34,10 @@ from bulletproof.apply.system import install_named
 from bulletproof.errors import BuildError, DiskFull, ResolutionError
 from bulletproof.fsutil import read_or_none, restore
 from bulletproof.host.pythons import query
+from bulletproof.host.values import Target
 from bulletproof.lockfile.meta import LockMeta
 from bulletproof.lockfile.retry import lock_again_without
+from bulletproof.lockfile.values import AddedRequirement, LockResult, MovedPin, SetAside
 from bulletproof.mitigate.attemptlog import AttemptLog, Logged
 from bulletproof.mitigate.choose import Chooser
 from bulletproof.mitigate.consent import Unfixable, consents, declined
@@ -44,23 +46,11 @@ from bulletproof.mitigate.job import BUDGET_SECONDS, MAX_ROUNDS, Job, Working
 from bulletproof.mitigate.propose import applied
 from bulletproof.mitigate.resolve import Locked, Repair, lock_with_retry
 from bulletproof.mitigate.trials import failing_builds
-from bulletproof.model import (
-    AddedRequirement,
-    Attempt,
-    Failure,
-    Fix,
-    FixKind,
-    LockResult,
-    MovedPin,
-    Outcome,
-    SetAside,
-    Stage,
-    Target,
-    Verdict,
-    Verification,
-)
+from bulletproof.mitigate.values import Attempt, Fix, Outcome
+from bulletproof.model import Failure, FixKind, Stage
 from bulletproof.reporter import Reporter
 from bulletproof.verify.run import verify
+from bulletproof.verify.values import Verdict, Verification
 
 __all__ = ["BUDGET_SECONDS", "MAX_ROUNDS", "Delivered", "Engine", "Job"]
 

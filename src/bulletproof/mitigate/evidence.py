@@ -21,9 +21,11 @@ from bulletproof.analyze.sourceneeds import source_queries
 from bulletproof.analyze.sysdeps import COMPILER, PYTHON_HEADERS, probe
 from bulletproof.host.filequery import Query
 from bulletproof.host.present import System, lacking
+from bulletproof.host.values import Interpreter
 from bulletproof.mitigate.context import Context
 from bulletproof.mitigate.sysfix import look_up, system_by_id, system_for_file
-from bulletproof.model import Failure, Fix, FixKind, Interpreter, Stage
+from bulletproof.mitigate.values import Fix
+from bulletproof.model import Failure, FixKind, Stage
 
 # a source tree names many headers; the system lacks few of them when the build is otherwise
 # possible, and each is a file-index question: past this many, the rest are not asked

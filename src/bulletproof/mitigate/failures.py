@@ -9,14 +9,9 @@ import re
 from packaging.utils import canonicalize_name
 
 from bulletproof.analyze.signatures import Match
-from bulletproof.model import (
-    Attempt,
-    Failure,
-    FailureKind,
-    Fix,
-    Stage,
-    Verification,
-)
+from bulletproof.mitigate.values import Attempt, Fix
+from bulletproof.model import Failure, Stage
+from bulletproof.verify.values import FailureKind, Verification
 
 _MISSING = re.compile(r"No module named '([\w.]+)'")
 

@@ -10,20 +10,14 @@ from dataclasses import dataclass, field
 from packaging.utils import canonicalize_name
 
 from bulletproof.analyze.wheels import read_locked
+from bulletproof.host.values import Interpreter, Target
 from bulletproof.knowledge.mappings import DistroMapping
+from bulletproof.lockfile.values import AddedRequirement, LockResult, MovedPin, SetAside
 from bulletproof.mitigate.context import Asks, Context, Facts
 from bulletproof.mitigate.plan import Plan
-from bulletproof.model import (
-    AddedRequirement,
-    Interpreter,
-    LockResult,
-    MovedPin,
-    Project,
-    SetAside,
-    Target,
-    Verification,
-)
+from bulletproof.model import Project
 from bulletproof.requirements import declared_names
+from bulletproof.verify.values import Verification
 
 MAX_ROUNDS = 8
 BUDGET_SECONDS = 1800.0  # after which the best generation built is delivered

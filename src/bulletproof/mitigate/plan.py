@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bulletproof.model import AddedRequirement, Fix, FixKind
+from bulletproof.lockfile.values import AddedRequirement
+from bulletproof.mitigate.values import Fix
+from bulletproof.model import FixKind
 
 
 @dataclass

@@ -20,7 +20,8 @@ from bulletproof.knowledge import removed_in
 from bulletproof.mitigate import evidence
 from bulletproof.mitigate.context import Context
 from bulletproof.mitigate.sysfix import library_fixes, system_by_id, system_for_file
-from bulletproof.model import Failure, Fix, FixKind, Stage
+from bulletproof.mitigate.values import Fix
+from bulletproof.model import Failure, FixKind, Stage
 
 # what the engine, the resolver's repair and undeclared imports take from here
 __all__ = ["Context", "applied", "candidates", "fallbacks", "pick", "system_for_file"]

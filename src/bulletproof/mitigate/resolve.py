@@ -20,28 +20,18 @@ from bulletproof.analyze.indexes import index_locations
 from bulletproof.analyze.signatures import Match, match
 from bulletproof.apply.system import install_named
 from bulletproof.errors import FetchError, LockBuildError, ResolutionError, ToolError
+from bulletproof.host.values import Target
 from bulletproof.knowledge.mappings import DistroMapping
 from bulletproof.lockfile.lock import lock
 from bulletproof.lockfile.meta import LockMeta
 from bulletproof.lockfile.retry import EnvRemedy, lock_repairing
+from bulletproof.lockfile.values import AddedRequirement, LockResult, MovedPin, SetAside
 from bulletproof.mitigate.attemptlog import AttemptLog, Logged
 from bulletproof.mitigate.consent import Unfixable, consents, declined
 from bulletproof.mitigate.context import Facts
 from bulletproof.mitigate.propose import Context, applied, pick
-from bulletproof.model import (
-    AddedRequirement,
-    Attempt,
-    Failure,
-    Fix,
-    FixKind,
-    LockResult,
-    MovedPin,
-    Outcome,
-    Project,
-    SetAside,
-    Stage,
-    Target,
-)
+from bulletproof.mitigate.values import Attempt, Fix, Outcome
+from bulletproof.model import Failure, FixKind, Project, Stage
 from bulletproof.reporter import Reporter
 from bulletproof.requirements import requirement_name
 

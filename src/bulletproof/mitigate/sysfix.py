@@ -12,7 +12,8 @@ from bulletproof.host import pkgmgr
 from bulletproof.host.fileindex import UNVERIFIED, lookup_all
 from bulletproof.host.filequery import Query
 from bulletproof.mitigate.context import Context
-from bulletproof.model import Fix, FixKind
+from bulletproof.mitigate.values import Fix
+from bulletproof.model import FixKind
 
 
 def system_by_id(identifier: str, ctx: Context) -> Fix | None:

@@ -15,9 +15,11 @@ from packaging.utils import canonicalize_name
 
 from bulletproof.host.filequery import Query
 from bulletproof.knowledge import module_sources
+from bulletproof.lockfile.values import AddedRequirement
 from bulletproof.mitigate.propose import Context, system_for_file
 from bulletproof.mitigate.provides import provides
-from bulletproof.model import AddedRequirement, Failure, Fix, FixKind, Project
+from bulletproof.mitigate.values import Fix
+from bulletproof.model import Failure, FixKind, Project
 from bulletproof.verify import stdlib
 
 

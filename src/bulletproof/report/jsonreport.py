@@ -10,17 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from bulletproof import __version__
+from bulletproof.analyze.values import Diagnosis
 from bulletproof.fsutil import write_json
-from bulletproof.model import (
-    Diagnosis,
-    Host,
-    Interpreter,
-    LockResult,
-    RunRecord,
-    Target,
-    Verification,
-)
+from bulletproof.host.values import Host, Interpreter, Target
+from bulletproof.lockfile.values import LockResult
+from bulletproof.reporter import RunRecord
 from bulletproof.verify.cache import to_dict
+from bulletproof.verify.values import Verification
 
 SCHEMA_VERSION = 1
 

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bulletproof.model import Attempt, Outcome
+from bulletproof.mitigate.values import Attempt, Outcome
 
 _OUTCOME = {
     "fixed": "[green]fixed[/]",

@@ -14,15 +14,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bulletproof.model import (
-    Diagnosis,
-    Host,
-    ImportStatus,
-    RunRecord,
-    Severity,
-    Step,
-    Verification,
-)
+from bulletproof.analyze.values import Diagnosis, Severity
+from bulletproof.host.values import Host
 from bulletproof.prove.results import (
     AppCheck,
     CaseOutcome,
@@ -31,7 +24,8 @@ from bulletproof.prove.results import (
     SuiteReport,
 )
 from bulletproof.redaction import redacting
-from bulletproof.reporter import ImportProgress
+from bulletproof.reporter import ImportProgress, RunRecord, Step
+from bulletproof.verify.values import ImportStatus, Verification
 
 _MARK = {
     Severity.BLOCKER: "[bold red]✗ blocker[/]",

@@ -16,7 +16,8 @@ from typing import Any
 
 from bulletproof import __version__
 from bulletproof.fsutil import write_json
-from bulletproof.model import (
+from bulletproof.verify.distributions import Distribution
+from bulletproof.verify.values import (
     FailureKind,
     ImportStatus,
     IntegrityProblem,
@@ -26,7 +27,6 @@ from bulletproof.model import (
     Verdict,
     Verification,
 )
-from bulletproof.verify.distributions import Distribution
 
 CACHE_NAME = "bulletproof-verified.json"
 

@@ -20,8 +20,8 @@ from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
 
-from bulletproof.model import FailureKind
 from bulletproof.tomlcompat import tomllib
+from bulletproof.verify.values import FailureKind
 
 
 @dataclass(frozen=True)

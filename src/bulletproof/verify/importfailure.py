@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bulletproof.code.codeimports import CodeImport
-from bulletproof.model import ModuleCheck, Project
+from bulletproof.model import Project
 from bulletproof.verify.context import ImportContext
+from bulletproof.verify.values import ModuleCheck
 
 _MISSING = re.compile(r"No module named '([\w.]+)'")
 _CANNOT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")

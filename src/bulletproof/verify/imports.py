@@ -23,10 +23,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bulletproof.model import ImportStatus, ModuleCheck
 from bulletproof.proc import child_env
 from bulletproof.verify.context import ImportContext
 from bulletproof.verify.libraries import unresolved_needed
+from bulletproof.verify.values import ImportStatus, ModuleCheck
 
 _WORKER = r"""
 import importlib, importlib.util, json, os, re, sys, time, traceback

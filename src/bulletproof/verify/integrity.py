@@ -11,8 +11,8 @@ import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bulletproof.model import IntegrityProblem
 from bulletproof.verify.distributions import Distribution
+from bulletproof.verify.values import IntegrityProblem
 
 
 def _digest(path: Path, algorithm: str) -> str:

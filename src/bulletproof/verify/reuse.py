@@ -28,9 +28,9 @@ from platformdirs import user_cache_path
 
 from bulletproof import __version__
 from bulletproof.fsutil import write_json
-from bulletproof.model import ImportStatus, ModuleCheck
 from bulletproof.verify.distributions import Distribution
 from bulletproof.verify.imports import ImportJob
+from bulletproof.verify.values import ImportStatus, ModuleCheck
 
 _BOUND = 50_000  # results kept per interpreter: a few large projects' worth
 _KEPT = (ImportStatus.OK, ImportStatus.ABSENT)

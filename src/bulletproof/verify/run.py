@@ -14,7 +14,7 @@ from packaging.utils import canonicalize_name
 
 from bulletproof import proc
 from bulletproof.code.codeimports import CodeImport, code_imports, local_names, python_files
-from bulletproof.model import ImportStatus, ModuleCheck, Project, Skipped, Verification
+from bulletproof.model import Project
 from bulletproof.verify import cache, reuse, stdlib
 from bulletproof.verify.context import ImportContext, import_context
 from bulletproof.verify.distributions import Distribution, dependency_depth, distributions
@@ -28,6 +28,7 @@ from bulletproof.verify.modules import (
     public_submodules,
 )
 from bulletproof.verify.through import loaded_through
+from bulletproof.verify.values import ImportStatus, ModuleCheck, Skipped, Verification
 from bulletproof.verify.verdict import judge
 
 Progress = Callable[[int], None]

@@ -13,8 +13,8 @@ from packaging.utils import canonicalize_name
 
 from bulletproof import proc
 from bulletproof.errors import ToolError
-from bulletproof.model import ImportStatus, ModuleCheck
 from bulletproof.verify.distributions import Distribution
+from bulletproof.verify.values import ImportStatus, ModuleCheck
 
 MAX_TRIES = 20  # failed modules given a second try: a badly broken environment is not retried whole
 

@@ -15,9 +15,10 @@ from packaging.utils import canonicalize_name
 
 from bulletproof.code.codeimports import CodeImport
 from bulletproof.knowledge import removed_in
-from bulletproof.model import FailureKind, Judged, ModuleCheck, Project
+from bulletproof.model import Project
 from bulletproof.verify.context import ImportContext, context_judgement, needed_context
 from bulletproof.verify.importfailure import Failure, Surroundings
+from bulletproof.verify.values import FailureKind, Judged, ModuleCheck
 
 # os.environ["NAME"] of an unset variable, as the import worker reports it
 _ENV_KEY = re.compile(r"KeyError: '([A-Za-z_][A-Za-z0-9_]*)' \((?:<frozen os>|[^)]*/os\.py)")
