@@ -7,11 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from bulletproof.verify.values import ImportStatus, Verification
 
 from bulletproof.proc import uv_bin
 from bulletproof.project import discover
 from bulletproof.verify.run import verify
+from bulletproof.verify.values import ImportStatus, Verification
 from tests.conftest import write_project
 from tests.fixtures.wheels import make_wheel
 
