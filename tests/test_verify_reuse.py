@@ -31,6 +31,9 @@ def house(tmp_path: Path) -> Path:
     make_wheel(house, "mid", "1.0", {"mid.py": module("mid", "import base\n")}, requires=("base",))
     make_wheel(house, "top", "1.0", {"top.py": module("top", "import mid\n")}, requires=("mid",))
     make_wheel(house, "other", "1.0", {"other.py": module("other")})
+    # imports what no requirement of its names: fails until someone installs it
+    make_wheel(house, "needy", "1.0", {"needy.py": module("needy", "import helper_mod\n")})
+    make_wheel(house, "helper", "1.0", {"helper_mod.py": module("helper")})
     return house
 
 
@@ -123,3 +126,29 @@ def test_a_file_changed_behind_record_is_imported_again_not_answered_from_the_ke
     mid.write_text("import base\n")
     result, _, _ = _verify(env, project)
     assert _status(result)["mid"] is ImportStatus.OK
+
+
+def test_a_variable_set_since_imports_everything_again(
+    tmp_path: Path, python312: Path, house: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = write_project(tmp_path / "proj", "top\nother\n")
+    env = _env(tmp_path / "state" / "generations" / "gen-0001", python312, house, "top", "other")
+    assert _verify(env, project)[1] == 4
+    assert _verify(env, project)[1] == 0
+    monkeypatch.setenv("A_SETTING_A_MODULE_MAY_READ", "1")  # the workers inherit it
+    assert _verify(env, project)[1:] == (4, ["base", "mid", "other", "top"])
+
+
+def test_a_kept_failure_is_tried_again_once_what_it_looked_for_is_installed(
+    tmp_path: Path, python312: Path, house: Path
+) -> None:
+    project = write_project(tmp_path / "proj", "needy\nother\n")
+    env = _env(tmp_path / "state" / "generations" / "gen-0001", python312, house, "needy", "other")
+    first, count, _ = _verify(env, project)
+    assert count == 2 and _status(first)["needy"] is ImportStatus.FAILED
+    again, count, imported = _verify(env, project)  # nothing changed: the failure is kept
+    assert (count, imported) == (0, []) and _status(again) == _status(first)
+    _install(env, house, "helper")  # no requirement of needy's: only its failure is tried again
+    mended, count, imported = _verify(env, project)
+    assert _status(mended)["needy"] is ImportStatus.OK and "other" not in imported
+    assert count == 2 and "needy" in imported  # needy, and helper's own module

@@ -21,7 +21,6 @@ from pathlib import Path
 import bulletproof
 from bulletproof import fastpath
 from bulletproof.apply.generations import MARKER
-from bulletproof.errors import BulletproofError
 from bulletproof.fsutil import write_json
 from bulletproof.lockfile.lock import LOCK_NAME
 from bulletproof.proc import uv_bin
@@ -53,10 +52,12 @@ def remember(asked: fastpath.Request, code: int, printed: str) -> bool:
     command, directory, _ = asked.plain
     since_ns = asked.since_ns
     text, _, closing = printed.rstrip("\n").rpartition("\n")
+    target = fastpath.record_path(directory, command)
+    if target is None:  # DIR/.venv is not a generation's link: nothing of ours to answer for
+        return False
     try:
-        target = fastpath.record_path(directory, command)
         paths = list(_depends_on(Path(directory)))
-        if target is None or not paths or len(paths) > _MAX_PATHS:
+        if not paths or len(paths) > _MAX_PATHS:
             return False
         stats = {p: fastpath.signature(p) for p in dict.fromkeys(paths)}
         if any(_changed_since(p, since_ns) for p in stats):
@@ -71,7 +72,7 @@ def remember(asked: fastpath.Request, code: int, printed: str) -> bool:
                 "stats": list(stats.items()),
             },
         )
-    except (OSError, ValueError, BulletproofError):
+    except Exception:  # noqa: BLE001  (an optimisation never changes how a run ends)
         return False
     return True
 

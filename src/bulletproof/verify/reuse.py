@@ -6,9 +6,11 @@ size of every file its RECORD lists under site-packages) and so is every distrib
 reach through its requirements (extras' too, when installed): a changed file in a distribution
 invalidates its own modules and those of every distribution that depends on it. The integrity
 check proves the files match their RECORD; a distribution it finds changed has its reused
-modules, and those of its dependents, imported again (``invalidated``). Only what imported (or
-said itself absent) is kept: a failure is always imported again, and so is every module
-imported in the project's context (its own, and what its code imports). The results are kept in
+modules, and those of its dependents, imported again (``invalidated``). A failure (and an
+import that works only after another distribution's module) is kept under a stricter key: every
+installed distribution and the system's packages and loader cache unchanged, since installing
+what it looked for mends it. A crash or a hang is never kept, nor is any module imported in the
+project's context (its own, and what its code imports). The results are kept in
 the user's cache, per interpreter and tool version: the keys are made of the files themselves,
 so a new generation, another project or a setup from an empty state reuses what is the same.
 """
@@ -40,15 +42,34 @@ _KEPT = (ImportStatus.OK, ImportStatus.ABSENT)
 class Keys:
     """What a module's result depends on, per distribution (canonical name)."""
 
-    context: str  # the interpreter, the tool, the path given to the workers, every .pth
+    context: str  # interpreter, tool, the workers' path and variables, every .pth installed
     by_distribution: Mapping[str, str]  # itself and everything it reaches
     reaches: Mapping[str, frozenset[str]]  # the distributions each one reaches (itself too)
+    # every installed distribution and the system's libraries and packages: what a failure (or
+    # an import that needs another distribution loaded first) depends on besides its own
+    whole: str = ""
 
     def of(self, job: ImportJob) -> str | None:
-        """The key a kept result of this job must have; None when it is never reused."""
+        """The key a kept import of this job must have; None when it is never reused."""
         if job.in_context:
             return None
         return self.by_distribution.get(canonicalize_name(job.distribution))
+
+    def of_failure(self, job: ImportJob) -> str | None:
+        """The key a kept failure of this job must have: a failure can be mended by any other
+        distribution (one installed that it looked for) or by the system (a library)."""
+        own = self.of(job)
+        return None if own is None else f"{own}:{self.whole}"
+
+    def for_result(self, job: ImportJob, check: ModuleCheck) -> str | None:
+        """The key ``check`` is kept under; None when it is not kept (a crash, a hang)."""
+        if check.status is ImportStatus.ABSENT or (
+            check.status is ImportStatus.OK and not check.error
+        ):
+            return self.of(job)
+        if check.status in (ImportStatus.FAILED, ImportStatus.OK):  # OK: after another's import
+            return self.of_failure(job)
+        return None
 
 
 def _own_key(dist: Distribution) -> tuple[str, bool] | None:
@@ -74,8 +95,11 @@ def distribution_keys(
     dists: Sequence[Distribution],
     extras_of: Mapping[str, Mapping[str, set[str]]],
     extra_path: Sequence[str],
+    environ: Mapping[str, str] | None = None,
 ) -> Keys:
-    """The keys of every distribution of ``env``; ``extras_of`` adds what its extras need."""
+    """The keys of every distribution of ``env``; ``extras_of`` adds what its extras need.
+    ``environ`` (this process's, which the workers inherit) is part of every key: a module may
+    read a variable when imported."""
     own: dict[str, str] = {}
     pth: list[str] = []
     requires: dict[str, set[str]] = {}
@@ -101,7 +125,42 @@ def distribution_keys(
         for name, reach in reaches.items()
         if all(r in own for r in reach if r in seen)
     }
-    return Keys(_context(env, extra_path, pth), by_distribution, reaches)
+    variables = _variables(os.environ if environ is None else environ)
+    context = _context(env, [*extra_path, "env", variables], pth)
+    every = [f"{name}={own.get(name, '-')}" for name in sorted(seen)]
+    whole = hashlib.sha256("\0".join([*every, *map(_stat, _SYSTEM)]).encode()).hexdigest()
+    return Keys(context, by_distribution, reaches, whole)
+
+
+# what a system package install changes: the loader's cache and the package managers' records
+_SYSTEM = (
+    "/etc/ld.so.cache",
+    "/var/lib/dpkg/status",
+    "/var/lib/rpm",
+    "/lib/apk/db/installed",
+    "/var/lib/pacman/local",
+)
+
+
+def _stat(path: str) -> str:
+    try:
+        st = os.stat(path)  # noqa: PTH116  (a string path, no Path needed)
+    except OSError:
+        return f"{path}:-"
+    return f"{path}:{st.st_size}:{st.st_mtime_ns}"
+
+
+# what a shell changes between two commands, and the folder it ran in (the workers run in one
+# of their own)
+_VOLATILE = frozenset({"_", "OLDPWD", "PWD", "SHLVL"})
+
+
+def _variables(environ: Mapping[str, str]) -> str:
+    h = hashlib.sha256()
+    for key in sorted(environ):
+        if key not in _VOLATILE:
+            h.update(f"{key}={environ[key]}\0".encode(errors="surrogateescape"))
+    return h.hexdigest()
 
 
 def _reach(name: str, requires: Mapping[str, set[str]]) -> frozenset[str]:
@@ -159,7 +218,7 @@ def load(keys: Keys, cache: Path | None = None) -> dict[tuple[str, str], ModuleC
 
 def _check(entry: dict[str, Any]) -> ModuleCheck | None:
     status = ImportStatus(entry["status"])
-    if status not in _KEPT:
+    if status not in (*_KEPT, ImportStatus.FAILED):
         return None
     return ModuleCheck(
         str(entry["module"]),
@@ -178,8 +237,9 @@ def split(
     reused: dict[int, ModuleCheck] = {}
     todo: list[int] = []
     for index, job in enumerate(jobs):
-        key = keys.of(job)
-        found = kept.get((job.module, key)) if key is not None else None
+        found = None
+        for key in (keys.of(job), keys.of_failure(job)):
+            found = found or (kept.get((job.module, key)) if key is not None else None)
         if found is not None and found.distribution == job.distribution:
             reused[index] = found
         else:
@@ -208,12 +268,15 @@ def store(
     results: Sequence[ModuleCheck],
     cache: Path | None = None,
 ) -> None:
-    """Keep every result that imported, with its key, beside those kept before (the newest
-    first, up to a bound)."""
+    """Keep every result (as judged in the end: one that imports after another distribution's
+    module is kept as such) with its key, beside those kept before (the newest first, up to a
+    bound)."""
+    by_module = {job.module: job for job in jobs}
     modules = []
-    for job, check in zip(jobs, results, strict=True):
-        key = keys.of(job)
-        if key is not None and check.status in _KEPT:
+    for check in results:
+        job = by_module.get(check.module)
+        key = keys.for_result(job, check) if job is not None else None
+        if key is not None:
             modules.append(_entry(check, key))
     path = _file(keys, cache)
     fresh = {(m["module"], m["key"]) for m in modules}

@@ -27,7 +27,7 @@ from bulletproof.verify.modules import (
     package_modules,
     public_submodules,
 )
-from bulletproof.verify.through import loaded_through
+from bulletproof.verify.through import MAX_TRIES, loaded_through
 from bulletproof.verify.values import ImportStatus, ModuleCheck, Skipped, Verification
 from bulletproof.verify.verdict import judge
 
@@ -199,16 +199,19 @@ def verify(
         changed = {p.distribution for p in problems}
         results |= importing.run(jobs, reuse.invalidated(jobs, reused, keys, changed), None)
     modules = [results[i] for i in range(len(jobs))]
-    if keys is not None:
-        reuse.store(keys, jobs, modules)
     modules, also_skipped = _set_aside(modules, found, {i.module for i in imports})
-    through = loaded_through(python, modules, dists, extras_of, timeout)
+    # a kept failure was given its second try when it was kept
+    as_kept = {jobs[i].module for i, m in reused.items() if results[i] is m}
+    tried = [m for m in modules if m.module not in as_kept or m.status is not ImportStatus.FAILED]
+    through = _through(python, tried, dists, extras_of, timeout)
     modules = [
         replace(m, status=ImportStatus.OK, error=f"imports after {through[m.module]}, as meant")
         if m.module in through
         else m
         for m in modules
     ]
+    if keys is not None:
+        reuse.store(keys, jobs, modules)
     result = Verification(
         modules=tuple(modules),
         consistency_ok=check.ok,
@@ -262,6 +265,28 @@ class Importing:
             context=self.context,
         )
         return dict(zip(indices, done, strict=True))
+
+
+def _through(
+    python: Path,
+    modules: Sequence[ModuleCheck],
+    dists: list[Distribution],
+    extras_of: dict[str, dict[str, set[str]]],
+    timeout: float,
+) -> dict[str, str]:
+    """``loaded_through`` with its failures shared between the cores: each try is a fresh
+    interpreter of its own, and they are as many as the failures."""
+    failed = [m for m in modules if m.status is ImportStatus.FAILED][:MAX_TRIES]
+    others = [m for m in modules if m.status is not ImportStatus.FAILED]
+    shares = max(1, min(os.cpu_count() or 1, len(failed)))
+    with ThreadPoolExecutor(max_workers=shares) as pool:
+        parts = pool.map(
+            lambda n: loaded_through(
+                python, [*others, *failed[n::shares]], dists, extras_of, timeout
+            ),
+            range(shares),
+        )
+        return {module: top for part in parts for module, top in part.items()}
 
 
 def _stdlib(python: Path, needed: bool) -> frozenset[str]:
