@@ -232,6 +232,7 @@ class Engine:
                     gen.path,
                     project,
                     full=True,
+                    reuse_imports=True,  # a module whose distributions did not change: kept
                     timeout=self.job.import_timeout,
                     on_imports=progress,
                 )
