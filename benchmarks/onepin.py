@@ -2,8 +2,9 @@
 
 Input: the original plan's pinned set (examples/code-engine), one copy per tool tree, each set up
 once (untimed). Then, for each repetition and each tree in turn, one pin is moved (psutil
-6.1.1 <-> 6.1.0, a package nothing else requires) and `setup` is timed: a new lock, a new
-generation, and its verification. The earlier tree (``--before SRC``, e.g. a `git archive` of an
+6.1.1 <-> 6.1.0, a package nothing else requires; with --new-states 6.1.1 -> 6.1.0 -> 6.0.0 ...,
+a version never set up before each time) and `setup` is timed: a new lock, a new generation,
+and its verification. The earlier tree (``--before SRC``, e.g. a `git archive` of an
 earlier commit) imports every module of every distribution again; the tree this script runs from
 keeps what did not change. Medians are reported, with their ratio.
 
@@ -26,6 +27,8 @@ HERE = Path(__file__).resolve().parent
 EXAMPLE = HERE.parent / "examples" / "code-engine"
 WORK = HERE / "work" / "onepin"
 PINS = ("psutil==6.1.1", "psutil==6.1.0")
+# --new-states: each move goes to a version neither tree has set up before
+VERSIONS = ("6.1.1", "6.1.0", "6.0.0", "5.9.8", "5.9.7", "5.9.6")
 
 
 def setup(project: Path, src: Path | None, *extra: str) -> float:
@@ -45,9 +48,12 @@ def setup(project: Path, src: Path | None, *extra: str) -> float:
     return time.perf_counter() - start
 
 
-def move_pin(project: Path, rep: int) -> None:
+def move_pin(project: Path, rep: int, new_states: bool) -> None:
     path = project / "requirements-fixed.txt"
-    old, new = PINS if rep % 2 == 0 else PINS[::-1]
+    if new_states:
+        old, new = (f"psutil=={v}" for v in VERSIONS[rep : rep + 2])
+    else:
+        old, new = PINS if rep % 2 == 0 else PINS[::-1]
     path.write_text(path.read_text().replace(old, new))
 
 
@@ -58,6 +64,9 @@ def main() -> int:
     parser.add_argument("--python", default="3.12")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--new-states", action="store_true", help="move to a new version each time (at most 5)"
+    )
     args = parser.parse_args()
     shutil.rmtree(WORK, ignore_errors=True)
     after = args.after.resolve() if args.after else None
@@ -75,7 +84,7 @@ def main() -> int:
     for rep in range(args.repeat):
         order = list(trees) if rep % 2 == 0 else list(trees)[::-1]
         for name in order:
-            move_pin(projects[name], rep)
+            move_pin(projects[name], rep, args.new_states)
             times[name].append(setup(projects[name], trees[name]))
     med = {k: statistics.median(v) for k, v in times.items()}
     result = {
@@ -83,6 +92,7 @@ def main() -> int:
         "median_seconds": {k: round(v, 2) for k, v in med.items()},
         "all_seconds": {k: [round(x, 2) for x in v] for k, v in times.items()},
         "after_over_before": round(med["after"] / med["before"], 3),
+        "new_states": args.new_states,
     }
     print(json.dumps(result, indent=2))
     if args.json:
