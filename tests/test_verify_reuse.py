@@ -34,6 +34,9 @@ def house(tmp_path: Path) -> Path:
     # imports what no requirement of its names: fails until someone installs it
     make_wheel(house, "needy", "1.0", {"needy.py": module("needy", "import helper_mod\n")})
     make_wheel(house, "helper", "1.0", {"helper_mod.py": module("helper")})
+    # needs base 2 without saying so: its failure depends on a distribution it does not require
+    fragile = "import base\nif base.V == '1.0':\n    raise ImportError('needs base 2')\n"
+    make_wheel(house, "fragile", "1.0", {"fragile.py": module("fragile", fragile)})
     return house
 
 
@@ -152,3 +155,22 @@ def test_a_kept_failure_is_tried_again_once_what_it_looked_for_is_installed(
     mended, count, imported = _verify(env, project)
     assert _status(mended)["needy"] is ImportStatus.OK and "other" not in imported
     assert count == 2 and "needy" in imported  # needy, and helper's own module
+
+
+def test_a_kept_failure_is_tried_again_when_what_its_import_loaded_changes_and_only_then(
+    tmp_path: Path, python312: Path, house: Path
+) -> None:
+    project = write_project(tmp_path / "proj", "fragile\nneedy\nbase\n")
+    gen = tmp_path / "state" / "generations" / "gen-0001"
+    env = _env(gen, python312, house, "fragile", "needy", "base==1.0")
+    first, count, _ = _verify(env, project)
+    assert count == 3
+    assert _status(first)["fragile"] is ImportStatus.FAILED
+    assert _status(first)["needy"] is ImportStatus.FAILED
+    assert _verify(env, project)[1:] == (0, [])
+    # base moves: fragile's import loaded it, needy's did not (its failure is kept)
+    _install(env, house, "base==2.0")
+    moved, count, imported = _verify(env, project)
+    assert _status(moved)["fragile"] is ImportStatus.OK
+    assert _status(moved)["needy"] is ImportStatus.FAILED
+    assert count == 2 and imported == ["base", "fragile"]

@@ -103,6 +103,7 @@ for line in requests:
     absent = False
     del unloaded[:]
     libraries, extension = [], ""
+    present = set(sys.modules)
     try:
         if in_context and entered is None:
             entered = ""  # once: a setup that raises is not run again for every module
@@ -131,8 +132,10 @@ for line in requests:
                 extension = path  # an extension module the loader refused: its DT_NEEDED
         if in_context and entered:
             error += " [context: %s]" % entered
+    # the top-level modules this import loaded (all it touched, in a fresh interpreter)
+    loaded = sorted({n.partition(".")[0] for n in list(sys.modules) if n not in present})
     answers.write(json.dumps({"error": error, "absent": absent, "libraries": libraries,
-                              "extension": extension,
+                              "extension": extension, "loaded": loaded,
                               "seconds": time.perf_counter() - start}) + "\n")
     answers.flush()
 """
@@ -144,6 +147,7 @@ class _Answer:
     error: str
     seconds: float
     libraries: tuple[str, ...] = ()  # what the module tried to load and could not
+    loaded: tuple[str, ...] = ()  # the top-level modules the import loaded
 
 
 @dataclass(frozen=True)
@@ -206,7 +210,11 @@ class _Worker:
         if answer.get("extension"):
             libraries += unresolved_needed(Path(answer["extension"]))
         return _Answer(
-            status, answer["error"], float(answer["seconds"]), tuple(dict.fromkeys(libraries))
+            status,
+            answer["error"],
+            float(answer["seconds"]),
+            tuple(dict.fromkeys(libraries)),
+            tuple(answer.get("loaded", ())),
         )
 
     def _death(self) -> str:
@@ -239,7 +247,32 @@ def import_all(
 ) -> list[ModuleCheck]:
     """Import every job's module; one result per job, in the order given. A job marked
     ``in_context`` is imported in ``context`` (entered once per worker, before the first)."""
-    results: dict[int, ModuleCheck] = {}
+    found = import_traced(
+        python,
+        jobs,
+        extra_path=extra_path,
+        timeout=timeout,
+        workers=workers,
+        progress=progress,
+        context=context,
+    )
+    return [check for check, _ in found]
+
+
+def import_traced(
+    python: Path,
+    jobs: Sequence[ImportJob],
+    *,
+    extra_path: Sequence[str] = (),
+    timeout: float = 60.0,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    context: ImportContext | None = None,
+) -> list[tuple[ModuleCheck, tuple[str, ...]]]:
+    """``import_all``, each result with the top-level modules its import loaded (complete for a
+    failure, which is confirmed in a fresh interpreter; in a shared worker, what earlier imports
+    loaded is not counted again)."""
+    results: dict[int, tuple[ModuleCheck, tuple[str, ...]]] = {}
     todo: queue.SimpleQueue[int] = queue.SimpleQueue()
     for index in range(len(jobs)):
         todo.put(index)
@@ -250,13 +283,16 @@ def import_all(
         def record(index: int, answer: _Answer) -> None:
             job = jobs[index]
             with lock:
-                results[index] = ModuleCheck(
-                    job.module,
-                    job.distribution,
-                    answer.status,
-                    answer.seconds,
-                    answer.error,
-                    answer.libraries,
+                results[index] = (
+                    ModuleCheck(
+                        job.module,
+                        job.distribution,
+                        answer.status,
+                        answer.seconds,
+                        answer.error,
+                        answer.libraries,
+                    ),
+                    answer.loaded,
                 )
                 if progress:
                     progress(len(results))

@@ -21,7 +21,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +45,13 @@ class Keys:
     context: str  # interpreter, tool, the workers' path and variables, every .pth installed
     by_distribution: Mapping[str, str]  # itself and everything it reaches
     reaches: Mapping[str, frozenset[str]]  # the distributions each one reaches (itself too)
-    # every installed distribution and the system's libraries and packages: what a failure (or
-    # an import that needs another distribution loaded first) depends on besides its own
+    # every installed distribution and the system's libraries and packages: what an import that
+    # works only after another distribution's module depends on besides its own
     whole: str = ""
+    # a failure: the top-level names installed and the system, and whichever distributions
+    # provide what its import loaded (by top-level name)
+    names: str = ""
+    providers: Mapping[str, str] = field(default_factory=dict)
 
     def of(self, job: ImportJob) -> str | None:
         """The key a kept import of this job must have; None when it is never reused."""
@@ -61,13 +65,27 @@ class Keys:
         own = self.of(job)
         return None if own is None else f"{own}:{self.whole}"
 
-    def for_result(self, job: ImportJob, check: ModuleCheck) -> str | None:
+    def of_loaded(self, job: ImportJob, loaded: Iterable[str]) -> str | None:
+        """The key a kept failure must have: its own distributions, the distributions that
+        provide what its import loaded (in a fresh interpreter: all it touched), the names
+        installed (what it looked for and did not find may be there now) and the system."""
+        own = self.of(job)
+        if own is None:
+            return None
+        touched = sorted(f"{n}={self.providers[n]}" for n in set(loaded) if n in self.providers)
+        return hashlib.sha256("\0".join([own, self.names, *touched]).encode()).hexdigest()
+
+    def for_result(
+        self, job: ImportJob, check: ModuleCheck, loaded: Iterable[str] = ()
+    ) -> str | None:
         """The key ``check`` is kept under; None when it is not kept (a crash, a hang)."""
         if check.status is ImportStatus.ABSENT or (
             check.status is ImportStatus.OK and not check.error
         ):
             return self.of(job)
-        if check.status in (ImportStatus.FAILED, ImportStatus.OK):  # OK: after another's import
+        if check.status is ImportStatus.FAILED:
+            return self.of_loaded(job, loaded)
+        if check.status is ImportStatus.OK:  # after another distribution's module
             return self.of_failure(job)
         return None
 
@@ -88,6 +106,22 @@ def _own_key(dist: Distribution) -> tuple[str, bool] | None:
         pth = pth or ("/" not in row.path and row.path.endswith(".pth"))
         h.update(f"\0{row.path}\0{row.hash}\0{row.size}".encode())
     return h.hexdigest(), pth
+
+
+def _top_names(dist: Distribution) -> set[str]:
+    """The top-level names a distribution's files can be imported as (a module, a package, an
+    extension); what its RECORD does not list is not counted."""
+    try:
+        rows = dist.record()
+    except (OSError, ValueError):
+        return set()
+    names = set()
+    for row in rows:
+        top = row.path.split("/")[0]
+        if top.endswith((".dist-info", ".data", ".pth")) or top in ("..", "__pycache__"):
+            continue
+        names.add(top.split(".")[0] if "/" not in row.path else top)
+    return names
 
 
 def distribution_keys(
@@ -127,9 +161,16 @@ def distribution_keys(
     }
     variables = _variables(os.environ if environ is None else environ)
     context = _context(env, [*extra_path, "env", variables], pth)
+    system = list(map(_stat, _SYSTEM))
     every = [f"{name}={own.get(name, '-')}" for name in sorted(seen)]
-    whole = hashlib.sha256("\0".join([*every, *map(_stat, _SYSTEM)]).encode()).hexdigest()
-    return Keys(context, by_distribution, reaches, whole)
+    whole = hashlib.sha256("\0".join([*every, *system]).encode()).hexdigest()
+    providers: dict[str, str] = {}
+    for dist in dists:
+        for top in _top_names(dist):
+            mine = own.get(canonicalize_name(dist.name), "-")
+            providers[top] = f"{providers[top]}+{mine}" if top in providers else mine
+    names = hashlib.sha256("\0".join([*sorted(providers), *system]).encode()).hexdigest()
+    return Keys(context, by_distribution, reaches, whole, names, providers)
 
 
 # what a system package install changes: the loader's cache and the package managers' records
@@ -199,21 +240,32 @@ def _file(keys: Keys, cache: Path | None) -> Path:
     return (cache or user_cache_path("bulletproof")) / "imports" / f"{keys.context[:40]}.json"
 
 
-def load(keys: Keys, cache: Path | None = None) -> dict[tuple[str, str], ModuleCheck]:
-    """Kept results by (module, key), for this interpreter and tool (any project, any
-    generation: the keys are made of the files themselves)."""
-    kept: dict[tuple[str, str], ModuleCheck] = {}
-    try:
-        data = json.loads(_file(keys, cache).read_text(encoding="utf-8"))
-        if data.get("context") != keys.context:
-            return kept
-        for entry in data["modules"]:
+Kept = dict[tuple[str, str], tuple[ModuleCheck, tuple[str, ...]]]
+
+
+def load(keys: Keys, cache: Path | None = None) -> Kept:
+    """Kept results, with what their import loaded, by (module, key), for this interpreter and
+    tool (any project, any generation: the keys are made of the files themselves)."""
+    kept: Kept = {}
+    for entry in _entries(keys, cache):
+        try:
             check = _check(entry)
             if check is not None:
-                kept.setdefault((check.module, str(entry["key"])), check)
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
+                loaded = tuple(map(str, entry.get("loaded", ())))
+                kept.setdefault((check.module, str(entry["key"])), (check, loaded))
+        except (ValueError, KeyError, TypeError):
+            continue
     return kept
+
+
+def _entries(keys: Keys, cache: Path | None) -> list[dict[str, Any]]:
+    try:
+        data = json.loads(_file(keys, cache).read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or data.get("context") != keys.context:
+            return []
+        return [e for e in data["modules"] if isinstance(e, dict)]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
 
 
 def _check(entry: dict[str, Any]) -> ModuleCheck | None:
@@ -230,17 +282,27 @@ def _check(entry: dict[str, Any]) -> ModuleCheck | None:
     )
 
 
-def split(
-    jobs: Sequence[ImportJob], keys: Keys, kept: Mapping[tuple[str, str], ModuleCheck]
-) -> tuple[dict[int, ModuleCheck], list[int]]:
-    """The results reused, by the job's index, and the indices of the jobs to import."""
-    reused: dict[int, ModuleCheck] = {}
+Traced = tuple[ModuleCheck, tuple[str, ...]]  # a result and what its import loaded
+
+
+def split(jobs: Sequence[ImportJob], keys: Keys, kept: Kept) -> tuple[dict[int, Traced], list[int]]:
+    """The results reused (with what their import loaded when it was kept), by the job's
+    index, and the indices of the jobs to import."""
+    failures: dict[str, list[tuple[str, tuple[str, ...], ModuleCheck]]] = {}
+    for (module, key), (check, loaded) in kept.items():
+        if check.status is ImportStatus.FAILED:
+            failures.setdefault(module, []).append((key, loaded, check))
+    reused: dict[int, Traced] = {}
     todo: list[int] = []
     for index, job in enumerate(jobs):
-        found = None
-        for key in (keys.of(job), keys.of_failure(job)):
-            found = found or (kept.get((job.module, key)) if key is not None else None)
-        if found is not None and found.distribution == job.distribution:
+        found: Traced | None = None
+        for wanted in (keys.of(job), keys.of_failure(job)):
+            if wanted is not None and (job.module, wanted) in kept:
+                found = found or kept[job.module, wanted]
+        for kept_as, loaded, check in failures.get(job.module, ()):
+            if found is None and kept_as == keys.of_loaded(job, loaded):
+                found = (check, loaded)
+        if found is not None and found[0].distribution == job.distribution:
             reused[index] = found
         else:
             todo.append(index)
@@ -266,25 +328,23 @@ def store(
     keys: Keys,
     jobs: Sequence[ImportJob],
     results: Sequence[ModuleCheck],
+    loaded: Mapping[str, tuple[str, ...]],
     cache: Path | None = None,
 ) -> None:
     """Keep every result (as judged in the end: one that imports after another distribution's
-    module is kept as such) with its key, beside those kept before (the newest first, up to a
-    bound)."""
+    module is kept as such) with its key and what its import loaded (by module), beside those
+    kept before (the newest first, up to a bound)."""
     by_module = {job.module: job for job in jobs}
     modules = []
     for check in results:
         job = by_module.get(check.module)
-        key = keys.for_result(job, check) if job is not None else None
+        touched = loaded.get(check.module, ())
+        key = keys.for_result(job, check, touched) if job is not None else None
         if key is not None:
-            modules.append(_entry(check, key))
+            modules.append({**_entry(check, key), "loaded": list(touched)})
     path = _file(keys, cache)
     fresh = {(m["module"], m["key"]) for m in modules}
-    older = [
-        _entry(check, key)
-        for (module, key), check in load(keys, cache).items()
-        if (module, key) not in fresh
-    ]
+    older = [e for e in _entries(keys, cache) if (e.get("module"), e.get("key")) not in fresh]
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {"context": keys.context, "modules": [*modules, *older][:_BOUND], "pid": os.getpid()}
     write_json(path, data)

@@ -18,7 +18,7 @@ from bulletproof.model import Project
 from bulletproof.verify import cache, reuse, stdlib
 from bulletproof.verify.context import ImportContext, import_context
 from bulletproof.verify.distributions import Distribution, dependency_depth, distributions
-from bulletproof.verify.imports import ImportJob, import_all
+from bulletproof.verify.imports import ImportJob, import_traced
 from bulletproof.verify.integrity import check_all
 from bulletproof.verify.modules import (
     extension_files,
@@ -192,16 +192,18 @@ def verify(
             timeout=300,
         )
         hashing = pool.submit(check_all, dists)
-        results = reused | importing.run(jobs, todo, on_imports(len(todo)) if on_imports else None)
+        fresh = importing.run(jobs, todo, on_imports(len(todo)) if on_imports else None)
         check = checking.result()
         problems, files_checked = hashing.result()
     if keys is not None:  # a distribution whose files changed: what was reused over it is not
         changed = {p.distribution for p in problems}
-        results |= importing.run(jobs, reuse.invalidated(jobs, reused, keys, changed), None)
+        fresh |= importing.run(jobs, reuse.invalidated(jobs, reused, keys, changed), None)
+    traced = reused | fresh
+    results = {i: done for i, (done, _) in traced.items()}
     modules = [results[i] for i in range(len(jobs))]
     modules, also_skipped = _set_aside(modules, found, {i.module for i in imports})
     # a kept failure was given its second try when it was kept
-    as_kept = {jobs[i].module for i, m in reused.items() if results[i] is m}
+    as_kept = {jobs[i].module for i, (m, _) in reused.items() if results[i] is m}
     tried = [m for m in modules if m.module not in as_kept or m.status is not ImportStatus.FAILED]
     through = _through(python, tried, dists, extras_of, timeout)
     modules = [
@@ -211,7 +213,9 @@ def verify(
         for m in modules
     ]
     if keys is not None:
-        reuse.store(keys, jobs, modules)
+        reuse.store(
+            keys, jobs, modules, {jobs[i].module: loaded for i, (_, loaded) in traced.items()}
+        )
     result = Verification(
         modules=tuple(modules),
         consistency_ok=check.ok,
@@ -252,11 +256,11 @@ class Importing:
         jobs: Sequence[ImportJob],
         indices: Sequence[int],
         progress: Callable[[int], None] | None,
-    ) -> dict[int, ModuleCheck]:
-        """The jobs at ``indices`` imported, their results by index."""
+    ) -> dict[int, tuple[ModuleCheck, tuple[str, ...]]]:
+        """The jobs at ``indices`` imported, their results (and what each loaded) by index."""
         if not indices:
             return {}
-        done = import_all(
+        done = import_traced(
             self.python,
             [jobs[i] for i in indices],
             extra_path=self.extra_path,
