@@ -3,16 +3,18 @@ what changed.
 
 A module's result is reused when its distribution is the same (name, version and the hash and
 size of every file its RECORD lists under site-packages) and so is every distribution it can
-reach through its requirements (extras' too, when installed): a changed file in a distribution
-invalidates its own modules and those of every distribution that depends on it. The integrity
-check proves the files match their RECORD; a distribution it finds changed has its reused
-modules, and those of its dependents, imported again (``invalidated``). A failure (and an
-import that works only after another distribution's module) is kept under a stricter key: every
-installed distribution and the system's packages and loader cache unchanged, since installing
-what it looked for mends it. A crash or a hang is never kept, nor is any module imported in the
-project's context (its own, and what its code imports). The results are kept in
-the user's cache, per interpreter and tool version: the keys are made of the files themselves,
-so a new generation, another project or a setup from an empty state reuses what is the same.
+reach through its requirements (and its own extras' requirements, when installed): a changed
+file in a distribution invalidates its own modules and those of every distribution that depends
+on it. The integrity check proves the files match their RECORD; a distribution it finds changed
+has its reused modules, and those of its dependents, imported again (``invalidated``). A
+failure is kept under what its import loaded (in a fresh interpreter: all it touched, required
+or not), the top-level names installed (installing what it looked for mends it) and the
+system's package records and loader cache; an import that works only after another
+distribution's module, under every installed distribution. A crash or a hang is never kept,
+nor is any module imported in the project's context (its own, and what its code imports). The
+results are kept in the user's cache, per interpreter, tool version and environment variables:
+the keys are made of the files themselves, so a new generation, another project or a setup
+from an empty state reuses what is the same.
 """
 
 from __future__ import annotations
@@ -137,6 +139,7 @@ def distribution_keys(
     own: dict[str, str] = {}
     pth: list[str] = []
     requires: dict[str, set[str]] = {}
+    optional: dict[str, set[str]] = {}
     seen: set[str] = set()
     for dist in dists:
         name = canonicalize_name(dist.name)
@@ -149,9 +152,11 @@ def distribution_keys(
         own[name], has_pth = found
         if has_pth:
             pth.append(own[name])
-        optional = {n for names in extras_of.get(name, {}).values() for n in names}
-        requires[name] = {str(r) for r in dist.requires} | optional
-    reaches = {name: _reach(name, requires) for name in own}
+        optional[name] = {n for names in extras_of.get(name, {}).values() for n in names}
+        requires[name] = {str(r) for r in dist.requires}
+    # its own extras' requirements (what it may import when they are there) and what they
+    # require, not the extras of those in turn: that would reach most of the environment
+    reaches = {name: _reach({name, *optional[name]}, requires) for name in own}
     by_distribution = {
         name: hashlib.sha256(
             "\0".join(sorted(own.get(r, "unknown:" + r) for r in reach if r in seen)).encode()
@@ -204,9 +209,9 @@ def _variables(environ: Mapping[str, str]) -> str:
     return h.hexdigest()
 
 
-def _reach(name: str, requires: Mapping[str, set[str]]) -> frozenset[str]:
-    found = {name}
-    todo = [name]
+def _reach(names: set[str], requires: Mapping[str, set[str]]) -> frozenset[str]:
+    found = set(names)
+    todo = list(names)
     while todo:
         for required in requires.get(todo.pop(), ()):
             if required not in found:
