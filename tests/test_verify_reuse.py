@@ -174,3 +174,19 @@ def test_a_kept_failure_is_tried_again_when_what_its_import_loaded_changes_and_o
     assert _status(moved)["fragile"] is ImportStatus.OK
     assert _status(moved)["needy"] is ImportStatus.FAILED
     assert count == 2 and imported == ["base", "fragile"]
+
+
+def test_a_change_to_the_systems_packages_imports_successes_again(
+    tmp_path: Path, python312: Path, house: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An extension or a ctypes load that found a system library once may not find it after a
+    package is removed: a kept success is not reused across a change to the system's records."""
+    records = tmp_path / "dpkg-status"
+    records.write_text("Package: libzq1\n")
+    monkeypatch.setattr("bulletproof.verify.reuse._SYSTEM", (str(records),))
+    project = write_project(tmp_path / "proj", "top\nother\n")
+    env = _env(tmp_path / "state" / "generations" / "gen-0001", python312, house, "top", "other")
+    assert _verify(env, project)[1] == 4
+    assert _verify(env, project)[1] == 0
+    records.write_text("")  # the package removed
+    assert _verify(env, project)[1:] == (4, ["base", "mid", "other", "top"])

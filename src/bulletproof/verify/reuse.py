@@ -3,7 +3,8 @@ what changed.
 
 A module's result is reused when its distribution is the same (name, version and the hash and
 size of every file its RECORD lists under site-packages) and so is every distribution it can
-reach through its requirements (and its own extras' requirements, when installed): a changed
+reach through its requirements (and its own extras' requirements, when installed), and so are
+the system's package records and loader cache (a library an import found may be gone): a changed
 file in a distribution invalidates its own modules and those of every distribution that depends
 on it. The integrity check proves the files match their RECORD; a distribution it finds changed
 has its reused modules, and those of its dependents, imported again (``invalidated``). A
@@ -157,16 +158,20 @@ def distribution_keys(
     # its own extras' requirements (what it may import when they are there) and what they
     # require, not the extras of those in turn: that would reach most of the environment
     reaches = {name: _reach({name, *optional[name]}, requires) for name in own}
+    # the system too, for a success: an extension (or a ctypes load) that found a library
+    # then may not find it once a package is removed; a system change imports everything again
+    system = list(map(_stat, _SYSTEM))
     by_distribution = {
         name: hashlib.sha256(
-            "\0".join(sorted(own.get(r, "unknown:" + r) for r in reach if r in seen)).encode()
+            "\0".join(
+                [*sorted(own.get(r, "unknown:" + r) for r in reach if r in seen), *system]
+            ).encode()
         ).hexdigest()
         for name, reach in reaches.items()
         if all(r in own for r in reach if r in seen)
     }
     variables = _variables(os.environ if environ is None else environ)
     context = _context(env, [*extra_path, "env", variables], pth)
-    system = list(map(_stat, _SYSTEM))
     every = [f"{name}={own.get(name, '-')}" for name in sorted(seen)]
     whole = hashlib.sha256("\0".join([*every, *system]).encode()).hexdigest()
     providers: dict[str, str] = {}
