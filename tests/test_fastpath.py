@@ -157,6 +157,23 @@ def test_a_changed_environment_variable_takes_the_full_path(
 
 
 @pytest.mark.usefixtures("local_index")
+def test_a_system_package_removed_takes_the_full_path(
+    tmp_path: Path, python312: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A library an extension found may be gone once a system package is removed: the system's
+    package records are part of what the answer depends on (here a file of the test's own)."""
+    records = tmp_path / "dpkg-status"
+    records.write_text("Package: libzq1\n")
+    monkeypatch.setattr("bulletproof.fastrecord.SYSTEM_RECORDS", (str(records),))
+    project = write_project(tmp_path / "proj", "good==1.0\n")
+    assert main(["setup", str(project), "--python", "3.12", "-q"]) == 0
+    _recorded(project, "verify")
+    assert _answer(["verify", str(project), "-q"])[0] == 0
+    records.write_text("")
+    assert _answer(["verify", str(project), "-q"]) == (None, "")
+
+
+@pytest.mark.usefixtures("local_index")
 def test_a_run_that_did_not_end_verified_leaves_no_record(tmp_path: Path, python312: Path) -> None:
     project = write_project(tmp_path / "proj", "good==1.0\n")
     assert main(["setup", str(project), "--python", "3.12", "-q"]) == 0

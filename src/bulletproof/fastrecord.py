@@ -22,6 +22,7 @@ import bulletproof
 from bulletproof import fastpath
 from bulletproof.apply.generations import MARKER
 from bulletproof.fsutil import write_json
+from bulletproof.host.pkgmgr import SYSTEM_RECORDS
 from bulletproof.lockfile.lock import LOCK_NAME
 from bulletproof.proc import uv_bin
 from bulletproof.project import discover
@@ -102,6 +103,7 @@ def _depends_on(directory: Path) -> Iterator[str]:
     yield str(gen / "bin")
     yield str(Path(uv_bin()).resolve())
     yield from (str(Path(p).expanduser()) for p in _USER_CONFIG)
+    yield from SYSTEM_RECORDS  # a library an extension found may be gone
     yield from _code(Path(bulletproof.__file__).parent, every_file=True)
 
 

@@ -13,6 +13,15 @@ from bulletproof.knowledge.mappings import PackageManager
 
 QUERY_TIMEOUT = 60.0
 APT_LISTS = Path("/var/lib/apt/lists")
+# what installing or removing a system package changes: the loader's cache and each package
+# manager's records; an answer that depends on the system's libraries is kept under their stat
+SYSTEM_RECORDS = (
+    "/etc/ld.so.cache",
+    "/var/lib/dpkg/status",
+    "/var/lib/rpm",
+    "/lib/apk/db/installed",
+    "/var/lib/pacman/local",
+)
 
 
 def installed(manager: PackageManager, names: tuple[str, ...]) -> frozenset[str]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from bulletproof import __version__
 from bulletproof.fsutil import write_json
+from bulletproof.host.pkgmgr import SYSTEM_RECORDS
 from bulletproof.verify.distributions import Distribution
 from bulletproof.verify.values import (
     FailureKind,
@@ -54,6 +55,9 @@ def fingerprint(env: Path, dists: list[Distribution], own_sources: list[Path]) -
             h.update(f"\0{row.path}={_stat(site / row.path)}".encode())
     for path in own_sources:
         h.update(f"\0{path}={_stat(path)}".encode())
+    # a library an extension found may be gone once a system package is removed
+    for record in SYSTEM_RECORDS:
+        h.update(f"\0{record}={_stat(Path(record))}".encode())
     return h.hexdigest()
 
 

@@ -33,6 +33,7 @@ from platformdirs import user_cache_path
 
 from bulletproof import __version__
 from bulletproof.fsutil import write_json
+from bulletproof.host.pkgmgr import SYSTEM_RECORDS
 from bulletproof.verify.distributions import Distribution
 from bulletproof.verify.imports import ImportJob
 from bulletproof.verify.values import ImportStatus, ModuleCheck
@@ -183,14 +184,7 @@ def distribution_keys(
     return Keys(context, by_distribution, reaches, whole, names, providers)
 
 
-# what a system package install changes: the loader's cache and the package managers' records
-_SYSTEM = (
-    "/etc/ld.so.cache",
-    "/var/lib/dpkg/status",
-    "/var/lib/rpm",
-    "/lib/apk/db/installed",
-    "/var/lib/pacman/local",
-)
+_SYSTEM = SYSTEM_RECORDS  # a test points it at a file of its own
 
 
 def _stat(path: str) -> str:
