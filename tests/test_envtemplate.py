@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from bulletproof.cli import main
-from bulletproof.code.envvars import EnvVar, env_vars
+from bulletproof.code.envvars import env_vars
+from bulletproof.code.found import EnvVar
 from tests.conftest import not_here
 
 _PLAIN = """

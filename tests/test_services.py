@@ -18,8 +18,7 @@ from typing import Any
 import pytest
 
 from bulletproof.cli import main
-from bulletproof.code.envvars import EnvVar
-from bulletproof.code.found import Service
+from bulletproof.code.found import EnvVar, Service
 from bulletproof.code.services import services
 from bulletproof.prove.results import FailureClass, ServiceCheck
 from bulletproof.prove.testclass import classify

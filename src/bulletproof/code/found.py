@@ -3,6 +3,7 @@ services its settings name and the applications it binds."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,3 +45,22 @@ class AppSkip:
 
     where: str  # "path:line"; "" when no module was the reason
     reason: str
+
+
+_SECRET = re.compile(r"(^|_)(KEY|SECRET|TOKEN|PASSWORD|PASSWD|PASS|PWD|CREDENTIALS?|PRIVATE)(_|$)")
+
+
+def secret_name(name: str) -> bool:
+    """A variable whose name says it holds a secret (never given a value in a template)."""
+    return bool(_SECRET.search(name.upper()))
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    name: str
+    required: bool  # read with no default: the code fails without it
+    default: str  # as the code writes it, when a literal ("" when none)
+    type: str  # "str", "int", "bool", "url"… ("" when the code does not say)
+    secret: bool  # a name that says so, or a SecretStr field: never given a value in a template
+    readers: tuple[str, ...]  # "path:line" of each place that reads it
+    style: str  # "os.environ", "pydantic-settings", "environs", "django-environ", "decouple"

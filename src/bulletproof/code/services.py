@@ -14,8 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from urllib.parse import quote, urlsplit
 
-from bulletproof.code.envvars import EnvVar
-from bulletproof.code.found import Service
+from bulletproof.code.found import EnvVar, Service
 from bulletproof.redaction import USERINFO, strip_credentials
 
 # a scheme's default port, where the URL gives none (the ports the servers listen on)

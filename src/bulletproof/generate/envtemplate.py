@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bulletproof.code.envvars import EnvVar
+from bulletproof.code.found import EnvVar
 from bulletproof.errors import InputError
 from bulletproof.generate.owned import write_generated
 
