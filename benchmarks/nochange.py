@@ -82,7 +82,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--python", default="3.12")
     parser.add_argument("--repeat", type=int, default=15)
-    parser.add_argument("--full-every", type=int, default=5, help="time --full every Nth rep")
+    parser.add_argument(
+        "--full-every", type=int, default=5, help="time --full every Nth rep (0: never)"
+    )
     parser.add_argument("--json", type=Path)
     parser.add_argument("--before", type=Path, help="also an earlier tree's src/, side by side")
     parser.add_argument("--after", type=Path, help="the tree measured (default: installed)")
@@ -106,7 +108,7 @@ def main() -> int:
     for rep in range(args.repeat):
         for key in keys[rep % len(keys) :] + keys[: rep % len(keys)]:
             times[key].append(procedures[key]())
-        if rep % args.full_every == 0:
+        if args.full_every and rep % args.full_every == 0:
             project = WORK / "after" / "code-engine"
             full = sh(bulletproof, "setup", project, "-q", "--full", ok=usable, env=trees[""])
             times["setup_full"].append(full)
