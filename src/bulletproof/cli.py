@@ -248,6 +248,18 @@ def _generated_file(p: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="write the file to PATH instead of into DIR",
     )
+    p.add_argument(
+        "--base",
+        metavar="IMAGE",
+        help="container: the image to start from (a local or mirrored one); default: the "
+        "Debian release of this machine, or of the target interpreter",
+    )
+    p.add_argument(
+        "--tool-source",
+        metavar="SPEC",
+        help="container, script: where the generated file installs bulletproof from: a wheel, "
+        "a source folder or a requirement (default: this same version from the package index)",
+    )
 
 
 COMMANDS = (

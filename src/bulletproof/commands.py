@@ -13,8 +13,9 @@ from rich.markup import escape
 from bulletproof.errors import BulletproofError, ExitCode, InputError
 from bulletproof.flow.common import Options, TestsAsked
 from bulletproof.flow.doctor import doctor
+from bulletproof.flow.generate import GenerateOptions, generate
 from bulletproof.flow.results import DoctorResult, Done, EnvResult, closing
-from bulletproof.flow.rollback import generate, rollback
+from bulletproof.flow.rollback import rollback
 from bulletproof.flow.setup import setup
 from bulletproof.flow.verify import verify_only
 from bulletproof.generate.troubleshooting import save_attempts
@@ -216,7 +217,13 @@ def _rollback(args: argparse.Namespace, ui: Ui) -> ExitCode:
 
 
 def _generate(args: argparse.Namespace, ui: Ui) -> ExitCode:
-    done = generate(args.what, args.directory, args.output, force=args.force)
+    asked = GenerateOptions(
+        output=args.output,
+        force=args.force,
+        base=getattr(args, "base", None),
+        tool_source=getattr(args, "tool_source", None),
+    )
+    done = generate(args.what, args.directory, asked)
     return _done(args, ui, done)
 
 

@@ -1,16 +1,13 @@
-"""`rollback` and `generate`: a command that changes one thing and says what (`Done`)."""
+"""`rollback`: switch DIR/.venv to an earlier generation and say what (`Done`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from bulletproof.apply.generations import Store
-from bulletproof.code.envvars import env_vars
-from bulletproof.errors import BulletproofError, InputError
+from bulletproof.errors import BulletproofError
 from bulletproof.flow.common import locked_run
 from bulletproof.flow.results import Done
-from bulletproof.generate.envtemplate import find_example, render, write_template
-from bulletproof.generate.troubleshooting import write as write_troubleshooting
 from bulletproof.lockfile.lock import LOCK_NAME, read_lock_meta
 from bulletproof.project import discover
 from bulletproof.reporter import Reporter
@@ -37,23 +34,5 @@ def rollback(directory: Path, to: str | None, lock_timeout: float, ui: Reporter)
             moved_aside=done.moved or "",
             project=project,
         )
-    except BulletproofError as exc:
-        return Done("", error=exc)
-
-
-def generate(what: str, directory: Path, output: Path | None, *, force: bool) -> Done:
-    try:
-        if what == "env":  # reads only the code: any folder of Python files will do
-            root = directory.resolve()
-            if not root.is_dir():
-                raise InputError(f"{directory}: no such folder")
-            variables = env_vars(root)
-            text = render(root.name, variables, find_example(root))
-            path = write_template(root, text, output=output, force=force)
-            required = sum(v.required for v in variables)
-            return Done(f"wrote {path}: {len(variables)} variables, {required} required")
-        project = discover(directory)
-        path = write_troubleshooting(project.root, project.name, output=output, force=force)
-        return Done(f"wrote {path}", project=project)
     except BulletproofError as exc:
         return Done("", error=exc)

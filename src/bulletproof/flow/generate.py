@@ -1,0 +1,58 @@
+"""`generate WHAT DIR`: write one of the files around the environment for the team and say what
+(`Done`). Each kind has its own function here; what it writes is the `generate` package's."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bulletproof.code.envvars import env_vars
+from bulletproof.errors import BulletproofError, InputError
+from bulletproof.flow.results import Done
+from bulletproof.generate.envtemplate import find_example, render, write_template
+from bulletproof.generate.troubleshooting import write as write_troubleshooting
+from bulletproof.project import discover
+
+
+@dataclass(frozen=True)
+class GenerateOptions:
+    """What `generate` was asked for beyond the kind and the folder."""
+
+    output: Path | None = None  # --output: write there instead of into DIR
+    force: bool = False  # --force: replace a file bulletproof did not write, or one edited since
+    base: str | None = None  # --base: the image a container starts from
+    tool_source: str | None = None  # --tool-source: where a generated file installs bulletproof
+
+
+def generate(what: str, directory: Path, options: GenerateOptions) -> Done:
+    try:
+        return KINDS[what](directory, options)
+    except BulletproofError as exc:
+        return Done("", error=exc)
+
+
+def _env(directory: Path, options: GenerateOptions) -> Done:
+    root = directory.resolve()  # reads only the code: any folder of Python files will do
+    if not root.is_dir():
+        raise InputError(f"{directory}: no such folder")
+    variables = env_vars(root)
+    text = render(root.name, variables, find_example(root))
+    path = write_template(root, text, output=options.output, force=options.force)
+    required = sum(v.required for v in variables)
+    return Done(f"wrote {path}: {len(variables)} variables, {required} required")
+
+
+def _troubleshooting(directory: Path, options: GenerateOptions) -> Done:
+    project = discover(directory)
+    path = write_troubleshooting(
+        project.root, project.name, output=options.output, force=options.force
+    )
+    return Done(f"wrote {path}", project=project)
+
+
+# the kinds `generate` writes, in the order --help lists them
+KINDS: dict[str, Callable[[Path, GenerateOptions], Done]] = {
+    "troubleshooting": _troubleshooting,
+    "env": _env,
+}
