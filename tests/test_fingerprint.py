@@ -1,0 +1,147 @@
+"""The environment's fingerprint on real venvs built by uv, and the differences between two."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bulletproof.proc import uv_bin
+from bulletproof.verify.fingerprint import (
+    Fingerprint,
+    InstalledDistribution,
+    Platform,
+    SystemPackage,
+    fingerprint,
+)
+from bulletproof.verify.fingerprintdiff import Difference, What, diff
+from tests.fixtures.wheels import make_c_extension_wheel, make_wheel
+
+
+@pytest.fixture(scope="module")
+def house(tmp_path_factory: pytest.TempPathFactory, python312: Path) -> Path:
+    """Wheels of the module's own: two versions of a package with a script whose shebang the
+    installer rewrites to name the venv, and a compiled extension."""
+    found = tmp_path_factory.mktemp("fp-house")
+    for version in ("1.0", "2.0"):
+        make_wheel(
+            found,
+            "fpalpha",
+            version,
+            {
+                "fpalpha/__init__.py": f"VERSION = {version!r}\n",
+                "fpalpha/core.py": "def f():\n    return 1\n",
+                f"fpalpha-{version}.data/scripts/fpalpha-run": "#!python\nimport fpalpha\n",
+            },
+        )
+    make_wheel(found, "fpbeta", "1.0", {"fpbeta.py": "B = 1\n"}, requires=("fpalpha",))
+    make_c_extension_wheel(found, python312)
+    return found
+
+
+def _venv(where: Path, python: Path, house: Path, *names: str, compile_: bool = False) -> Path:
+    subprocess.run([uv_bin(), "venv", str(where), "--python", str(python), "-q"], check=True)
+    args = ["pip", "install", "-q", "--no-index", "--find-links", str(house)]
+    args += [
+        "--python",
+        str(where / "bin" / "python"),
+        *(["--compile-bytecode"] if compile_ else []),
+    ]
+    subprocess.run([uv_bin(), *args, *names], check=True)
+    return where
+
+
+def test_same_wheels_in_two_venvs_give_equal_fingerprints(
+    tmp_path: Path, python312: Path, house: Path
+) -> None:
+    # one with bytecode compiled, one without; the script's shebang names each venv
+    a = _venv(tmp_path / "a", python312, house, "fpalpha==1.0", "fpbeta", "cext", compile_=True)
+    b = _venv(tmp_path / "elsewhere" / "b", python312, house, "fpalpha==1.0", "fpbeta", "cext")
+    assert (a / "bin" / "fpalpha-run").read_text() != (b / "bin" / "fpalpha-run").read_text()
+    fa, fb = fingerprint(a), fingerprint(b)
+    assert diff(fa, fb) == ()
+    assert fa == fb
+    names = {d.name for d in fa.distributions}
+    assert {"fpalpha", "fpbeta", "cext"} <= names
+    alpha = fa.distribution("fpalpha")
+    assert alpha is not None and alpha.version == "1.0" and alpha.tags == ("py3-none-any",)
+    cext = fa.distribution("cext")
+    assert cext is not None and cext.tags[0].startswith("cp312-cp312-")
+    assert fa.implementation == "cpython" and fa.python.startswith("3.12.")
+    assert fa.platform.machine and fa.platform.tag and fa.platform.os_id
+
+
+def test_a_moved_pin_is_a_version_difference(tmp_path: Path, python312: Path, house: Path) -> None:
+    a = _venv(tmp_path / "a", python312, house, "fpalpha==1.0", "fpbeta")
+    b = _venv(tmp_path / "b", python312, house, "fpalpha==2.0", "fpbeta")
+    found = diff(fingerprint(a), fingerprint(b))
+    assert found == (Difference(What.DISTRIBUTION_VERSION, "fpalpha", "1.0", "2.0"),)
+    assert found[0].unexplained
+
+
+def test_an_edited_installed_file_is_a_content_difference(
+    tmp_path: Path, python312: Path, house: Path
+) -> None:
+    a = _venv(tmp_path / "a", python312, house, "fpalpha==1.0", "fpbeta")
+    before = fingerprint(a)
+    core = next((a / "lib").glob("python*/site-packages/fpalpha/core.py"))
+    core.write_text(core.read_text().replace("return 1", "return 2"))  # same size, other bytes
+    after = fingerprint(a)
+    (found,) = diff(before, after)
+    assert (found.what, found.subject, found.because) == (What.DISTRIBUTION_CONTENT, "fpalpha", "")
+    assert found.left == before.distribution("fpalpha").content  # type: ignore[union-attr]
+    core.unlink()  # a deleted file is a difference too
+    assert [d.subject for d in diff(before, fingerprint(a))] == ["fpalpha"]
+
+
+def test_round_trip_through_json(tmp_path: Path, python312: Path, house: Path) -> None:
+    a = _venv(tmp_path / "a", python312, house, "fpalpha==2.0", "cext")
+    found = fingerprint(a)
+    text = json.dumps(found.to_dict())
+    assert Fingerprint.from_dict(json.loads(text)) == found
+    assert Fingerprint.from_json(found.to_json()) == found
+    with pytest.raises(ValueError, match="schema"):
+        Fingerprint.from_dict({**found.to_dict(), "schema": 99})
+    broken = found.to_dict()
+    del broken["distributions"][0]["version"]
+    with pytest.raises(ValueError, match="malformed"):
+        Fingerprint.from_dict(broken)
+
+
+def test_another_interpreter_explains_rebuilt_wheels_not_moved_pins() -> None:
+    """What follows from another interpreter or OS release is said to; a version is not."""
+    compiled = InstalledDistribution("cext", "1.0", ("cp312-cp312-manylinux_2_17_x86_64",), "h1")
+    pure = InstalledDistribution("pure", "1.0", ("py3-none-any",), "h2")
+    here = Fingerprint(
+        "cpython",
+        "3.12.3",
+        _platform("debian", "13"),
+        (compiled, pure, InstalledDistribution("pinned", "1.0", ("py3-none-any",), "h3")),
+        (SystemPackage("libpq5", "17.1-1"),),
+    )
+    there = replace(
+        here,
+        python="3.11.2",
+        platform=_platform("debian", "12"),
+        distributions=(
+            replace(compiled, tags=("cp311-cp311-manylinux_2_17_x86_64",), content="h9"),
+            pure,
+            InstalledDistribution("pinned", "2.0", ("py3-none-any",), "h4"),
+        ),
+        system_packages=(SystemPackage("libpq5", "15.8-0"),),
+    )
+    by_what = {(d.what, d.subject): d for d in diff(here, there)}
+    assert by_what[What.INTERPRETER, "version"].cause
+    assert by_what[What.PLATFORM, "os"].right == "debian 12"
+    assert "interpreter" in by_what[What.DISTRIBUTION_TAGS, "cext"].because
+    assert by_what[What.DISTRIBUTION_CONTENT, "cext"].because
+    assert "OS release" in by_what[What.SYSTEM_PACKAGE_VERSION, "libpq5"].because
+    assert [d.subject for d in diff(here, there) if d.unexplained] == ["pinned"]
+    assert (What.DISTRIBUTION_CONTENT, "pure") not in by_what
+
+
+def _platform(os_id: str, version: str) -> Platform:
+    return Platform("x86_64", "manylinux_2_36_x86_64", "glibc", "2.36", os_id, version)
