@@ -3,6 +3,10 @@ PYTHON ?= python3
 DEV := .dev
 BIN := $(DEV)/bin
 PYTEST_ARGS ?=
+# The fresh-system tests run FRESH_WORKERS at a time (pytest-xdist), beside one process that runs
+# every other test in order as it always has (scripts/test-lanes.sh); FRESH_WORKERS=0 runs the
+# whole selection in one process instead.
+FRESH_WORKERS ?= 2
 
 .PHONY: dev test test-all lint demo bench clean fresh-deps
 
@@ -16,16 +20,20 @@ dev: $(BIN)/bulletproof
 
 # CI's suite: every test, with one case of each kind from the fresh-system matrices
 test: dev fresh-deps
-	$(BIN)/python -m pytest -m "not exhaustive" $(PYTEST_ARGS)
+	FRESH_WORKERS=$(FRESH_WORKERS) scripts/test-lanes.sh "not exhaustive" $(PYTEST_ARGS)
 
 # the whole matrix: every public case on both Debian releases, every shared project as a clone too
 test-all: dev fresh-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	FRESH_WORKERS=$(FRESH_WORKERS) scripts/test-lanes.sh "" $(PYTEST_ARGS)
 
-# The fresh-system tests build Debian systems with debootstrap (as root); install it if missing.
+# The fresh-system tests build Debian systems with debootstrap and container images with buildah
+# and podman (as root); install what is missing.
+FRESH_TOOLS := debootstrap buildah podman
 fresh-deps:
-	@if [ "$$(id -u)" = 0 ] && ! command -v debootstrap >/dev/null; then \
-		apt-get update -q && apt-get install -y -q debootstrap; fi
+	@missing=""; for tool in $(FRESH_TOOLS); do \
+		command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	if [ "$$(id -u)" = 0 ] && [ -n "$$missing" ]; then \
+		apt-get update -q && apt-get install -y -q $$missing; fi
 
 lint: dev
 	$(BIN)/ruff check src tests benchmarks

@@ -3,6 +3,7 @@ scripts/fresh-system.sh), with proc/dev/sys mounted, and bulletproof installed f
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -16,12 +17,26 @@ PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 CERTS = "/etc/ssl/certs/ca-certificates.crt"
 
 
+# the test process's name among concurrent ones (pytest-xdist's gw0, gw1, ...), "" when alone
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+@contextmanager
+def cache_lock(name: str) -> Iterator[None]:
+    """One test process at a time makes a cached thing (a tarball, an image) that all share."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with (CACHE / f"{name}.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 def rootfs_tarball(suite: str) -> Path:
     """The suite's fresh system as a tarball, built once per machine (about 30 s)."""
     tarball = CACHE / f"{suite}.tar"
-    if not tarball.exists():
-        CACHE.mkdir(parents=True, exist_ok=True)
-        subprocess.run([str(REPO / "scripts/fresh-system.sh"), suite, str(tarball)], check=True)
+    with cache_lock(f"{suite}.tar"):
+        if not tarball.exists():
+            script = str(REPO / "scripts/fresh-system.sh")
+            subprocess.run([script, suite, str(tarball)], check=True)
     return tarball
 
 
@@ -67,6 +82,16 @@ def _mount(args: list[str]) -> None:
     subprocess.run(["mount", *args], check=True)
 
 
+def _seed(cache: Path, shared: Path) -> None:
+    """A worker's own cache starts as hard links to what the shared one already holds."""
+    if cache == shared or cache.exists() or not shared.is_dir():
+        return
+    with cache_lock(cache.name):
+        if not cache.exists():
+            shutil.copytree(shared, cache.with_name(cache.name + ".part"), copy_function=os.link)
+            cache.with_name(cache.name + ".part").rename(cache)
+
+
 @contextmanager
 def fresh_system(suite: str, where: Path, wheel: Path) -> Iterator[FreshSystem]:
     """Extract the suite's system into ``where``, mount what a build needs, install bulletproof."""
@@ -75,11 +100,13 @@ def fresh_system(suite: str, where: Path, wheel: Path) -> Iterator[FreshSystem]:
     subprocess.run(["tar", "-C", str(root), "-xf", str(rootfs_tarball(suite))], check=True)
     # downloads only: the packages themselves are installed afresh in every system; the
     # archive's Contents index (the file index bulletproof reads) is checked against each
-    # system's own apt Release before it is used, as it is on a user's machine
+    # system's own apt Release before it is used, as it is on a user's machine. apt locks its
+    # archive folder while it downloads, so systems running at once each have their own.
+    mine = f"-{WORKER}" if WORKER else ""
     caches = {
-        "var/cache/apt/archives": CACHE / f"apt-{suite}",
+        "var/cache/apt/archives": CACHE / f"apt-{suite}{mine}",
         "root/.cache/pip": CACHE / "pip",
-        "root/.cache/bulletproof/contents": CACHE / f"contents-{suite}",
+        "root/.cache/bulletproof/contents": CACHE / f"contents-{suite}{mine}",
     }
     mounted: list[Path] = []
     try:
@@ -97,6 +124,7 @@ def fresh_system(suite: str, where: Path, wheel: Path) -> Iterator[FreshSystem]:
             )
             mounted.append(target)
         for inside, source in caches.items():
+            _seed(source, CACHE / source.name.removesuffix(mine) if mine else source)
             source.mkdir(parents=True, exist_ok=True)
             target = root / inside
             target.mkdir(parents=True, exist_ok=True)
