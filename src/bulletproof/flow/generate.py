@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,8 @@ from bulletproof.code.envvars import env_vars
 from bulletproof.errors import BulletproofError, InputError
 from bulletproof.flow.results import Done
 from bulletproof.generate.envtemplate import find_example, render, write_template
+from bulletproof.generate.script import write_script
+from bulletproof.generate.toolsource import resolve_tool_source
 from bulletproof.generate.troubleshooting import write as write_troubleshooting
 from bulletproof.project import discover
 
@@ -51,8 +54,19 @@ def _troubleshooting(directory: Path, options: GenerateOptions) -> Done:
     return Done(f"wrote {path}", project=project)
 
 
+def _script(directory: Path, options: GenerateOptions) -> Done:
+    project = discover(directory)
+    with tempfile.TemporaryDirectory(prefix="bulletproof-tool-") as scratch:
+        source = resolve_tool_source(options.tool_source, Path(scratch))
+        written = write_script(project, source, output=options.output, force=options.force)
+    said = (f"wrote the wheel it installs beside it: {written.wheel}",) if written.wheel else ()
+    given = " ".join(written.setup_options) or "no option beyond the project's own"
+    return Done(f"wrote {written.script} (setup: {given})", said=said, project=project)
+
+
 # the kinds `generate` writes, in the order --help lists them
 KINDS: dict[str, Callable[[Path, GenerateOptions], Done]] = {
     "troubleshooting": _troubleshooting,
     "env": _env,
+    "script": _script,
 }
