@@ -1,6 +1,7 @@
 """The one place generated files (TROUBLESHOOTING.md, .env.template) are written.
 
-A generated file ends with a marker line that carries the sha256 of the text above it. A file is
+A generated file ends with a marker line that carries the sha256 of the text above it, in the
+file's own comment syntax (``#``; Markdown: an HTML comment; JSON with comments: ``//``). A file is
 ours to replace only while it still carries that marker and its text still hashes to it: a file
 the user wrote, or one they edited after we wrote it, is theirs and is never overwritten unless
 they say ``--force`` (or name another path with ``--output``). Every body goes through
@@ -18,13 +19,19 @@ from bulletproof.fsutil import atomic_write
 from bulletproof.proc import redact
 
 _TAG = "bulletproof-generated sha256="
-_MARKER = re.compile(r"^(?:#|<!--) " + re.escape(_TAG) + r"([0-9a-f]{64})(?: -->)?$")
+_MARKER = re.compile(r"^(?:#|<!--|//) " + re.escape(_TAG) + r"([0-9a-f]{64})(?: -->)?$")
+# JSON with comments (devcontainer.json, VS Code's settings): ``//`` is its only line comment
+_JSONC = (".json", ".jsonc")
 
 
 def marker(path: Path, digest: str) -> str:
-    """The marker line in the file's own comment syntax (Markdown: an HTML comment)."""
-    if path.suffix.lower() in (".md", ".markdown"):
+    """The marker line in the file's own comment syntax (Markdown: an HTML comment; JSON with
+    comments: ``//``)."""
+    suffix = path.suffix.lower()
+    if suffix in (".md", ".markdown"):
         return f"<!-- {_TAG}{digest} -->"
+    if suffix in _JSONC:
+        return f"// {_TAG}{digest}"
     return f"# {_TAG}{digest}"
 
 
@@ -46,6 +53,16 @@ def is_ours(path: Path) -> bool:
 def write_generated(path: Path, body: str, *, force: bool = False) -> Path:
     """Write ``body`` (redacted) with its marker to ``path``; refuse to replace a file that is
     not ours unless ``force``. Returns the path written."""
+    check_replaceable(path, force=force)
+    text = redact(body).rstrip("\n") + "\n"
+    # a link named like the file is replaced by the file, never written through
+    atomic_write(path, (text + marker(path, _digest(text)) + "\n").encode())
+    return path
+
+
+def check_replaceable(path: Path, *, force: bool = False) -> None:
+    """Raise the InputError ``write_generated`` would for ``path``: a kind that writes several
+    files checks them all first, so a refusal leaves none of them half replaced."""
     if path.is_dir() and not path.is_symlink():
         raise InputError(f"{path} is a folder", hint="--output PATH names the file to write")
     if (path.exists() or path.is_symlink()) and not force and not is_ours(path):
@@ -59,10 +76,6 @@ def write_generated(path: Path, body: str, *, force: bool = False) -> Path:
             f"{path} {why}: it is left as it is",
             hint="--force replaces it; --output PATH writes the generated file elsewhere",
         )
-    text = redact(body).rstrip("\n") + "\n"
-    # a link named like the file is replaced by the file, never written through
-    atomic_write(path, (text + marker(path, _digest(text)) + "\n").encode())
-    return path
 
 
 def _tag_missing(path: Path) -> bool:
