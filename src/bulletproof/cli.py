@@ -233,7 +233,11 @@ def _rollback_to(p: argparse.ArgumentParser) -> None:
 
 
 def _generated_file(p: argparse.ArgumentParser) -> None:
-    p.add_argument("what", choices=["troubleshooting", "env", "script"], help="which file to write")
+    p.add_argument(
+        "what",
+        choices=["troubleshooting", "env", "script", "container"],
+        help="which file to write",
+    )
     p.add_argument(
         "directory", nargs="?", default=".", type=Path, metavar="DIR", help="the project folder"
     )

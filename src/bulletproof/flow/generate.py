@@ -11,6 +11,7 @@ from pathlib import Path
 from bulletproof.code.envvars import env_vars
 from bulletproof.errors import BulletproofError, InputError
 from bulletproof.flow.results import Done
+from bulletproof.generate.container import plan_container, render_container, write_container
 from bulletproof.generate.envtemplate import find_example, render, write_template
 from bulletproof.generate.script import write_script
 from bulletproof.generate.toolsource import resolve_tool_source
@@ -64,9 +65,34 @@ def _script(directory: Path, options: GenerateOptions) -> Done:
     return Done(f"wrote {written.script} (setup: {given})", said=said, project=project)
 
 
+def _container(directory: Path, options: GenerateOptions) -> Done:
+    if options.output is not None:
+        raise InputError(
+            "generate container writes several files into DIR (the build context): --output "
+            "is for the kinds that write one",
+            hint="copy the project elsewhere and generate there to keep DIR as it is",
+        )
+    project = discover(directory)
+    command = ["bulletproof generate container", project.root.name]
+    if options.base:
+        command += ["--base", options.base]
+    if options.tool_source:  # a path is said by its last name only: no machine's folders
+        command += ["--tool-source", Path(options.tool_source).name or options.tool_source]
+    with tempfile.TemporaryDirectory(prefix="bulletproof-tool-") as scratch:
+        source = resolve_tool_source(options.tool_source, Path(scratch))
+        plan = plan_container(project, source, base=options.base, command=" ".join(command))
+        written = write_container(project.root, render_container(plan), force=options.force)
+    said = [f"base image {plan.base.image} ({plan.base.why})"]
+    if plan.setup_python:
+        said.append(f"setup runs with the image's python3: --python {plan.setup_python}")
+    names = ", ".join(str(p.relative_to(project.root)) for p in written)
+    return Done(f"wrote {names} in {project.root}", said=tuple(said), project=project)
+
+
 # the kinds `generate` writes, in the order --help lists them
 KINDS: dict[str, Callable[[Path, GenerateOptions], Done]] = {
     "troubleshooting": _troubleshooting,
     "env": _env,
     "script": _script,
+    "container": _container,
 }
