@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bulletproof.cli import main
 from bulletproof.proc import uv_bin
 from bulletproof.verify.fingerprint import (
     Fingerprint,
@@ -18,6 +19,7 @@ from bulletproof.verify.fingerprint import (
     fingerprint,
 )
 from bulletproof.verify.fingerprintdiff import Difference, What, diff
+from tests.conftest import write_project
 from tests.fixtures.wheels import make_c_extension_wheel, make_wheel
 
 
@@ -145,3 +147,21 @@ def test_another_interpreter_explains_rebuilt_wheels_not_moved_pins() -> None:
 
 def _platform(os_id: str, version: str) -> Platform:
     return Platform("x86_64", "manylinux_2_36_x86_64", "glibc", "2.36", os_id, version)
+
+
+@pytest.mark.usefixtures("local_index")
+def test_the_json_report_of_setup_and_verify_carries_the_fingerprint(tmp_path: Path) -> None:
+    project = write_project(tmp_path / "proj", "good==1.0\ncext\n")
+    report = tmp_path / "setup.json"
+    assert main(["setup", str(project), "--python", "3.12", "-q", "--json", str(report)]) == 0
+    taken = Fingerprint.from_dict(json.loads(report.read_text())["fingerprint"])
+    assert taken == fingerprint((project / ".venv").resolve())
+    assert taken.distribution("good") is not None and taken.distribution("cext") is not None
+    good = next((project / ".venv").glob("lib/python*/site-packages/good/__init__.py"))
+    good.write_text(good.read_text() + "# edited\n")
+    report = tmp_path / "verify.json"
+    assert main(["verify", str(project), "-q", "--json", str(report)]) == 1  # integrity
+    again = Fingerprint.from_dict(json.loads(report.read_text())["fingerprint"])
+    assert [(d.what, d.subject) for d in diff(taken, again)] == [
+        (What.DISTRIBUTION_CONTENT, "good")
+    ]

@@ -35,6 +35,7 @@ from bulletproof.report.terminal import (
     print_proof,
     print_verification,
 )
+from bulletproof.verify.fingerprint import Fingerprint, fingerprint
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
@@ -287,6 +288,7 @@ def _write_json(
         environment=env.environment() if env else None,
         verification=env.verification if env else None,
         diagnosis=None if isinstance(result, Done) or result is None else result.diagnosis,
+        fingerprint=_fingerprint(env),
     )
     report["mitigation"] = [a.as_dict() for a in env.attempts] if env else []
     report["tests"] = tests_dict(env.proof) if env and env.proof else None
@@ -299,3 +301,14 @@ def _write_json(
         else None
     )
     jsonreport.write(json_path, report)
+
+
+def _fingerprint(env: EnvResult | None) -> Fingerprint | None:
+    """The report's fingerprint of DIR/.venv, when it was verified (taken only for the report:
+    it reads every installed file)."""
+    if env is None or env.verification is None or not (env.venv / "bin" / "python").exists():
+        return None
+    try:
+        return fingerprint(env.venv.resolve())
+    except BulletproofError:  # its interpreter does not run: the verification says why
+        return None

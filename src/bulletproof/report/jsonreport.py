@@ -16,6 +16,7 @@ from bulletproof.host.values import Host, Interpreter, Target
 from bulletproof.lockfile.values import LockResult
 from bulletproof.reporter import RunRecord
 from bulletproof.verify.cache import to_dict
+from bulletproof.verify.fingerprint import Fingerprint
 from bulletproof.verify.values import Verification
 
 SCHEMA_VERSION = 1
@@ -69,6 +70,7 @@ def build(
     environment: dict[str, Any] | None = None,
     verification: Verification | None = None,
     diagnosis: Diagnosis | None = None,
+    fingerprint: Fingerprint | None = None,
 ) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
@@ -100,6 +102,7 @@ def build(
         "messages": list(record.messages),
         "diagnosis": diagnosis_dict(diagnosis) if diagnosis else None,
         "verification": to_dict(verification) if verification else None,
+        "fingerprint": fingerprint.to_dict() if fingerprint else None,
         "result": {"ok": exit_code == 0, "exit_code": exit_code, "message": message},
     }
 
