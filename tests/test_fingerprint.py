@@ -74,6 +74,8 @@ def test_same_wheels_in_two_venvs_give_equal_fingerprints(
     assert cext is not None and cext.tags[0].startswith("cp312-cp312-")
     assert fa.implementation == "cpython" and fa.python.startswith("3.12.")
     assert fa.platform.machine and fa.platform.tag and fa.platform.os_id
+    if fa.platform.libc == "glibc":  # the manylinux tag, not the plain linux_ one
+        assert fa.platform.tag.startswith("manylinux_"), fa.platform.tag
 
 
 def test_a_moved_pin_is_a_version_difference(tmp_path: Path, python312: Path, house: Path) -> None:
@@ -143,6 +145,26 @@ def test_another_interpreter_explains_rebuilt_wheels_not_moved_pins() -> None:
     assert "OS release" in by_what[What.SYSTEM_PACKAGE_VERSION, "libpq5"].because
     assert [d.subject for d in diff(here, there) if d.unexplained] == ["pinned"]
     assert (What.DISTRIBUTION_CONTENT, "pure") not in by_what
+
+
+def test_a_system_update_on_the_same_release_is_explained_another_library_is_not() -> None:
+    here = Fingerprint(
+        "cpython",
+        "3.12.3",
+        _platform("debian", "12"),
+        (),
+        (SystemPackage("libc6", "2.36-9+deb12u9"), SystemPackage("libpq5", "15.8-0+deb12u1")),
+    )
+    there = replace(
+        here,
+        system_packages=(
+            SystemPackage("libc6", "2.36-9+deb12u13"),
+            SystemPackage("libpq5", "16.1-1"),
+        ),
+    )
+    by_name = {d.subject: d for d in diff(here, there)}
+    assert by_name["libc6"].because and not by_name["libc6"].unexplained
+    assert by_name["libpq5"].unexplained
 
 
 def _platform(os_id: str, version: str) -> Platform:

@@ -185,11 +185,19 @@ def this_platform() -> Platform:
     libc = detect_libc()
     return Platform(
         machine=platform.machine(),
-        tag=next(iter(tags.platform_tags()), ""),
+        tag=_most_specific(list(tags.platform_tags())),
         libc=libc.name,
         libc_version=libc.version,
         os_id=os_info.id,
         os_version=os_info.version_id,
+    )
+
+
+def _most_specific(platforms: list[str]) -> str:
+    """The tag that says most of this platform: manylinux_2_36_x86_64 rather than the plain
+    linux_x86_64 (which packaging may list first), macosx_14_0_arm64, win_amd64."""
+    return next(
+        (t for t in platforms if not t.startswith("linux_")), platforms[0] if platforms else ""
     )
 
 

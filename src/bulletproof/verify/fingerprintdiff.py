@@ -164,10 +164,19 @@ def _system_packages(a: Fingerprint, b: Fingerprint) -> list[Difference]:
         elif y is None and x is not None:
             found.append(Difference(What.SYSTEM_PACKAGE_REMOVED, name, x.version, "", because))
         elif x is not None and y is not None and x.version != y.version:
-            found.append(
-                Difference(What.SYSTEM_PACKAGE_VERSION, name, x.version, y.version, because)
-            )
+            why = because or _same_upstream(x.version, y.version)
+            found.append(Difference(What.SYSTEM_PACKAGE_VERSION, name, x.version, y.version, why))
     return found
+
+
+def _same_upstream(x: str, y: str) -> str:
+    """Two builds of one upstream version on the same release (2.36-9+deb12u9, 2.36-9+deb12u13):
+    a system updated at another time, not another library."""
+
+    def upstream(version: str) -> str:
+        return version.partition(":")[2 if ":" in version else 0].rpartition("-")[0] or version
+
+    return "an update of the same upstream version" if upstream(x) == upstream(y) else ""
 
 
 def _os(f: Fingerprint) -> str:
