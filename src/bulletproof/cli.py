@@ -25,6 +25,10 @@ Make a Python project's development environment work the first time, and prove i
                             what is missing or known to break; changes nothing
   bulletproof rollback DIR  switch DIR/.venv back to the previous verified environment
                             (--to GEN: to that generation)
+  bulletproof prove DIR --fresh SUITE
+                            stand the project up with bulletproof on a fresh Debian system of
+                            that release (bookworm, trixie; a container build), run its tests
+                            there, and show how that environment differs from DIR/.venv
   bulletproof generate troubleshooting DIR
                             write DIR/TROUBLESHOOTING.md: the failures met on this project
                             and their fixes, then the general ones bulletproof knows
@@ -223,6 +227,27 @@ def _lock_timeout(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _fresh(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--fresh",
+        required=True,
+        metavar="SUITE",
+        help="the Debian release of the fresh system: bookworm or trixie",
+    )
+    p.add_argument(
+        "--base",
+        metavar="IMAGE",
+        help="the image of that release to start from (a local or mirrored one); default: "
+        "debian:SUITE",
+    )
+    p.add_argument(
+        "--tool-source",
+        metavar="SPEC",
+        help="where the fresh system installs bulletproof from: a wheel, a source folder or a "
+        "requirement (default: this same version from the package index)",
+    )
+
+
 def _rollback_to(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--to",
@@ -288,6 +313,16 @@ COMMANDS = (
         "rollback",
         "Switch DIR/.venv back to the previous verified environment.",
         (_rollback_to,),
+    ),
+    Command(
+        "prove",
+        "Stand the project up on a fresh system of a Debian release with bulletproof itself "
+        "(buildah builds it as a container image: setup, verify, then verify --tests), and "
+        "show how that environment differs from DIR/.venv (interpreter, platform, each "
+        "distribution's version, wheel tags and content, system packages). Exit 0 when the "
+        "fresh environment verified and its tests passed, else that failure's exit code.",
+        (_fresh, _json),
+        summary="Prove the setup on a fresh Debian system and compare it with DIR/.venv.",
     ),
     Command(
         "generate",

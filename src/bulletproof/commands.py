@@ -14,6 +14,7 @@ from bulletproof.errors import BulletproofError, ExitCode, InputError
 from bulletproof.flow.common import Options, TestsAsked
 from bulletproof.flow.doctor import doctor
 from bulletproof.flow.generate import GenerateOptions, generate
+from bulletproof.flow.provefresh import FreshOptions, FreshProof, prove_fresh
 from bulletproof.flow.results import DoctorResult, Done, EnvResult, closing
 from bulletproof.flow.rollback import rollback
 from bulletproof.flow.setup import setup
@@ -46,6 +47,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
         "doctor": _doctor,
         "rollback": _rollback,
         "generate": _generate,
+        "prove": _prove,
     }
     # before anything is printed or written: every secret the run can see, learned by value
     learn_run(args.directory)
@@ -226,6 +228,46 @@ def _generate(args: argparse.Namespace, ui: Ui) -> ExitCode:
     )
     done = generate(args.what, args.directory, asked)
     return _done(args, ui, done)
+
+
+def _prove(args: argparse.Namespace, ui: Ui) -> ExitCode:
+    asked = FreshOptions(suite=args.fresh, base=args.base, tool_source=args.tool_source)
+    result = prove_fresh(args.directory, asked, ui)
+    if result.error is not None:
+        return _error(args, ui, result.error)
+    code, where = result.exit_code, f"a fresh {result.suite} ({result.base})"
+    if result.build_code is not None:
+        ui.out.print(escape(result.build_log.strip()[-3000:]))
+        message = f"not proved: the build on {where} failed (exit {result.build_code})"
+    else:
+        if code is not ExitCode.OK and result.build_log:
+            ui.out.print(escape(result.build_log.strip()[-3000:]))
+        message = f"{'proved' if code is ExitCode.OK else 'not proved'} on {where}: "
+        message += result.fresh_message
+        _print_differences(ui, result)
+    ui.out.print(f"[bold {'green' if code is ExitCode.OK else 'red'}]{escape(message)}[/]")
+    if args.json is not None:
+        report = jsonreport.build(
+            ui.record, exit_code=int(code), message=message, host=probe_host()
+        )
+        report["prove"] = result.to_dict()
+        jsonreport.write(args.json, report)
+    return code
+
+
+def _print_differences(ui: Ui, result: FreshProof) -> None:
+    if result.fresh is None:
+        ui.out.print("[yellow]the fresh system's report has no fingerprint to compare[/]")
+        return
+    found = result.differences
+    ui.out.print(f"{len(found)} difference(s) from {result.directory}/.venv to the fresh one:")
+    for d in found:
+        colour = "yellow" if d.unexplained else "dim"
+        ui.out.print(f"  · [{colour}]{escape(d.describe())}[/]")
+    if unexplained := sum(d.unexplained for d in found):
+        ui.out.print(
+            f"[yellow]{unexplained} not explained by the interpreter, platform or release[/]"
+        )
 
 
 def _done(args: argparse.Namespace, ui: Ui, done: Done) -> ExitCode:
