@@ -20,6 +20,7 @@ from bulletproof.apply.statedir import open_state, remove
 from bulletproof.errors import InputError
 from bulletproof.generate.containertext import containerfile, containerignore, devcontainer
 from bulletproof.generate.owned import check_replaceable, write_generated
+from bulletproof.generate.script import setup_options
 from bulletproof.generate.systemfound import found_packages
 from bulletproof.generate.toolsource import ToolSource
 from bulletproof.host.osinfo import read_os_info
@@ -61,6 +62,7 @@ class ContainerPlan:
     build_packages: tuple[str, ...]  # system packages the builds need, installed first
     packages_from: str  # where they were found, for the header
     tool: ToolSource  # where bulletproof is installed from inside the build
+    selection: tuple[str, ...] = ()  # setup's options for the extras and groups the lock records
     dockerignore: str = ""  # the project's own .dockerignore, kept in .containerignore
 
     @property
@@ -106,6 +108,7 @@ def plan_container(
         build_packages=found.packages,
         packages_from=packages_from,
         tool=tool,
+        selection=setup_options(project),
         dockerignore=ignore.read_text(errors="replace") if ignore.is_file() else "",
     )
 

@@ -116,7 +116,7 @@ def _apt(packages: list[str], *, keep_lists: bool) -> list[str]:
 
 
 def _build_stage(plan: ContainerPlan, context: str) -> list[str]:
-    setup = f"bulletproof setup {PROJECT} --locked --yes"
+    setup = " ".join(["bulletproof setup", PROJECT, "--locked", "--yes", *plan.selection])
     if plan.setup_python:
         setup += f" --python {plan.setup_python}"
     return [
