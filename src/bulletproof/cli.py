@@ -24,6 +24,10 @@ Make a Python project's development environment work the first time, and prove i
   bulletproof doctor DIR    predict what setup will build, which system packages it needs and
                             what is missing or known to break; changes nothing
   bulletproof rollback DIR  switch DIR/.venv back to the previous verified environment
+  bulletproof wheelhouse DIR [--out PATH]
+                            write every file the lock needs for this target (wheels, wheels
+                            built here, the project's build tools) and a manifest into PATH;
+                            `setup DIR --offline --wheelhouse PATH` builds from it, no network
                             (--to GEN: to that generation)
   bulletproof prove DIR --fresh SUITE
                             stand the project up with bulletproof on a fresh Debian system of
@@ -227,6 +231,31 @@ def _lock_timeout(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _offline(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--offline",
+        action="store_true",
+        help="no network: every uv call offline (uv's cache only, unless --wheelhouse), no "
+        "system package installed",
+    )
+    p.add_argument(
+        "--wheelhouse",
+        type=Path,
+        metavar="PATH",
+        help="build from this wheelhouse alone (made by `bulletproof wheelhouse`; implies "
+        "--offline): refused when made for another target or changed since",
+    )
+
+
+def _wheelhouse_out(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="PATH",
+        help="the folder to write (new, empty, or an earlier wheelhouse; default DIR/wheelhouse)",
+    )
+
+
 def _fresh(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--fresh",
@@ -295,7 +324,7 @@ COMMANDS = (
     Command(
         "setup",
         "Lock, build, verify and switch to the project's environment.",
-        (_python, _consent, _json, _proof, _verification, _selection_options, _strict),
+        (_python, _consent, _json, _proof, _verification, _selection_options, _strict, _offline),
     ),
     Command(
         "doctor",
@@ -313,6 +342,15 @@ COMMANDS = (
         "rollback",
         "Switch DIR/.venv back to the previous verified environment.",
         (_rollback_to,),
+    ),
+    Command(
+        "wheelhouse",
+        "Write a wheelhouse for an offline setup: a wheel of every locked package the target "
+        "accepts (downloaded and checked against the lock's sha256, or built here from its sdist), "
+        "the project's build requirements, and a manifest of hashes, the target and the system "
+        "packages the environment needs at run time. Needs DIR's lock and environment (setup).",
+        (_wheelhouse_out,),
+        summary="Write a wheelhouse for `setup --offline --wheelhouse PATH`.",
     ),
     Command(
         "prove",

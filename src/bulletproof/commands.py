@@ -19,6 +19,7 @@ from bulletproof.flow.results import DoctorResult, Done, EnvResult, closing
 from bulletproof.flow.rollback import rollback
 from bulletproof.flow.setup import setup
 from bulletproof.flow.verify import verify_only
+from bulletproof.flow.wheelhouse import wheelhouse
 from bulletproof.generate.troubleshooting import save_attempts
 from bulletproof.host.probe import probe_host
 from bulletproof.host.values import Host
@@ -46,6 +47,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
         "verify": _verify,
         "doctor": _doctor,
         "rollback": _rollback,
+        "wheelhouse": _wheelhouse,
         "generate": _generate,
         "prove": _prove,
     }
@@ -70,6 +72,8 @@ def options_of(args: argparse.Namespace) -> Options:
         selection=selection_of(args) if hasattr(args, "extra") else None,
         strict=getattr(args, "strict", False),
         tests=TestsAsked(args.tests_timeout, args.pass_rate) if tests else None,
+        offline=getattr(args, "offline", False),
+        wheelhouse=getattr(args, "wheelhouse", None),
     )
 
 
@@ -217,6 +221,10 @@ def _doctor(args: argparse.Namespace, ui: Ui) -> ExitCode:
 def _rollback(args: argparse.Namespace, ui: Ui) -> ExitCode:
     done = rollback(args.directory, args.to, args.lock_timeout, ui)
     return _done(args, ui, done)
+
+
+def _wheelhouse(args: argparse.Namespace, ui: Ui) -> ExitCode:
+    return _done(args, ui, wheelhouse(args.directory, args.out, ui))
 
 
 def _generate(args: argparse.Namespace, ui: Ui) -> ExitCode:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
@@ -41,6 +42,8 @@ class Options:
     selection: Selection | None = None  # extras and groups; None: the project's defaults
     strict: bool = False  # no partial delivery
     tests: TestsAsked | None = None
+    offline: bool = False  # --offline: no network; uv's cache, or the wheelhouse, only
+    wheelhouse: Path | None = None  # --wheelhouse: the folder `bulletproof wheelhouse` made
 
 
 def choose_target(

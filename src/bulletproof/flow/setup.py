@@ -24,6 +24,7 @@ from bulletproof.flow.common import (
     other_interpreters,
     with_proof,
 )
+from bulletproof.flow.offline import check_here, offline_uv, open_offline, relocked, serve
 from bulletproof.flow.results import EnvResult
 from bulletproof.host.osinfo import read_os_info
 from bulletproof.host.values import Target
@@ -41,6 +42,7 @@ from bulletproof.requirements import declared_names
 from bulletproof.verify.distributions import distributions
 from bulletproof.verify.run import verify
 from bulletproof.verify.values import Verdict
+from bulletproof.wheelhouse.serve import House, place_lock
 
 
 def setup(directory: Path, options: Options, ui: Reporter) -> EnvResult:
@@ -52,11 +54,16 @@ def setup(directory: Path, options: Options, ui: Reporter) -> EnvResult:
     """
     result = EnvResult("setup", directory)
     try:
+        house = open_offline(options.wheelhouse)  # before anything: made for here, unchanged
+        if options.offline or house is not None:  # nothing is installed on the system offline
+            options = replace(options, offline=True, system=False)
         result = replace(result, project=discover(directory, options.selection))
         assert result.project is not None
+        if house is not None and not options.python and not result.project.config.python:
+            options = replace(options, python=house.manifest.target.minor)
         store = Store(result.project.root)
-        with locked_run(store, ui, options.lock_timeout):
-            result = _setup_locked(result, result.project, store, options, ui)
+        with locked_run(store, ui, options.lock_timeout), offline_uv(options.offline, house) as at:
+            result = _setup_locked(result, result.project, store, options, ui, offline=(house, at))
             if isinstance(result.error, InputError):
                 # through the run lock, which removes a state folder this run made
                 raise result.error
@@ -68,20 +75,32 @@ def setup(directory: Path, options: Options, ui: Reporter) -> EnvResult:
 
 
 def _setup_locked(
-    result: EnvResult, project: Project, store: Store, options: Options, ui: Reporter
+    result: EnvResult,
+    project: Project,
+    store: Store,
+    options: Options,
+    ui: Reporter,
+    *,
+    offline: tuple[House | None, Path | None] = (None, None),
 ) -> EnvResult:
     """Everything under the run lock, the tests aside; an error is returned in the result with
-    what was learned before it (the target, the lock, the attempts)."""
+    what was learned before it (the target, the lock, the attempts). ``offline``: the wheelhouse
+    and the scratch folder of an offline run."""
+    house, scratch = offline
     try:
         removed = store.clear_unfinished()
         if removed:
             ui.say(
                 f"removed unfinished environment(s) from an interrupted run: {', '.join(removed)}"
             )
+        if house is not None and (said := place_lock(house, project.root / LOCK_NAME)):
+            ui.say(said)
         lock_before = restore_on_failure(project.root / LOCK_NAME)
         lock_meta = _lock_meta(project, ui)
         target = choose_target(project, options.python, ui, lock_meta=lock_meta)
         result = replace(result, target=target)
+        if house is not None:
+            check_here(house, target.interpreter, ui)
         pins, added = carried_fixes(lock_meta, project, target)
         mapping = distro_mapping()
         partial = not options.strict and not project.selection.locked
@@ -99,7 +118,10 @@ def _setup_locked(
         except BulletproofError as exc:  # the lock's attempts go with any error
             return replace(result, attempts=attempts.final(), error=exc)
         locked = done.result
+        if stale := relocked(locked, house, lock_before):
+            raise stale
         result = replace(result, lock=locked, set_aside=done.set_aside, attempts=attempts.final())
+        built_from = serve(locked, house, scratch)  # with a wheelhouse: its files
         for note in locked.notes:
             ui.say(note)
         current = store.current()
@@ -111,12 +133,12 @@ def _setup_locked(
             kept = _verify_current(result, current, options, ui)
             if kept is not None:
                 return kept
-        diagnosis = _prepare_system(project, target, locked, ui, options)
+        diagnosis = _prepare_system(project, target, built_from, ui, options)
         result = replace(result, diagnosis=diagnosis)
         job = Job(
             project,
             target,
-            locked,
+            built_from,
             mapping,
             options.assume_yes,
             options.import_timeout,
@@ -142,6 +164,8 @@ def _setup_locked(
                 return replace(failed, error=exc)
             raise
         result = replace(result, attempts=delivered.attempts)
+        if delivered.locked.path == built_from.path:  # the team's lock is what it stands for
+            delivered = replace(delivered, locked=replace(delivered.locked, path=locked.path))
         return _switch(store, result, delivered, current=current, lock_before=lock_before, ui=ui)
     except BulletproofError as exc:
         return replace(result, error=exc)
