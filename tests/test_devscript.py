@@ -99,6 +99,7 @@ def test_the_options_the_lock_was_made_with_are_passed_to_setup(tmp_path: Path) 
     text = (project / SCRIPT).read_text()
     assert 'set -- --extra=tests --group=lint --no-dev "$@"\n' in text
     assert "bulletproof setup --extra=tests --group=lint --no-dev:" in text  # said in the header
+    _shell_checks(project / SCRIPT)
 
 
 def test_a_wheel_source_is_placed_beside_the_script_with_its_hash(

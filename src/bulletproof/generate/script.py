@@ -15,9 +15,11 @@ import re
 import shlex
 import shutil
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import parse_wheel_filename
 
 from bulletproof import __version__
@@ -29,7 +31,7 @@ from bulletproof.model import Project
 
 NAME = Path("scripts") / "dev-setup.sh"
 TEMPLATE = Path(__file__).with_name("devsetup.sh.in")
-PYTHON_MIN = "3.10"  # pyproject's requires-python: the oldest Python bulletproof runs on
+PYTHON_MIN = "3.10"  # when this install's metadata does not say (pyproject's requires-python)
 MODE = 0o755
 
 
@@ -101,12 +103,22 @@ def render(project: Project, script: Path, tool: ToolInstall, options: tuple[str
         "TOOL_REQUIREMENT": shlex.quote(tool.requirement),
         "TOOL_WHEEL": shlex.quote(tool.wheel.name if tool.wheel else ""),
         "TOOL_WHEEL_SHA256": shlex.quote(tool.wheel_sha256),
-        "PYTHON_MIN": shlex.quote(PYTHON_MIN),
+        "PYTHON_MIN": shlex.quote(python_min()),
         "SETUP_OPTIONS": " ".join(shlex.quote(o) for o in options),
     }
     text = TEMPLATE.read_text(encoding="utf-8")
     text = re.sub(r"@@([A-Z0-9_]+)@@", lambda m: values[m.group(1)], text)
     return text.replace('set --  "$@"', 'set -- "$@"')  # no options: no double space
+
+
+def python_min() -> str:
+    """The oldest Python bulletproof runs on, as its metadata's Requires-Python says (>=X.Y)."""
+    try:
+        requires = metadata.metadata("bulletproof").get("Requires-Python") or ""
+    except metadata.PackageNotFoundError:
+        requires = ""
+    floors = [s.version for s in SpecifierSet(requires) if s.operator == ">="]
+    return floors[0] if len(floors) == 1 and re.fullmatch(r"\d+\.\d+", floors[0]) else PYTHON_MIN
 
 
 def _project_from(folder: Path, root: Path) -> str:
