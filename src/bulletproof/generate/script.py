@@ -114,9 +114,10 @@ def render(project: Project, script: Path, tool: ToolInstall, options: tuple[str
 def python_min() -> str:
     """The oldest Python bulletproof runs on, as its metadata's Requires-Python says (>=X.Y)."""
     try:
-        requires = metadata.metadata("bulletproof").get("Requires-Python") or ""
+        found = metadata.metadata("bulletproof")
     except metadata.PackageNotFoundError:
-        requires = ""
+        return PYTHON_MIN
+    requires = found["Requires-Python"] if "Requires-Python" in found else ""
     floors = [s.version for s in SpecifierSet(requires) if s.operator == ">="]
     return floors[0] if len(floors) == 1 and re.fullmatch(r"\d+\.\d+", floors[0]) else PYTHON_MIN
 
