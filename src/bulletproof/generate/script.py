@@ -117,7 +117,7 @@ def python_min() -> str:
         found = metadata.metadata("bulletproof")
     except metadata.PackageNotFoundError:
         return PYTHON_MIN
-    requires = found["Requires-Python"] if "Requires-Python" in found else ""
+    requires = (found.get_all("Requires-Python") or [""])[0]
     floors = [s.version for s in SpecifierSet(requires) if s.operator == ">="]
     return floors[0] if len(floors) == 1 and re.fullmatch(r"\d+\.\d+", floors[0]) else PYTHON_MIN
 
