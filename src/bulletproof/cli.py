@@ -24,11 +24,11 @@ Make a Python project's development environment work the first time, and prove i
   bulletproof doctor DIR    predict what setup will build, which system packages it needs and
                             what is missing or known to break; changes nothing
   bulletproof rollback DIR  switch DIR/.venv back to the previous verified environment
+                            (--to GEN: to that generation)
   bulletproof wheelhouse DIR [--out PATH]
                             write every file the lock needs for this target (wheels, wheels
                             built here, the project's build tools) and a manifest into PATH;
                             `setup DIR --offline --wheelhouse PATH` builds from it, no network
-                            (--to GEN: to that generation)
   bulletproof prove DIR --fresh SUITE
                             stand the project up with bulletproof on a fresh Debian system of
                             that release (bookworm, trixie; a container build), run its tests
