@@ -219,3 +219,33 @@ def test_the_script_sets_up_the_example_and_a_second_run_changes_nothing(
     assert (tool / ".dev-setup-source").stat().st_mtime_ns == stamp
     assert sorted(p.name for p in (project / ".bulletproof/generations").iterdir()) == [venv.name]
     assert took < 60, f"a second run took {took:.0f} s"
+
+
+@pytest.mark.parametrize(
+    ("spec", "key", "requirement"),
+    [
+        ("bulletproof==0.0.9", "0.0.9", "bulletproof==0.0.9"),  # pinned: the version names it
+        ("bulletproof>=0.1", "req-", "bulletproof>=0.1"),  # not pinned: named by its digest
+    ],
+)
+def test_a_requirement_source_is_installed_from_the_index_into_its_own_venv(
+    tmp_path: Path, spec: str, key: str, requirement: str
+) -> None:
+    project = _example(tmp_path)
+    assert _generate(project, "--tool-source", spec) == 0
+    text = (project / SCRIPT).read_text()
+    assert f"TOOL_REQUIREMENT='{requirement}'" in text or f"TOOL_REQUIREMENT={requirement} " in text
+    assert f"TOOL_KEY={key}" in text
+    assert "TOOL_WHEEL=''" in text
+    assert not list((project / "scripts").glob("*.whl"))
+    _shell_checks(project / SCRIPT)
+
+
+def test_a_source_folder_is_built_to_the_wheel_placed_beside_the_script(tmp_path: Path) -> None:
+    project = _example(tmp_path)
+    assert _generate(project, "--tool-source", str(REPO)) == 0
+    [wheel] = (project / "scripts").glob("bulletproof-*.whl")
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    text = (project / SCRIPT).read_text()
+    assert f"TOOL_WHEEL={wheel.name} " in text and f"TOOL_WHEEL_SHA256={digest}\n" in text
+    assert "built from the source folder" in text  # the header says where it came from
