@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import ssl
+import time
 import urllib.request
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,7 @@ from bulletproof.redaction import redact, with_credentials
 
 FETCH_TIMEOUT = 120.0
 WORKERS = 6
+ATTEMPTS = 4
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,19 @@ def _context() -> ssl.SSLContext:
 
 
 def _one(wanted: Wanted, context: ssl.SSLContext) -> None:
+    """One file, tried again after a failure that may pass (a name not resolved a moment, a
+    connection dropped); a hash that does not match is not tried again."""
+    for attempt in range(ATTEMPTS):
+        try:
+            _fetch(wanted, context)
+            return
+        except OSError as exc:
+            if attempt == ATTEMPTS - 1:
+                raise ToolError(f"could not download {redact(wanted.url)}: {exc}") from exc
+            time.sleep(2.0 * (attempt + 1))
+
+
+def _fetch(wanted: Wanted, context: ssl.SSLContext) -> None:
     partial = wanted.dest.with_name(wanted.dest.name + ".part")
     try:
         if wanted.url.startswith("file://") or "://" not in wanted.url:
@@ -58,9 +73,9 @@ def _one(wanted: Wanted, context: ssl.SSLContext) -> None:
             ):
                 for block in iter(lambda: answer.read(1 << 20), b""):
                     out.write(block)
-    except OSError as exc:
+    except OSError:
         partial.unlink(missing_ok=True)
-        raise ToolError(f"could not download {redact(wanted.url)}: {exc}") from exc
+        raise
     got = sha256_of(partial)
     if got != wanted.sha256:
         partial.unlink(missing_ok=True)
