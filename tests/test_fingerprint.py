@@ -123,7 +123,12 @@ def test_another_interpreter_explains_rebuilt_wheels_not_moved_pins() -> None:
         "cpython",
         "3.12.3",
         _platform("debian", "13"),
-        (compiled, pure, InstalledDistribution("pinned", "1.0", ("py3-none-any",), "h3")),
+        (
+            compiled,
+            pure,
+            InstalledDistribution("pinned", "1.0", ("py3-none-any",), "h3"),
+            InstalledDistribution("newonly", "3.0", ("py3-none-any",), "h5", False, ">=3.12"),
+        ),
         (SystemPackage("libpq5", "17.1-1"),),
     )
     there = replace(
@@ -134,6 +139,7 @@ def test_another_interpreter_explains_rebuilt_wheels_not_moved_pins() -> None:
             replace(compiled, tags=("cp311-cp311-manylinux_2_17_x86_64",), content="h9"),
             pure,
             InstalledDistribution("pinned", "2.0", ("py3-none-any",), "h4"),
+            InstalledDistribution("newonly", "1.3", ("py3-none-any",), "h6", False, ">=3.8"),
         ),
         system_packages=(SystemPackage("libpq5", "15.8-0"),),
     )
@@ -143,6 +149,8 @@ def test_another_interpreter_explains_rebuilt_wheels_not_moved_pins() -> None:
     assert "interpreter" in by_what[What.DISTRIBUTION_TAGS, "cext"].because
     assert by_what[What.DISTRIBUTION_CONTENT, "cext"].because
     assert "OS release" in by_what[What.SYSTEM_PACKAGE_VERSION, "libpq5"].because
+    # a lock made for 3.11 cannot take a release that requires 3.12; nothing says why "pinned" moved
+    assert by_what[What.DISTRIBUTION_VERSION, "newonly"].because == "3.0 requires Python >=3.12"
     assert [d.subject for d in diff(here, there) if d.unexplained] == ["pinned"]
     assert (What.DISTRIBUTION_CONTENT, "pure") not in by_what
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.metadata
 import json
 import platform
 import shutil
@@ -57,6 +58,7 @@ class InstalledDistribution:
     tags: tuple[str, ...]  # the WHEEL file's Tag lines, sorted: what the wheel was built for
     content: str  # "sha256:<hex>" over the files it installed in site-packages
     editable: bool = False  # installed from a folder in place: its files are the project's
+    requires_python: str = ""  # its Requires-Python: why another interpreter gets another version
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ class Fingerprint:
                     "tags": list(d.tags),
                     "content": d.content,
                     "editable": d.editable,
+                    "requires_python": d.requires_python,
                 }
                 for d in self.distributions
             ],
@@ -130,6 +133,7 @@ class Fingerprint:
                         tags=tuple(map(str, d["tags"])),
                         content=str(d["content"]),
                         editable=bool(d.get("editable", False)),
+                        requires_python=str(d.get("requires_python", "")),
                     )
                     for d in data["distributions"]
                 ),
@@ -208,6 +212,7 @@ def installed_distribution(dist: Distribution) -> InstalledDistribution:
         tags=_wheel_tags(dist.dist_info),
         content=content_hash(dist),
         editable=_editable(dist.dist_info),
+        requires_python=_requires_python(dist.dist_info),
     )
 
 
@@ -264,6 +269,14 @@ def _wheel_tags(info: Path) -> tuple[str, ...]:
         if key.strip().lower() == "tag" and value.strip():
             found.add(value.strip())
     return tuple(sorted(found))
+
+
+def _requires_python(info: Path) -> str:
+    try:
+        meta = importlib.metadata.Distribution.at(info).metadata
+    except ValueError:  # not UTF-8
+        return ""
+    return str(meta.get("Requires-Python") or "") if meta is not None else ""
 
 
 def _editable(info: Path) -> bool:

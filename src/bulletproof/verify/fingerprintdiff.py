@@ -10,6 +10,8 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
 from bulletproof.verify.fingerprint import Fingerprint, InstalledDistribution, SystemPackage
 
 
@@ -114,15 +116,16 @@ def _distributions(a: Fingerprint, b: Fingerprint) -> list[Difference]:
         elif y is None and x is not None:
             found.append(Difference(What.DISTRIBUTION_REMOVED, name, x.version, ""))
         elif x is not None and y is not None:
-            found.extend(_one_distribution(x, y, rebuilt))
+            found.extend(_one_distribution(x, y, rebuilt, (a.python, b.python)))
     return found
 
 
 def _one_distribution(
-    x: InstalledDistribution, y: InstalledDistribution, rebuilt: str
+    x: InstalledDistribution, y: InstalledDistribution, rebuilt: str, pythons: tuple[str, str]
 ) -> list[Difference]:
     if x.version != y.version:  # its tags and content differ with it: one difference says it
-        return [Difference(What.DISTRIBUTION_VERSION, x.name, x.version, y.version)]
+        because = _not_for(x, pythons[1]) or _not_for(y, pythons[0])
+        return [Difference(What.DISTRIBUTION_VERSION, x.name, x.version, y.version, because)]
     found = []
     if x.tags != y.tags:
         found.append(
@@ -134,6 +137,18 @@ def _one_distribution(
             Difference(What.DISTRIBUTION_CONTENT, x.name, x.content, y.content, _why_content(x, y))
         )
     return found
+
+
+def _not_for(dist: InstalledDistribution, python: str) -> str:
+    """Why the other side could not have this version: its Requires-Python excludes the other
+    interpreter (a lock is made for its interpreter: it takes the newest release that allows it)."""
+    if not dist.requires_python or not python:
+        return ""
+    try:
+        allowed = SpecifierSet(dist.requires_python).contains(python, prereleases=True)
+    except InvalidSpecifier:
+        return ""
+    return "" if allowed else f"{dist.version} requires Python {dist.requires_python}"
 
 
 def _why_content(x: InstalledDistribution, y: InstalledDistribution) -> str:
