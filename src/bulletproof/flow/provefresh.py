@@ -88,7 +88,11 @@ class FreshProof:
             "suite": self.suite,
             "base": self.base,
             "seconds": round(self.seconds, 1),
-            "fresh": {"exit_code": self.fresh_code, "message": self.fresh_message}
+            "fresh": {
+                "exit_code": self.fresh_code,
+                "message": self.fresh_message,
+                "log": self.build_log,  # the end of verify's output there when it failed
+            }
             if self.fresh_code is not None
             else None,
             "build": {"exit_code": self.build_code, "log": self.build_log}

@@ -276,7 +276,9 @@ def _requires_python(info: Path) -> str:
         meta = importlib.metadata.Distribution.at(info).metadata
     except ValueError:  # not UTF-8
         return ""
-    return str(meta.get("Requires-Python") or "") if meta is not None else ""
+    if meta is None:  # no METADATA
+        return ""
+    return str((meta.get_all("Requires-Python") or [""])[0])
 
 
 def _editable(info: Path) -> bool:
