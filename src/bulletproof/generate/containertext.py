@@ -1,4 +1,4 @@
-"""The text of the files `generate container` writes, from its plan (``container.ContainerPlan``).
+"""The text of the files `generate container` writes, from its plan (``ContainerPlan``).
 
 The Containerfile's stages: ``build`` (the interpreter, the build-time system packages,
 bulletproof in /opt/bulletproof, the project, ``setup --locked`` and ``verify``: an environment
@@ -13,10 +13,8 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from bulletproof.generate.container import ContainerPlan
+from bulletproof.generate.containerplan import ContainerPlan
 
 TOOL = "/opt/bulletproof"
 PROJECT = "/project"
