@@ -247,7 +247,7 @@ def _copy_house(proved: Proved, into: Path) -> Path:
 
 def _fresh(proved: Proved, into: Path) -> Path:
     fresh = into / "project"
-    fresh.mkdir()
+    fresh.mkdir(parents=True)
     shutil.copy(proved.online / "requirements.txt", fresh / "requirements.txt")
     return fresh
 
@@ -334,3 +334,13 @@ def test_a_project_never_set_up_is_told_to_run_setup(tmp_path: Path) -> None:
     done = bulletproof("wheelhouse", str(project), env=_env(tmp_path))
     assert done.returncode == EXIT_INPUT, _said(done)
     assert "bulletproof setup" in " ".join(done.stderr.split()), _said(done)
+
+
+def test_offline_alone_sets_up_from_uv_cache(from_sdist: Proved, tmp_path: Path) -> None:
+    """--offline without a wheelhouse, the network cut: the lock reused, every uv call offline
+    (this project's packages come from a local folder, so uv's cache is not all it could use)."""
+    fresh = _fresh(from_sdist, tmp_path)
+    shutil.copy(from_sdist.online / "pylock.toml", fresh / "pylock.toml")
+    warm = {k: v for k, v in from_sdist.env.items() if k != "UV_CACHE_DIR"}
+    done = bulletproof("setup", str(fresh), "--offline", env=warm, offline=True)
+    assert done.returncode == from_sdist.online_code, _said(done)
