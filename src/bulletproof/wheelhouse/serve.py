@@ -80,7 +80,7 @@ def _libc_mismatch(house: House) -> str:
     built = [
         f.file
         for f in house.manifest.files
-        if f.origin in (BUILT, BUILD_TOOL) and not f.file.endswith("-any.whl")
+        if f.origin == BUILT and not f.file.endswith("-any.whl")
     ]
     older = (_version(here.version) or Version("0")) < (_version(made.libc_version) or Version("0"))
     if built and older:  # built against the newer C library there: its symbols are not here
