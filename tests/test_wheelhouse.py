@@ -19,8 +19,14 @@ from pathlib import Path
 
 import pytest
 
+from bulletproof.errors import InputError
+from bulletproof.host.osinfo import detect_libc
+from bulletproof.host.pythons import query
 from bulletproof.lockfile.lock import UV_RESOLUTION_VARS
+from bulletproof.wheelhouse.manifest import HouseFile, HouseTarget, Manifest
+from bulletproof.wheelhouse.serve import House, check_target
 from tests.conftest import need_python, not_here, only_from
+from tests.fixtures.wheels import make_sdist, make_wheel
 from tests.fresh.system import REPO
 
 EXAMPLE = REPO / "examples" / "code-engine"
@@ -214,8 +220,6 @@ def from_sdist(tmp_path_factory: pytest.TempPathFactory) -> Proved:
 
 
 def _index_of(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.fixtures.wheels import make_sdist, make_wheel
-
     index = tmp_path_factory.mktemp("index")
     make_wheel(index, "good", "2.0", {"good/__init__.py": "VERSION = '2.0'\n"})
     make_sdist(index, "fromsource", "1.0", {"fromsource/__init__.py": "BUILT = True\n"})
@@ -344,3 +348,25 @@ def test_offline_alone_sets_up_from_uv_cache(from_sdist: Proved, tmp_path: Path)
     warm = {k: v for k, v in from_sdist.env.items() if k != "UV_CACHE_DIR"}
     done = bulletproof("setup", str(fresh), "--offline", env=warm, offline=True)
     assert done.returncode == from_sdist.online_code, _said(done)
+
+
+def test_a_wheel_built_against_a_newer_libc_is_refused(tmp_path: Path) -> None:
+    """A wheel built here links against this C library: an older one cannot run it. A pure one
+    built here, or a manylinux one from the index, is judged by its tags alone."""
+    interpreter = query(need_python("3.12"), "given")
+    assert interpreter is not None
+    here = detect_libc()
+    newer = ".".join([here.version.split(".")[0], "999"])
+
+    def house(*files: HouseFile) -> House:
+        target = HouseTarget(
+            "cpython", interpreter.version, os.uname().machine, here.name, newer, "debian", "12",
+            ("cp312-cp312-linux_x86_64",),
+        )  # fmt: skip
+        return House(tmp_path, Manifest("0", "now", "p", target, files, (), ()))
+
+    built = HouseFile("cext-1.0-cp312-cp312-linux_x86_64.whl", "cext", "1.0", "0", "built here")
+    pure = HouseFile("good-2.0-py3-none-any.whl", "good", "2.0", "0", "built here")
+    with pytest.raises(InputError, match=f"older than the {newer} cext-1.0"):
+        check_target(house(built, pure), interpreter)
+    check_target(house(pure), interpreter)  # nothing bound to the C library: accepted
