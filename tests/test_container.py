@@ -10,11 +10,13 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
 import pytest
 
+from bulletproof.analyze.doctor import diagnose
 from bulletproof.cli import main
 from bulletproof.generate.container import (
     CONTAINERFILE,
@@ -28,12 +30,15 @@ from bulletproof.generate.container import (
 from bulletproof.generate.containertext import RUNTIME_LIST
 from bulletproof.generate.owned import is_ours
 from bulletproof.generate.toolsource import ToolSource, resolve_tool_source
+from bulletproof.host.osinfo import read_os_info
+from bulletproof.host.pythons import stat_key, target_from_lock
+from bulletproof.knowledge.mappings import ecosystem_for
 from bulletproof.lockfile.meta import LockMeta
 from bulletproof.lockfile.pylock import write_lock
 from bulletproof.model import OsInfo, Selection
 from bulletproof.proc import uv_bin
 from bulletproof.project import discover
-from tests.conftest import not_here
+from tests.conftest import not_here, write_project
 from tests.fresh.system import REPO
 
 EXAMPLE = REPO / "examples" / "code-engine"
@@ -252,6 +257,30 @@ def test_system_packages_setup_fixed_go_into_the_build_stage_only(tmp_path: Path
     assert _apt_packages(stages["build"])[3:] == ["libpq-dev"]
     assert "libpq-dev" not in _apt_packages(stages["runtime"])
     assert "System packages for the builds: libpq-dev (the fixes setup made" in text
+
+
+def test_doctors_prediction_from_the_lock_goes_into_the_build_stage(tmp_path: Path) -> None:
+    """A lock whose interpreter is still here: doctor's system plan for it (psycopg2 builds from
+    source and needs libpq's headers) is what the build stage installs."""
+    if ecosystem_for(read_os_info()) not in ("debian-12", "debian-13"):
+        not_here("the system package names asserted are Debian's")
+    project = write_project(tmp_path / "p", "psycopg2\n")
+    python = Path(sys.executable).resolve()
+    body = b'lock-version = "1.0"\n[[packages]]\nname = "psycopg2"\nversion = "2.9.9"\n'
+    version = ".".join(map(str, sys.version_info[:3]))
+    meta = LockMeta(python=version, python_path=str(python), python_stat=stat_key(python))
+    write_lock(project / "pylock.toml", body, meta)
+    found = discover(project)
+    plan = plan_container(found, resolve_tool_source(None, tmp_path), host=BOOKWORM)
+    target = target_from_lock(meta, found, None)
+    assert target is not None
+    predicted = diagnose(found, target, project / "pylock.toml", read_os_info(), ()).system.needed
+    assert "libpq-dev" in predicted
+    assert plan.build_packages == predicted
+    assert plan.packages_from.startswith("doctor's prediction from pylock.toml, on ")
+    assert plan.target == ".".join(version.split(".")[:2])
+    build = _stages(render_container(plan).files[0][1])["build"]
+    assert _apt_packages(build)[3:] == list(predicted)
 
 
 def test_a_file_the_user_owns_is_never_replaced_without_force(tmp_path: Path) -> None:
