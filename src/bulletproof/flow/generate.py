@@ -82,11 +82,15 @@ def _container(directory: Path, options: GenerateOptions) -> Done:
         source = resolve_tool_source(options.tool_source, Path(scratch))
         plan = plan_container(project, source, base=options.base, command=" ".join(command))
         written = write_container(project.root, render_container(plan), force=options.force)
-    said = [f"base image {plan.base.image} ({plan.base.why})"]
-    if plan.setup_python:
-        said.append(f"setup runs with the image's python3: --python {plan.setup_python}")
+    said: tuple[str, ...] = ()
+    if plan.setup_python:  # the image builds another interpreter's environment than here
+        said = (
+            f"the project's target is Python {plan.target}; setup in the image runs with its "
+            f"python3: --python {plan.setup_python}",
+        )
     names = ", ".join(str(p.relative_to(project.root)) for p in written)
-    return Done(f"wrote {names} in {project.root}", said=tuple(said), project=project)
+    message = f"wrote {names} in {project.root} (from {plan.base.image}: {plan.base.why})"
+    return Done(message, said=said, project=project)
 
 
 # the kinds `generate` writes, in the order --help lists them
