@@ -18,7 +18,7 @@ from bulletproof.verify.fingerprint import (
     SystemPackage,
     fingerprint,
 )
-from bulletproof.verify.fingerprintdiff import Difference, What, diff
+from bulletproof.verify.fingerprintdiff import Difference, What, diff, difference_lines
 from tests.conftest import write_project
 from tests.fixtures.wheels import make_c_extension_wheel, make_wheel
 
@@ -152,6 +152,14 @@ def test_another_interpreter_explains_rebuilt_wheels_not_moved_pins() -> None:
     # a lock made for 3.11 cannot take a release that requires 3.12; nothing says why "pinned" moved
     assert by_what[What.DISTRIBUTION_VERSION, "newonly"].because == "3.0 requires Python >=3.12"
     assert [d.subject for d in diff(here, there) if d.unexplained] == ["pinned"]
+    # read as lines: the cause first, the rebuilt wheel once with its reason, the rest each
+    lines = difference_lines(diff(here, there))
+    assert lines[0] == ("interpreter version: 3.12.3 -> 3.11.2", False)
+    assert [text for text, _ in lines if "cext" in text] == [
+        "1 wheel(s) built for other tags, other content with them "
+        "(another interpreter (3.12 / 3.11)): cext"
+    ]
+    assert [text.split(":")[0] for text, odd in lines if odd] == ["distribution version pinned"]
     assert (What.DISTRIBUTION_CONTENT, "pure") not in by_what
 
 

@@ -38,6 +38,7 @@ from bulletproof.report.terminal import (
     print_verification,
 )
 from bulletproof.verify.fingerprint import Fingerprint, fingerprint
+from bulletproof.verify.fingerprintdiff import difference_lines
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
@@ -269,9 +270,8 @@ def _print_differences(ui: Ui, result: FreshProof) -> None:
         return
     found = result.differences
     ui.out.print(f"{len(found)} difference(s) from {result.directory}/.venv to the fresh one:")
-    for d in found:
-        colour = "yellow" if d.unexplained else "dim"
-        ui.out.print(f"  · [{colour}]{escape(d.describe())}[/]")
+    for line, odd in difference_lines(found):
+        ui.out.print(f"  · [{'yellow' if odd else 'dim'}]{escape(line)}[/]")
     if unexplained := sum(d.unexplained for d in found):
         ui.out.print(
             f"[yellow]{unexplained} not explained by the interpreter, platform or release[/]"

@@ -40,9 +40,10 @@ from bulletproof.verify.fingerprintdiff import Difference, diff
 SUITES = RELEASE_PYTHON["debian"]  # the releases a fresh system can be: codename -> python3
 BUILD_TIMEOUT = 3600.0
 OUT = "/out"  # inside the prove stage: the report, the exit code, verify's output
-# what the build context leaves out besides NOT_PROJECT_FILES' caches: a virtual environment
-# by any name (.venv*, a folder with pyvenv.cfg), built here for this machine
-_KEPT_STATE = frozenset({".git", ".hg", ".svn"})  # a VCS version may be read from them
+# the build context leaves out what was made here for this machine (NOT_PROJECT_FILES' state
+# and caches, a virtual environment by any name) but keeps version control: a project's
+# version may be read from it (setuptools-scm, hatch-vcs)
+_KEPT_STATE = frozenset({".git", ".hg", ".svn"})
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from bulletproof.verify.fingerprint import Fingerprint, InstalledDistribution, SystemPackage
 
+OTHER_WHEEL = "another wheel: built for other tags"
+
 
 class What(enum.Enum):
     INTERPRETER = "interpreter"
@@ -70,6 +72,34 @@ def diff(a: Fingerprint, b: Fingerprint) -> tuple[Difference, ...]:
         *_system_packages(a, b),
         *_libraries(a, b),
     )
+
+
+def difference_lines(differences: tuple[Difference, ...]) -> tuple[tuple[str, bool], ...]:
+    """Lines to read, each with whether nothing explains it: the causes, then the wheels
+    rebuilt for them (their tags and content) named together on one line per reason, then
+    every other difference on its own."""
+    tagged = {d.subject for d in differences if d.what is What.DISTRIBUTION_TAGS and d.because}
+    rebuilt: dict[str, list[str]] = {}
+    causes: list[tuple[str, bool]] = []
+    others: list[tuple[str, bool]] = []
+    for d in differences:
+        if d.subject in tagged and d.what is What.DISTRIBUTION_TAGS:
+            rebuilt.setdefault(d.because, []).append(d.subject)
+        elif (
+            d.subject in tagged and d.what is What.DISTRIBUTION_CONTENT and d.because == OTHER_WHEEL
+        ):
+            continue  # said with its tags
+        else:
+            (causes if d.cause else others).append((d.describe(), d.unexplained))
+    grouped = [
+        (
+            f"{len(names)} wheel(s) built for other tags, other content with them ({because}): "
+            + ", ".join(names),
+            False,
+        )
+        for because, names in rebuilt.items()
+    ]
+    return (*causes, *grouped, *others)
 
 
 def _interpreter(a: Fingerprint, b: Fingerprint) -> list[Difference]:
@@ -155,7 +185,7 @@ def _why_content(x: InstalledDistribution, y: InstalledDistribution) -> str:
     if x.editable != y.editable:
         return "installed editable on one side only"
     if x.tags != y.tags:
-        return "another wheel: built for other tags"
+        return OTHER_WHEEL
     if any("-linux_" in tag for tag in (*x.tags, *y.tags)):
         # no index serves linux_* wheels: each system built it from source, and builds are
         # not byte-for-byte reproducible
