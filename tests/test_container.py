@@ -112,9 +112,11 @@ def test_the_example_gets_the_stages_and_a_devcontainer_that_parses(tmp_path: Pa
     # the example targets 3.12; trixie's python3 is 3.13: setup is told to use that one
     assert "RUN bulletproof setup /project --locked --yes --python 3.13" in build
     assert "RUN bulletproof verify /project" in build
-    assert build.index("RUN rm -rf /project/.venv /project/.bulletproof") > build.index(
-        "COPY . /project"
+    removal = next(
+        i for i, line in enumerate(build) if line.startswith("RUN rm -rf /project/.venv")
     )
+    assert "/project/.bulletproof" in build[removal]
+    assert removal > build.index("COPY . /project")
     # the run-time stage: no build tools, the packages the build stage found, verified again
     assert "python3-venv" not in _apt_packages(runtime)
     assert _apt_packages(runtime) == ["python3", "ca-certificates", "$(cat", f"{RUNTIME_LIST})"]
@@ -335,3 +337,32 @@ def test_shared_projects(tmp_path: Path, name: str) -> None:
     assert "--python" not in setup
     config = _jsonc((project / DEVCONTAINER).read_text())
     assert isinstance(config, dict) and config["name"] == found.name
+
+
+def test_a_machines_settings_never_go_into_the_image(tmp_path: Path) -> None:
+    """.env and .env.* (secrets among them) are left out of the build context, and removed in
+    the build stage for a builder that reads only .dockerignore; the templates stay. The removal
+    is run here, on files made in the test."""
+    from bulletproof.generate import containertext
+
+    project = _example(tmp_path)
+    assert _generate(project) == 0
+    ignore = (project / CONTAINERIGNORE).read_text().splitlines()
+    assert {".env", ".env.*", "!.env.example", "!.env.template"} <= set(ignore)
+    assert any(
+        "-delete" in line for line in _stages((project / CONTAINERFILE).read_text())["build"]
+    )
+    folder = tmp_path / "project"
+    folder.mkdir()
+    for name in (
+        ".env",
+        ".env.local",
+        ".env.production",
+        ".env.example",
+        ".env.template",
+        "app.py",
+    ):
+        (folder / name).write_text("JWT_SECRET=zq-never-in-an-image\n")
+    command = containertext._REMOVE_SETTINGS.replace(containertext.PROJECT, str(folder))
+    subprocess.run(["sh", "-c", command], check=True)
+    assert sorted(p.name for p in folder.iterdir()) == [".env.example", ".env.template", "app.py"]

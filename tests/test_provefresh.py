@@ -99,6 +99,9 @@ def test_the_prove_stages_keep_verify_s_exit_code_and_export_the_report() -> Non
     assert "FROM runtime AS prove" in stages and "FROM scratch AS report" in stages
     assert "verify /project --tests --json /out/report.json" in stages
     assert "echo $? > /out/exit-code" in stages  # a failed verify is reported, not a failed build
+    assert ".env" not in stages
+    # the project's settings reach the tests of this scratch image only when it has them
+    assert "COPY .env /project/.env" in prove_stages(settings=True)
 
 
 def test_a_failed_build_step_s_exit_status_is_the_exit_code() -> None:

@@ -23,6 +23,7 @@ from bulletproof.errors import BulletproofError, EnvironmentFault, ExitCode, Inp
 from bulletproof.fsutil import NOT_PROJECT_FILES
 from bulletproof.generate.container import (
     CONTAINERFILE,
+    CONTAINERIGNORE,
     RELEASE_PYTHON,
     BaseImage,
     plan_container,
@@ -168,9 +169,11 @@ def _build(
     source = resolve_tool_source(options.tool_source, scratch / "tool")
     plan = replace(plan_container(project, source, command=command), base=base)
     rendered = render_container(plan)
+    # the project's .env (its tests may need its settings) goes into the prove stage alone, in a
+    # scratch image removed after the build; the generated files keep it out of every image
+    settings = (project.root / ".env").is_file()
     files = tuple(
-        (name, text + prove_stages() if name == CONTAINERFILE else text)
-        for name, text in rendered.files
+        (name, _for_prove(name, text, settings=settings)) for name, text in rendered.files
     )
     write_container(context, replace(rendered, files=files), force=True)  # a scratch copy
     result = replace(result, base=base.image)
@@ -200,9 +203,18 @@ def copy_project(root: Path, context: Path) -> None:
     shutil.copytree(root, context, symlinks=True, ignore=left_out)
 
 
-def prove_stages() -> str:
+def _for_prove(name: str, text: str, *, settings: bool) -> str:
+    if name == CONTAINERFILE:
+        return text + prove_stages(settings=settings)
+    if name == CONTAINERIGNORE and settings:
+        return text + "!.env\n"
+    return text
+
+
+def prove_stages(*, settings: bool = False) -> str:
     """The stages after the rendered ones: the tests run in the run-time image with their exit
-    code kept (a failure is reported, not a failed build), and the report alone to export."""
+    code kept (a failure is reported, not a failed build), and the report alone to export;
+    ``settings``: the project's .env is copied in for them (the build stage removed it)."""
     verify = f"bulletproof verify {PROJECT} --tests --json {OUT}/report.json"
     tls = [f"ARG {n}={CA_BUNDLE}" for n in ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE")]
     return "\n".join(
@@ -211,6 +223,7 @@ def prove_stages() -> str:
             "# bulletproof prove --fresh: the project's tests on the fresh system, and the report",
             "FROM runtime AS prove",
             *tls,
+            *([f"COPY .env {PROJECT}/.env"] if settings else []),
             f"RUN mkdir -p {OUT} && {{ {verify} > {OUT}/verify.log 2>&1; "
             f"echo $? > {OUT}/exit-code; }}",
             "FROM scratch AS report",

@@ -34,6 +34,17 @@ _RUNTIME_NEEDS = (
 )
 
 
+# the settings files of one machine, left out of the context and removed from the image; the
+# templates a project commits for its developers stay
+SETTINGS_FILES = (".env", ".env.*")
+SETTINGS_TEMPLATES = (".env.example", ".env.template", ".env.sample", ".env.dist")
+_REMOVE_SETTINGS = (
+    f"find {PROJECT} -maxdepth 1 -type f -name '.env*' "
+    + " ".join(f"! -name '{t}'" for t in SETTINGS_TEMPLATES)
+    + " -delete"
+)
+
+
 def header(plan: ContainerPlan, version: str, comment: str) -> list[str]:
     """How the files were generated, and from what (the same lines atop each file)."""
     target = (
@@ -131,7 +142,10 @@ def _build_stage(plan: ContainerPlan, context: str) -> list[str]:
         *_install_tool(plan, context),
         "# the project as it is, without an environment or state made outside the image",
         f"COPY . {PROJECT}",
-        f"RUN rm -rf {PROJECT}/.venv {PROJECT}/.bulletproof",
+        "# a .env holds the settings of one machine, secrets among them: never in an image (a",
+        "# builder that reads only .dockerignore copies it into this stage, not further)",
+        f"RUN rm -rf {PROJECT}/.venv {PROJECT}/.bulletproof \\",
+        f" && {_REMOVE_SETTINGS}",
         f"WORKDIR {PROJECT}",
         f"RUN {setup}",
         f"RUN bulletproof verify {PROJECT}",
@@ -207,6 +221,9 @@ def containerignore(plan: ContainerPlan, version: str, state: str, context: str)
         ".venv",
         f"{state}/*",
         f"!{context}",
+        "# one machine's settings, secrets among them (the templates stay)",
+        *SETTINGS_FILES,
+        *(f"!{t}" for t in SETTINGS_TEMPLATES),
         "**/__pycache__",
         ".pytest_cache",
         ".mypy_cache",
