@@ -39,6 +39,12 @@ Make a Python project's development environment work the first time, and prove i
   bulletproof generate env DIR
                             write DIR/.env.template: every environment variable the code
                             reads, required or with its default, and where it is read
+  bulletproof generate container DIR
+                            write DIR/Containerfile and .devcontainer/devcontainer.json: an
+                            image whose build runs setup and verify, so it cannot build broken
+  bulletproof generate script DIR
+                            write DIR/scripts/dev-setup.sh: installs bulletproof, runs setup
+                            and verify --tests, for the project's new developers
 """
 
 
@@ -365,12 +371,18 @@ COMMANDS = (
     Command(
         "generate",
         "Write a file for the team around the environment: troubleshooting "
-        "(TROUBLESHOOTING.md: the failures met and what fixed them) or env (.env.template: every "
+        "(TROUBLESHOOTING.md: the failures met and what fixed them), env (.env.template: every "
         "environment variable the code reads, required or with its default, where it is read; "
-        "an .env.example is kept first, comments and all).",
+        "an .env.example is kept first, comments and all), container (Containerfile, "
+        ".devcontainer/devcontainer.json and .containerignore: an image whose build runs setup "
+        "and verify, then verifies again with only the run-time system packages) or script "
+        "(scripts/dev-setup.sh: installs bulletproof in its own venv, runs setup and verify "
+        "--tests). A file bulletproof did not write, or one edited since, is never replaced "
+        "without --force.",
         (_generated_file,),
         summary="Write a file for the team: troubleshooting (TROUBLESHOOTING.md), env "
-        "(.env.template).",
+        "(.env.template), container (Containerfile, devcontainer.json), script "
+        "(scripts/dev-setup.sh).",
         takes_dir=False,
     ),
 )
