@@ -3,7 +3,9 @@
 no image registry is reachable) with bulletproof installed from this repository's wheel. The
 example project's image builds, setup and verify running inside it (the build log shows them,
 and the run-time stage verifies again without the build stage's packages); a project whose
-environment cannot verify makes the build fail, and the log names why.
+environment cannot verify makes the build fail, and the log names why. Two shared real projects
+(third-party code, unmodified) build the same way, each from a fresh system of its own release
+(Debian 13's in `make test-all` only).
 
 Needs root, buildah, podman and the package registries; uv's and pip's caches are mounted into
 the build for speed (tests only: the files generated do not depend on them).
@@ -13,13 +15,16 @@ from __future__ import annotations
 
 import re
 import shutil
+import tarfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bulletproof.cli import main
 from tests.fresh.images import base_image, build, buildah
 from tests.fresh.system import CACHE, REPO
+from tests.test_fresh_projects import PROJECTS, PROJECTS_DIR
 
 pytestmark = [pytest.mark.fresh, pytest.mark.registry, pytest.mark.slow]
 
@@ -39,8 +44,8 @@ def _caches() -> list[str]:
     return mounts
 
 
-def _generate(project: Path, wheel: Path) -> None:
-    argv = ["generate", "container", str(project), "-q", "--base", base_image(SUITE)]
+def _generate(project: Path, wheel: Path, suite: str = SUITE) -> None:
+    argv = ["generate", "container", str(project), "-q", "--base", base_image(suite)]
     assert main([*argv, "--tool-source", str(wheel)]) == 0
 
 
@@ -110,3 +115,56 @@ def test_an_environment_that_does_not_verify_fails_the_build(
     assert failed.startswith(("RUN bulletproof setup /project", "RUN bulletproof verify")), failed
     assert BROKEN_MODULE in output
     assert buildah(["inspect", "--type", "image", tag]).returncode != 0  # no image made
+
+
+# quick to set up and complete without help (no .env, no system package): a setup.cfg project on
+# Debian 12 (built in about 90 s: CI builds it) and a Pipfile one, not installable, on Debian 13
+SHARED: dict[str, tuple[pytest.MarkDecorator, ...]] = {
+    "plaster_pastedeploy": (),
+    "stella": (pytest.mark.exhaustive,),
+}
+
+
+@pytest.mark.skipif(not PROJECTS, reason="../shared/cases/projects is not beside the repository")
+@pytest.mark.parametrize(
+    "project",
+    [
+        pytest.param(p, id=p["name"], marks=SHARED[p["name"]])
+        for p in PROJECTS
+        if p["name"] in SHARED
+    ],
+)
+def test_a_shared_projects_image_builds_verified_inside(
+    project: dict[str, Any], tmp_path: Path, bulletproof_wheel: Path
+) -> None:
+    folder = tmp_path / project["name"]
+    folder.mkdir()
+    with tarfile.open(PROJECTS_DIR / f"{project['name']}.tar.gz") as archive:
+        archive.extractall(folder, filter="data")
+    _generate(folder, bulletproof_wheel, project["suite"])
+    tag = f"localhost/bulletproof-test-{project['name'].replace('_', '-')}"
+    done = build(folder, tag, volumes=_caches())
+    log = done.stdout
+    assert done.returncode == 0, log[-6000:]
+    build_stage, _, rest = log.partition("AS runtime")
+    # the project names no interpreter: setup takes the image's python3
+    setup = re.search(r"RUN bulletproof setup /project --locked --yes.*", build_stage)
+    assert setup and "--python" not in setup.group(0), build_stage[-3000:]
+    assert "verified: /project/.venv switched to gen-" in build_stage
+    assert "RUN bulletproof verify /project" in rest
+    assert "verified: /project/.venv" in rest
+    root = _in_image(tag, tmp_path)
+    try:
+        # what its developers import is there: installed in the environment, or the project's
+        # own folders (run from the folder, or installed in place)
+        (lib,) = (root / "project/.venv/lib").iterdir()
+        places = [lib / "site-packages", root / "project", root / "project/src"]
+        for module in project["imports"]:
+            path = module.replace(".", "/")
+            assert any(
+                (place / path).is_dir() or (place / f"{path}.py").is_file() for place in places
+            ), module
+        assert not (root / "project/.bulletproof/container").exists()
+    finally:
+        buildah(["rm", f"look-{tmp_path.name}"])
+        buildah(["rmi", tag])
