@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # whole selection in one process instead.
 FRESH_WORKERS ?= 2
 
-.PHONY: dev test test-all lint demo bench clean fresh-deps
+.PHONY: dev test test-all lint demo demo-anywhere bench clean fresh-deps
 
 $(BIN)/bulletproof: pyproject.toml
 	$(PYTHON) -m venv $(DEV)
@@ -43,6 +43,11 @@ lint: dev
 # Installs the tool in its own venv and sets up the example project, printing the verification.
 demo: dev
 	$(BIN)/bulletproof setup examples/code-engine
+
+# The example taken anywhere (scripts/demo-anywhere.sh): its wheelhouse, a setup from it with the
+# network cut, and its container files (built with buildah when BASE=IMAGE names a local image)
+demo-anywhere: dev
+	scripts/demo-anywhere.sh
 
 bench: dev
 	$(BIN)/python benchmarks/setup_vs_manual.py

@@ -30,7 +30,7 @@ def test_a_wheel_is_taken_with_its_hash(tmp_path: Path) -> None:
     source = resolve_tool_source(str(wheel), tmp_path)
     assert (source.kind, source.requirement, source.wheel) == ("wheel", wheel.name, wheel)
     assert source.sha256 == hashlib.sha256(b"zq not really a zip").hexdigest()
-    assert source.sha256 in source.describe()
+    assert source.describe() == f"bulletproof from the wheel {wheel.name} (sha256 {source.sha256})"
 
 
 @pytest.mark.slow
@@ -40,6 +40,7 @@ def test_a_source_folder_is_built_to_a_wheel(tmp_path: Path) -> None:
     assert source.wheel is not None and source.wheel.is_file()
     assert source.wheel.name.startswith(f"bulletproof-{__version__}-")
     assert source.wheel.parent.is_relative_to(tmp_path)
+    assert source.describe().startswith(f"bulletproof built from the source folder {REPO} (")
 
 
 def test_a_requirement_is_kept_as_written(tmp_path: Path) -> None:

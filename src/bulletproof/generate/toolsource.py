@@ -38,8 +38,12 @@ class ToolSource:
         """One line for a generated file's header: how bulletproof gets installed."""
         if self.kind == "index":
             return f"bulletproof from the package index: {self.requirement}"
-        where = "built from the source folder" if self.kind == "directory" else "the wheel"
-        return f"bulletproof from {where} {self.requirement} (sha256 {self.sha256})"
+        if self.kind == "directory":
+            return (
+                f"bulletproof built from the source folder {self.spec} "
+                f"({self.requirement}, sha256 {self.sha256})"
+            )
+        return f"bulletproof from the wheel {self.requirement} (sha256 {self.sha256})"
 
 
 def resolve_tool_source(spec: str | None, scratch: Path) -> ToolSource:
