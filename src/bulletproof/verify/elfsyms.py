@@ -19,7 +19,8 @@ import struct
 from pathlib import Path
 from typing import BinaryIO
 
-_MAGIC = b"\x7fELF"
+from bulletproof.verify.elffile import read_sections
+
 _SHT_DYNSYM = 11
 _SHN_UNDEF = 0
 _STB_LOCAL = 0
@@ -57,45 +58,14 @@ def defined_symbols(path: Path, prefixes: tuple[str, ...] = ()) -> frozenset[str
 
 
 def _read(f: BinaryIO, prefixes: tuple[bytes, ...]) -> frozenset[str] | None:
-    size = f.seek(0, 2)
-
-    def chunk(offset: int, length: int) -> bytes:
-        if offset < 0 or length < 0 or length > _MAX_TABLE or offset + length > size:
-            raise ValueError("outside the file")
-        f.seek(offset)
-        data = f.read(length)
-        if len(data) != length:
-            raise ValueError("short read")
-        return data
-
-    ident = chunk(0, 16)
-    if ident[:4] != _MAGIC or ident[4] not in (1, 2) or ident[5] not in (1, 2):
-        return None
-    wide = ident[4] == 2
-    order = "<" if ident[5] == 1 else ">"
-    if wide:
-        header = struct.unpack(order + "HHIQQQIHHHHHH", chunk(16, 48))
-    else:
-        header = struct.unpack(order + "HHIIIIIHHHHHH", chunk(16, 36))
-    shoff, shentsize, shnum = header[5], header[10], header[11]
-    section = struct.Struct(order + ("IIQQQQIIQQ" if wide else "IIIIIIIIII"))
-    if shoff == 0 or shentsize < section.size:
-        return None  # no section table (sstrip): not read, the file is imported as before
-
-    def section_header(index: int) -> tuple[int, ...]:
-        return section.unpack(chunk(shoff + index * shentsize, section.size))
-
-    if shnum == 0:  # more sections than the header field holds: the count is in section 0
-        shnum = section_header(0)[5]
-    sections = [section_header(i) for i in range(shnum)]
-    # (sh_name, sh_type, sh_flags, sh_addr, sh_offset, sh_size, sh_link, sh_info, ...)
-    dynsym = next((s for s in sections if s[1] == _SHT_DYNSYM), None)
+    elf = read_sections(f, _MAX_TABLE)
+    if elf is None:
+        return None  # not ELF, or no section table (sstrip): imported as before
+    dynsym = elf.of_type(_SHT_DYNSYM)
     if dynsym is None:
         return frozenset()  # an ELF object that exports nothing dynamically
-    if dynsym[6] >= len(sections):
-        raise ValueError("string table index outside the section table")
-    strtab = sections[dynsym[6]]
-    strings = chunk(strtab[4], strtab[5])
+    strings = elf.linked_strings(dynsym)
+    wide, order, chunk = elf.wide, elf.order, elf.chunk
     symbol = struct.Struct(order + ("IBBHQQ" if wide else "IIIBBH"))
     table = chunk(dynsym[4], dynsym[5])
     found: set[str] = set()
