@@ -263,13 +263,8 @@ def install_into(env: Path, house: Path, *names: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def bulletproof_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """bulletproof built as a wheel, for installing into fresh systems."""
-    if os.geteuid() != 0:
-        if os.environ.get("CI") == "true":
-            pytest.fail("fresh systems need root (chroot, mount), and CI runs as root")
-        pytest.skip("fresh systems need root (chroot, mount)")
-    assert shutil.which("debootstrap"), "debootstrap is missing: `make fresh-deps` installs it"
+def tool_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This repository's wheel, built once per test process (no root needed)."""
     out = tmp_path_factory.mktemp("dist")
     subprocess.run(
         [uv_bin(), "build", "--wheel", "--out-dir", str(out), str(REPO)],
@@ -277,3 +272,14 @@ def bulletproof_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         capture_output=True,
     )
     return next(out.glob("bulletproof-*.whl"))
+
+
+@pytest.fixture(scope="session")
+def bulletproof_wheel(tool_wheel: Path) -> Path:
+    """bulletproof built as a wheel, for installing into fresh systems (which need root)."""
+    if os.geteuid() != 0:
+        if os.environ.get("CI") == "true":
+            pytest.fail("fresh systems need root (chroot, mount), and CI runs as root")
+        pytest.skip("fresh systems need root (chroot, mount)")
+    assert shutil.which("debootstrap"), "debootstrap is missing: `make fresh-deps` installs it"
+    return tool_wheel

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
-import tarfile
 from pathlib import Path
 
 import pytest
@@ -39,29 +37,19 @@ from bulletproof.model import OsInfo, Selection
 from bulletproof.proc import uv_bin
 from bulletproof.project import discover
 from tests.conftest import not_here, write_project
+from tests.fixtures.projects import example_copy, shared_project
 from tests.fresh.system import REPO
 
-EXAMPLE = REPO / "examples" / "code-engine"
-SHARED = REPO.parent / "shared" / "cases" / "projects"
 BOOKWORM = OsInfo("debian", version_id="12", version_codename="bookworm")
 WHEEL_NAME = "bulletproof-0.1.0-py3-none-any.whl"
 
 
 def _example(tmp_path: Path) -> Path:
-    project = tmp_path / "code-engine"
-    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".venv", ".bulletproof"))
-    return project
+    return example_copy(tmp_path)
 
 
 def _shared(tmp_path: Path, name: str) -> Path:
-    archive = SHARED / f"{name}.tar.gz"
-    if not archive.is_file():
-        not_here(f"{archive} is not beside the repository")
-    project = tmp_path / name
-    project.mkdir()
-    with tarfile.open(archive) as opened:
-        opened.extractall(project, filter="data")
-    return project
+    return shared_project(tmp_path, name)
 
 
 def _generate(project: Path, *extra: str) -> int:

@@ -10,7 +10,6 @@ import hashlib
 import os
 import shutil
 import subprocess
-import tarfile
 import time
 from pathlib import Path
 from typing import Any
@@ -23,31 +22,20 @@ from bulletproof.generate.owned import is_ours
 from bulletproof.lockfile.meta import LockMeta
 from bulletproof.lockfile.pylock import write_lock
 from bulletproof.model import Selection
-from bulletproof.proc import uv_bin
 from tests.conftest import need_python, not_here
+from tests.fixtures.projects import example_copy, shared_project
 from tests.fresh.system import REPO
 
-EXAMPLE = REPO / "examples" / "code-engine"
-SHARED = REPO.parent / "shared" / "cases" / "projects"
 SCRIPT = Path("scripts") / "dev-setup.sh"
 SIGNING_KEY = "a-test-signing-key-of-32-bytes-or-more"  # the example's code requires JWT_SECRET
 
 
 def _example(tmp_path: Path) -> Path:
-    project = tmp_path / "code-engine"
-    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".venv", ".bulletproof"))
-    return project
+    return example_copy(tmp_path)
 
 
 def _shared(tmp_path: Path, name: str) -> Path:
-    archive = SHARED / f"{name}.tar.gz"
-    if not archive.is_file():
-        not_here(f"{archive} is not beside the repository")
-    project = tmp_path / name
-    project.mkdir()
-    with tarfile.open(archive) as opened:
-        opened.extractall(project, filter="data")
-    return project
+    return shared_project(tmp_path, name)
 
 
 def _run(argv: list[str], **how: Any) -> subprocess.CompletedProcess[str]:
@@ -143,18 +131,6 @@ def test_a_different_wheel_in_the_wheels_place_stops_before_anything_is_written(
     assert _generate(project, "--tool-source", str(tool_wheel)) == 2
     assert not (project / SCRIPT).exists()
     assert (project / "scripts" / tool_wheel.name).read_bytes() == b"not this wheel"
-
-
-@pytest.fixture(scope="session")
-def tool_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """This repository's wheel, built once (no root needed, unlike the fresh systems')."""
-    out = tmp_path_factory.mktemp("tool-dist")
-    subprocess.run(
-        [uv_bin(), "build", "--wheel", "--out-dir", str(out), str(REPO)],
-        check=True,
-        capture_output=True,
-    )
-    return next(out.glob("bulletproof-*.whl"))
 
 
 def _run_env(home: Path, **more: str) -> dict[str, str]:
