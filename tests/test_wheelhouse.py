@@ -13,7 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
-import tarfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,11 +26,9 @@ from bulletproof.lockfile.lock import UV_RESOLUTION_VARS
 from bulletproof.wheelhouse.manifest import HouseFile, HouseTarget, Manifest
 from bulletproof.wheelhouse.serve import House, check_target
 from tests.conftest import need_python, not_here, only_from
+from tests.fixtures.projects import example_copy, shared_project
 from tests.fixtures.wheels import make_sdist, make_wheel
-from tests.fresh.system import REPO
 
-EXAMPLE = REPO / "examples" / "code-engine"
-PROJECTS_DIR = REPO.parent / "shared" / "cases" / "projects"
 MANIFEST = "bulletproof-wheelhouse.json"
 EXIT_VERIFIED, EXIT_USABLE, EXIT_INPUT = 0, 4, 2
 
@@ -88,12 +86,16 @@ class Proved:
 
 
 def _prove(
-    base: Path, copy: object, env: dict[str, str], *, setup_args: tuple[str, ...] = ()
+    base: Path,
+    copy: Callable[[Path], Path],
+    env: dict[str, str],
+    *,
+    setup_args: tuple[str, ...] = (),
 ) -> Proved:
-    """``copy(folder)`` puts a fresh copy of the project there."""
-    online, fresh, house = base / "online", base / "fresh", base / "house"
-    copy(online)  # type: ignore[operator]
-    copy(fresh)  # type: ignore[operator]
+    """``copy(folder)`` puts a fresh copy of the project in that (new) folder, and says where."""
+    (base / "online").mkdir()
+    (base / "fresh").mkdir()
+    online, fresh, house = copy(base / "online"), copy(base / "fresh"), base / "house"
     first = bulletproof("setup", str(online), "--yes", *setup_args, env=env)
     assert first.returncode in (EXIT_VERIFIED, EXIT_USABLE), _said(first)
     made = bulletproof("wheelhouse", str(online), "--out", str(house), env=env)
@@ -117,19 +119,6 @@ def _check_offline_like_online(proved: Proved) -> None:
     assert again.returncode == proved.online_code, _said(again)
 
 
-def _unpacked(name: str) -> object:
-    archive = PROJECTS_DIR / f"{name}.tar.gz"
-    if not archive.is_file():
-        not_here(f"{archive} is not beside the repository")
-
-    def copy(folder: Path) -> None:
-        folder.mkdir(parents=True)
-        with tarfile.open(archive) as tar:
-            tar.extractall(folder, filter="data")
-
-    return copy
-
-
 @pytest.fixture(scope="module", autouse=True)
 def _network_can_be_cut() -> None:
     if not _can_cut_network():
@@ -141,22 +130,19 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Proved:
     need_python("3.12")
     base = tmp_path_factory.mktemp("example")
 
-    def copy(folder: Path) -> None:
-        shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns(".venv", ".bulletproof"))
-
-    return _prove(base, copy, _env(base))
+    return _prove(base, example_copy, _env(base))
 
 
 @pytest.fixture(scope="module")
 def plaster(tmp_path_factory: pytest.TempPathFactory) -> Proved:
     base = tmp_path_factory.mktemp("plaster")
-    return _prove(base, _unpacked("plaster_pastedeploy"), _env(base))
+    return _prove(base, lambda w: shared_project(w, "plaster_pastedeploy"), _env(base))
 
 
 @pytest.fixture(scope="module")
 def stella(tmp_path_factory: pytest.TempPathFactory) -> Proved:
     base = tmp_path_factory.mktemp("stella")
-    return _prove(base, _unpacked("stella"), _env(base))
+    return _prove(base, lambda w: shared_project(w, "stella"), _env(base))
 
 
 def test_the_example_sets_up_offline_from_its_wheelhouse(example: Proved) -> None:
@@ -212,9 +198,9 @@ def from_sdist(tmp_path_factory: pytest.TempPathFactory) -> Proved:
     finally:
         patch.undo()
 
-    def copy(folder: Path) -> None:
-        folder.mkdir()
+    def copy(folder: Path) -> Path:
         (folder / "requirements.txt").write_text("fromsource==1.0\ngood==2.0\n")
+        return folder
 
     return _prove(base, copy, env, setup_args=("--python", str(python)))
 
