@@ -322,7 +322,8 @@ def _prepare_system(
     if diagnosis.build_constraints:
         ui.say(f"building with the constraints {', '.join(diagnosis.build_constraints)}")
     if diagnosis.system.missing and not options.system:
-        ui.say(f"--no-system: not installing {' '.join(diagnosis.system.missing)}")
+        why = "offline: cannot install" if options.offline else "--no-system: not installing"
+        ui.say(f"{why} {' '.join(diagnosis.system.missing)}")
     elif diagnosis.system.missing:
         for command in install_missing(diagnosis.system, ui, assume_yes=options.assume_yes):
             ui.note(f"ran: {command}")
