@@ -167,7 +167,10 @@ def _build(
     )
     command = f"bulletproof prove {project.root.name} --fresh {options.suite}"
     source = resolve_tool_source(options.tool_source, scratch / "tool")
-    plan = replace(plan_container(project, source, command=command), base=base)
+    # the project's .dockerignore is left out: it is written for its own image and may leave
+    # out the tests (stella's: **/*test.py), which prove runs there; the context is a copy
+    # without this machine's state already, and no image of it outlives the build
+    plan = replace(plan_container(project, source, command=command), base=base, dockerignore="")
     rendered = render_container(plan)
     # the project's .env (its tests may need its settings) goes into the prove stage alone, in a
     # scratch image removed after the build; the generated files keep it out of every image
