@@ -163,6 +163,67 @@ def test_another_interpreter_explains_rebuilt_wheels_not_moved_pins() -> None:
     assert (What.DISTRIBUTION_CONTENT, "pure") not in by_what
 
 
+def test_another_interpreter_explains_what_a_marker_adds_or_drops() -> None:
+    """A distribution on one side only is explained when one there requires it with a marker
+    that interpreter meets and the other does not, or is needed by one that is; one that
+    nothing there requires that way is not (found by aiosignal's tools on 3.13 and 3.11)."""
+
+    def pure(name: str, *requires: str) -> InstalledDistribution:
+        return InstalledDistribution(name, "1.0", ("py3-none-any",), f"h-{name}", requires=requires)
+
+    here = Fingerprint(
+        "cpython",
+        "3.13.0",
+        _platform("debian", "13"),
+        (
+            pure("keyring", 'importlib-metadata>=4; python_version < "3.12"'),
+            pure("coverage", 'tomli; python_full_version <= "3.11.0a6" and extra == "toml"'),
+            pure("lost"),
+        ),
+        (),
+    )
+    there = replace(
+        here,
+        python="3.10.12",
+        distributions=(
+            pure("keyring", 'importlib-metadata>=4; python_version < "3.12"'),
+            pure("coverage", 'tomli; python_full_version <= "3.11.0a6" and extra == "toml"'),
+            pure("importlib-metadata", "zipp>=3.20"),
+            pure("zipp"),
+            pure("tomli"),
+            pure("stray", 'zipp; python_version >= "3"'),  # met on both: no reason
+        ),
+    )
+    by_name = {d.subject: d for d in diff(here, there) if d.what is not What.INTERPRETER}
+    assert by_name["importlib-metadata"].what is What.DISTRIBUTION_ADDED
+    assert by_name["importlib-metadata"].because == (
+        'another interpreter: keyring requires it where python_version < "3.12"'
+    )
+    assert by_name["zipp"].because == (
+        "another interpreter: needed by importlib-metadata, here only for it"
+    )
+    assert "coverage requires it where" in by_name["tomli"].because  # under an extra
+    assert by_name["lost"].what is What.DISTRIBUTION_REMOVED
+    assert {d for d, x in by_name.items() if x.unexplained} == {"lost", "stray"}
+    # the other way round the same reasons hold: removed, each explained alike
+    back = {d.subject: d for d in diff(there, here) if d.what is What.DISTRIBUTION_REMOVED}
+    assert sorted(n for n, d in back.items() if not d.unexplained) == [
+        "importlib-metadata",
+        "tomli",
+        "zipp",
+    ]
+    # the same interpreter on both sides: a marker explains nothing
+    same = replace(there, python=here.python)
+    assert not [d for d in diff(here, same) if d.because.startswith("another interpreter:")]
+
+
+def test_requires_dist_is_read_and_kept(tmp_path: Path, python312: Path, house: Path) -> None:
+    found = fingerprint(_venv(tmp_path / "a", python312, house, "fpbeta"))
+    beta = found.distribution("fpbeta")
+    assert beta is not None and beta.requires == ("fpalpha",)
+    assert Fingerprint.from_dict(found.to_dict()).distribution("fpbeta") == beta
+
+
 def test_a_system_update_on_the_same_release_is_explained_another_library_is_not() -> None:
     here = Fingerprint(
         "cpython",

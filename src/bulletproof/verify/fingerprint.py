@@ -59,6 +59,7 @@ class InstalledDistribution:
     content: str  # "sha256:<hex>" over the files it installed in site-packages
     editable: bool = False  # installed from a folder in place: its files are the project's
     requires_python: str = ""  # its Requires-Python: why another interpreter gets another version
+    requires: tuple[str, ...] = ()  # its Requires-Dist: why another interpreter adds or drops one
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ class Fingerprint:
                     "content": d.content,
                     "editable": d.editable,
                     "requires_python": d.requires_python,
+                    "requires": list(d.requires),
                 }
                 for d in self.distributions
             ],
@@ -134,6 +136,7 @@ class Fingerprint:
                         content=str(d["content"]),
                         editable=bool(d.get("editable", False)),
                         requires_python=str(d.get("requires_python", "")),
+                        requires=tuple(map(str, d.get("requires", ()))),
                     )
                     for d in data["distributions"]
                 ),
@@ -206,13 +209,15 @@ def _most_specific(platforms: list[str]) -> str:
 
 
 def installed_distribution(dist: Distribution) -> InstalledDistribution:
+    requires_python, requires = _requires(dist.dist_info)
     return InstalledDistribution(
         name=canonicalize_name(dist.name),
         version=dist.version,
         tags=_wheel_tags(dist.dist_info),
         content=content_hash(dist),
         editable=_editable(dist.dist_info),
-        requires_python=_requires_python(dist.dist_info),
+        requires_python=requires_python,
+        requires=requires,
     )
 
 
@@ -271,14 +276,16 @@ def _wheel_tags(info: Path) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
-def _requires_python(info: Path) -> str:
+def _requires(info: Path) -> tuple[str, tuple[str, ...]]:
+    """Its Requires-Python and Requires-Dist lines, from its METADATA."""
     try:
         meta = importlib.metadata.Distribution.at(info).metadata
     except ValueError:  # not UTF-8
-        return ""
+        return "", ()
     if meta is None:  # no METADATA
-        return ""
-    return str((meta.get_all("Requires-Python") or [""])[0])
+        return "", ()
+    requires = tuple(str(line) for line in meta.get_all("Requires-Dist") or ())
+    return str((meta.get_all("Requires-Python") or [""])[0]), requires
 
 
 def _editable(info: Path) -> bool:

@@ -7,10 +7,14 @@ other package versions). What nothing explains is what a reader must look at."""
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from typing import Any
 
+from packaging.markers import Marker
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
 
 from bulletproof.verify.fingerprint import Fingerprint, InstalledDistribution, SystemPackage
 
@@ -138,13 +142,15 @@ def _distributions(a: Fingerprint, b: Fingerprint) -> list[Difference]:
     left = {d.name: d for d in a.distributions}
     right = {d.name: d for d in b.distributions}
     rebuilt = _rebuilt_for(a, b)
+    added = _one_sided(b, a, right.keys() - left.keys())
+    removed = _one_sided(a, b, left.keys() - right.keys())
     found: list[Difference] = []
     for name in sorted(left.keys() | right.keys()):
         x, y = left.get(name), right.get(name)
         if x is None and y is not None:
-            found.append(Difference(What.DISTRIBUTION_ADDED, name, "", y.version))
+            found.append(Difference(What.DISTRIBUTION_ADDED, name, "", y.version, added[name]))
         elif y is None and x is not None:
-            found.append(Difference(What.DISTRIBUTION_REMOVED, name, x.version, ""))
+            found.append(Difference(What.DISTRIBUTION_REMOVED, name, x.version, "", removed[name]))
         elif x is not None and y is not None:
             found.extend(_one_distribution(x, y, rebuilt, (a.python, b.python)))
     return found
@@ -167,6 +173,55 @@ def _one_distribution(
             Difference(What.DISTRIBUTION_CONTENT, x.name, x.content, y.content, _why_content(x, y))
         )
     return found
+
+
+def _one_sided(here: Fingerprint, there: Fingerprint, names: set[str]) -> dict[str, str]:
+    """Why each of ``names``, installed ``here`` only, is not ``there``: a distribution here
+    requires it with an environment marker this interpreter meets and the other does not
+    (importlib-metadata; python_version < "3.12"), or it is needed by one that is here only
+    for such a reason (zipp, for importlib-metadata); "" when neither explains it."""
+    why = dict.fromkeys(names, "")
+    edges = [
+        (dist.name, canonicalize_name(req.name), req.marker)
+        for dist in here.distributions
+        for req in map(_requirement, dist.requires)
+        if req is not None and canonicalize_name(req.name) in why
+    ]
+    for requirer, name, marker in edges:
+        if marker is not None and not why[name] and _only_here(marker, here, there):
+            why[name] = f"another interpreter: {requirer} requires it where {marker}"
+    changed = True
+    while changed:  # needed by one that is here only with a reason: explained with it
+        changed = False
+        for requirer, name, _ in edges:
+            if not why[name] and why.get(requirer):
+                why[name] = f"another interpreter: needed by {requirer}, here only for it"
+                changed = True
+    return why
+
+
+def _requirement(line: str) -> Requirement | None:
+    try:
+        return Requirement(line)
+    except InvalidRequirement:
+        return None
+
+
+def _only_here(marker: Marker, here: Fingerprint, there: Fingerprint) -> bool:
+    """The marker holds for this interpreter and not the other's, with no extra or with an
+    extra it names (which extras were asked for the fingerprint does not say)."""
+    extras = ["", *re.findall(r"extra\s*==\s*['\"]([^'\"]+)", str(marker))]
+
+    def holds(f: Fingerprint, extra: str) -> bool:
+        env = {
+            "python_version": _minor(f.python),
+            "python_full_version": f.python,
+            "implementation_name": f.implementation,
+            "extra": extra,
+        }
+        return marker.evaluate(env)
+
+    return any(holds(here, extra) and not holds(there, extra) for extra in extras)
 
 
 def _not_for(dist: InstalledDistribution, python: str) -> str:
