@@ -25,7 +25,7 @@ from bulletproof.generate.container import (
     render_container,
     write_container,
 )
-from bulletproof.generate.containertext import RUNTIME_LIST
+from bulletproof.generate.containertext import RUNTIME_LIST, passes
 from bulletproof.generate.owned import is_ours
 from bulletproof.generate.toolsource import ToolSource, resolve_tool_source
 from bulletproof.host.osinfo import read_os_info
@@ -98,8 +98,8 @@ def test_the_example_gets_the_stages_and_a_devcontainer_that_parses(tmp_path: Pa
     assert build[0] == runtime[0].replace("runtime", "build") == "FROM ${BASE} AS build"
     assert _apt_packages(build) == ["python3", "python3-venv", "ca-certificates"]
     # the example targets 3.12; trixie's python3 is 3.13: setup is told to use that one
-    assert "RUN bulletproof setup /project --locked --yes --python 3.13" in build
-    assert "RUN bulletproof verify /project" in build
+    assert passes("bulletproof setup /project --locked --yes --python 3.13") in build
+    assert passes("bulletproof verify /project") in build
     removal = next(
         i for i, line in enumerate(build) if line.startswith("RUN rm -rf /project/.venv")
     )
@@ -109,8 +109,8 @@ def test_the_example_gets_the_stages_and_a_devcontainer_that_parses(tmp_path: Pa
     assert "python3-venv" not in _apt_packages(runtime)
     assert _apt_packages(runtime) == ["python3", "ca-certificates", "$(cat", f"{RUNTIME_LIST})"]
     assert "COPY --from=build /project /project" in runtime
-    assert "RUN bulletproof verify /project" in runtime
-    assert "RUN bulletproof verify /project --tests" in stages["tests"]
+    assert passes("bulletproof verify /project") in runtime
+    assert passes("bulletproof verify /project --tests") in stages["tests"]
     assert stages["final"][0] == "FROM runtime AS final"
     for stage in ("build", "tests"):
         assert "ARG SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt" in stages[stage]
@@ -179,7 +179,7 @@ def test_the_default_base_follows_the_target_then_the_host(
     assert choose_base(None, target, host) == plan.base
     stages = _stages(render_container(plan).files[0][1])
     setup = next(i for i in stages["build"] if "bulletproof setup" in i)
-    assert setup.endswith(f"--python {python}") == bool(python)
+    assert setup.split(" || ")[0].endswith(f"--python {python}") == bool(python)
 
 
 def test_a_base_of_ones_own_runs_setup_with_its_python3(tmp_path: Path) -> None:
@@ -198,7 +198,7 @@ def test_the_target_the_lock_records_comes_before_the_config(tmp_path: Path) -> 
     plan = plan_container(discover(project), resolve_tool_source(None, tmp_path), host=BOOKWORM)
     assert (plan.target, plan.base.image, plan.setup_python) == ("3.11", "debian:bookworm", "")
     text = render_container(plan).files[0][1]
-    assert "RUN bulletproof setup /project --locked --yes --extra=db --no-dev\n" in text
+    assert passes("bulletproof setup /project --locked --yes --extra=db --no-dev") + "\n" in text
 
 
 def test_each_kind_of_tool_source(tmp_path: Path) -> None:
@@ -354,3 +354,17 @@ def test_a_machines_settings_never_go_into_the_image(tmp_path: Path) -> None:
     command = containertext._REMOVE_SETTINGS.replace(containertext.PROJECT, str(folder))
     subprocess.run(["sh", "-c", command], check=True)
     assert sorted(p.name for p in folder.iterdir()) == [".env.example", ".env.template", "app.py"]
+
+
+@pytest.mark.parametrize(
+    ("code", "only_verified", "passed"),
+    [(0, "", True), (4, "", True), (1, "", False), (6, "", False), (0, "1", True), (4, "1", False)],
+)
+def test_a_step_passes_verified_or_usable_and_only_verified_when_asked(
+    code: int, only_verified: str, passed: bool
+) -> None:
+    """The shell of a bulletproof step, run as the builder runs it (sh -c, the build argument in
+    the environment), with the step's exit code made here."""
+    line = passes(f"sh -c 'exit {code}'").removeprefix("RUN ")
+    done = subprocess.run(["sh", "-c", line], env={"ONLY_VERIFIED": only_verified}, check=False)
+    assert (done.returncode == 0) is passed

@@ -2,10 +2,11 @@
 
 The Containerfile's stages: ``build`` (the interpreter, the build-time system packages,
 bulletproof in /opt/bulletproof, the project, ``setup --locked`` and ``verify``: an environment
-that does not verify fails the build), ``runtime`` (only the system packages the verified
-environment needs at run time, found inside the build stage by ``verify.runtimelibs``, and the
-environment verified again without the build tools), ``tests`` (``verify --tests``: built only
-when asked, ``--target tests``) and ``final``, the image a plain build makes.
+short of usable fails the build, ``ONLY_VERIFIED`` short of verified), ``runtime`` (only the
+system packages the environment needs at run time, found inside the build stage by
+``verify.runtimelibs``, and the environment verified again without the build tools), ``tests``
+(``verify --tests``: built only when asked, ``--target tests``) and ``final``, the image a plain
+build makes.
 """
 
 from __future__ import annotations
@@ -45,6 +46,14 @@ _REMOVE_SETTINGS = (
 )
 
 
+def passes(command: str) -> str:
+    """A bulletproof step that passes the build when it ends verified (0) or usable (4: what is
+    left is the project's own code or a part it does not use, each listed in the output, as on
+    a developer's machine); anything else, an environment short of what the project uses, fails
+    it. ``--build-arg ONLY_VERIFIED=1`` fails a usable one too."""
+    return f'RUN {command} || {{ [ $? -eq 4 ] && [ -z "$ONLY_VERIFIED" ]; }}'
+
+
 def header(plan: ContainerPlan, version: str, comment: str) -> list[str]:
     """How the files were generated, and from what (the same lines atop each file)."""
     target = (
@@ -80,6 +89,7 @@ def containerfile(plan: ContainerPlan, version: str, context: str) -> str:
         f"# Build:         podman build -t {tag} .     (buildah bud, docker build: the same)",
         f"# With tests:    podman build --target tests -t {tag}-tests .",
         "# Another base:  --build-arg BASE=IMAGE (a Debian or Ubuntu image: apt installs)",
+        "# Verified only: --build-arg ONLY_VERIFIED=1 (by default a usable environment passes)",
         "# A local CA:    the image's trust store is used (SSL_CERT_FILE, PIP_CERT); a local CA",
         "#                installed in the base image is in it; --build-arg names another file.",
         "",
@@ -92,7 +102,8 @@ def containerfile(plan: ContainerPlan, version: str, context: str) -> str:
         "# the project's tests, in the run-time image: built only with --target tests",
         "FROM runtime AS tests",
         *_tls_args(),
-        f"RUN bulletproof verify {PROJECT} --tests",
+        "ARG ONLY_VERIFIED=",
+        passes(f"bulletproof verify {PROJECT} --tests"),
         "",
         "# the image a plain build makes: the verified run-time environment",
         "FROM runtime AS final",
@@ -147,8 +158,10 @@ def _build_stage(plan: ContainerPlan, context: str) -> list[str]:
         f"RUN rm -rf {PROJECT}/.venv {PROJECT}/.bulletproof \\",
         f" && {_REMOVE_SETTINGS}",
         f"WORKDIR {PROJECT}",
-        f"RUN {setup}",
-        f"RUN bulletproof verify {PROJECT}",
+        "# verified or usable passes; anything short of what the project uses fails the build",
+        "ARG ONLY_VERIFIED=",
+        passes(setup),
+        passes(f"bulletproof verify {PROJECT}"),
         "# what the environment loads from the system at run time, for the runtime stage",
         f'RUN {TOOL}/bin/python -c "{_RUNTIME_NEEDS}" > {RUNTIME_LIST}',
     ]
@@ -182,7 +195,8 @@ def _runtime_stage() -> list[str]:
         f"RUN ln -s {TOOL}/bin/bulletproof /usr/local/bin/bulletproof",
         f"WORKDIR {PROJECT}",
         "# verified again without the build stage: the run-time image is proved, not assumed",
-        f"RUN bulletproof verify {PROJECT}",
+        "ARG ONLY_VERIFIED=",
+        passes(f"bulletproof verify {PROJECT}"),
         f"ENV VIRTUAL_ENV={PROJECT}/.venv PATH={PROJECT}/.venv/bin:{PATH}",
     ]
 
