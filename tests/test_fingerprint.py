@@ -86,13 +86,22 @@ def test_a_moved_pin_is_a_version_difference(tmp_path: Path, python312: Path, ho
     assert found[0].unexplained
 
 
+def _edit(installed: Path, text: str) -> None:
+    """Change an installed file as an editor that saves a new file does: uv links installed
+    files to its cache, so writing into the same inode would change the cached wheel that later
+    tests install from."""
+    edited = installed.with_name(installed.name + ".edited")
+    edited.write_text(text)
+    edited.replace(installed)
+
+
 def test_an_edited_installed_file_is_a_content_difference(
     tmp_path: Path, python312: Path, house: Path
 ) -> None:
     a = _venv(tmp_path / "a", python312, house, "fpalpha==1.0", "fpbeta")
     before = fingerprint(a)
     core = next((a / "lib").glob("python*/site-packages/fpalpha/core.py"))
-    core.write_text(core.read_text().replace("return 1", "return 2"))  # same size, other bytes
+    _edit(core, core.read_text().replace("return 1", "return 2"))  # same size, other bytes
     after = fingerprint(a)
     (found,) = diff(before, after)
     assert (found.what, found.subject, found.because) == (What.DISTRIBUTION_CONTENT, "fpalpha", "")
@@ -257,7 +266,7 @@ def test_the_json_report_of_setup_and_verify_carries_the_fingerprint(tmp_path: P
     assert taken == fingerprint((project / ".venv").resolve())
     assert taken.distribution("good") is not None and taken.distribution("cext") is not None
     good = next((project / ".venv").glob("lib/python*/site-packages/good/__init__.py"))
-    good.write_text(good.read_text() + "# edited\n")
+    _edit(good, good.read_text() + "# edited\n")
     report = tmp_path / "verify.json"
     assert main(["verify", str(project), "-q", "--json", str(report)]) == 1  # integrity
     again = Fingerprint.from_dict(json.loads(report.read_text())["fingerprint"])
