@@ -93,8 +93,11 @@ def _seed(cache: Path, shared: Path) -> None:
 
 
 @contextmanager
-def fresh_system(suite: str, where: Path, wheel: Path) -> Iterator[FreshSystem]:
-    """Extract the suite's system into ``where``, mount what a build needs, install bulletproof."""
+def fresh_system(
+    suite: str, where: Path, wheel: Path, *, install: bool = True
+) -> Iterator[FreshSystem]:
+    """Extract the suite's system into ``where``, mount what a build needs, install bulletproof
+    (``install=False``: the system as it is, for a test that installs it another way)."""
     root = where / "root"
     root.mkdir()
     subprocess.run(["tar", "-C", str(root), "-xf", str(rootfs_tarball(suite))], check=True)
@@ -131,9 +134,10 @@ def fresh_system(suite: str, where: Path, wheel: Path) -> Iterator[FreshSystem]:
             _mount(["--bind", str(source), str(target)])
             mounted.append(target)
         system = FreshSystem(root, suite)
-        shutil.copy(wheel, root / "opt" / wheel.name)
-        system.must(["python3", "-m", "venv", "/opt/bulletproof"])
-        system.must(["/opt/bulletproof/bin/pip", "install", "--quiet", f"/opt/{wheel.name}"])
+        if install:
+            shutil.copy(wheel, root / "opt" / wheel.name)
+            system.must(["python3", "-m", "venv", "/opt/bulletproof"])
+            system.must(["/opt/bulletproof/bin/pip", "install", "--quiet", f"/opt/{wheel.name}"])
         yield system
     finally:
         for target in reversed(mounted):
