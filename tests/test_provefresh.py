@@ -18,6 +18,7 @@ from bulletproof.flow.provefresh import (
     failed_status,
     prove_fresh,
     prove_stages,
+    said_of_tests,
 )
 from bulletproof.proc import uv_bin
 from bulletproof.reporter import Recorder, RunRecord
@@ -111,3 +112,11 @@ def test_a_failed_build_step_s_exit_status_is_the_exit_code() -> None:
     )
     assert failed_status(log) == 6
     assert failed_status("error: no space left on device") == 1
+
+
+def test_what_the_tests_did_there_is_said_and_none_is_not_a_pass() -> None:
+    assert said_of_tests(None) == "no tests found there"
+    assert said_of_tests({"found": False, "counts": {"passed": 0}}) == "no tests found there"
+    found = {"found": True, "counts": {"passed": 5, "failed": 1, "skipped": 0}}
+    assert said_of_tests(found) == "tests there: 5 passed, 1 failed"
+    assert said_of_tests({"found": True, "counts": {"passed": 0}}) == "tests there: none ran"

@@ -252,7 +252,7 @@ def _prove(args: argparse.Namespace, ui: Ui) -> ExitCode:
         if code is not ExitCode.OK and result.build_log:
             ui.out.print(escape(result.build_log.strip()[-3000:]))
         message = f"{'proved' if code is ExitCode.OK else 'not proved'} on {where}: "
-        message += result.fresh_message
+        message += f"{result.fresh_message} ({result.fresh_tests})"
         _print_differences(ui, result)
     ui.out.print(f"[bold {'green' if code is ExitCode.OK else 'red'}]{escape(message)}[/]")
     if args.json is not None:

@@ -68,6 +68,7 @@ class FreshProof:
     differences: tuple[Difference, ...] = ()
     fresh_code: int | None = None  # the exit code of verify --tests on the fresh system
     fresh_message: str = ""  # its closing line
+    fresh_tests: str = ""  # what the project's tests did there ("no tests found there", counts)
     build_code: int | None = None  # the failed build step's exit status (None: built)
     build_log: str = ""  # the end of the build's output, when it failed
     seconds: float = 0.0  # the build, from the first stage to the report out
@@ -93,6 +94,7 @@ class FreshProof:
             "fresh": {
                 "exit_code": self.fresh_code,
                 "message": self.fresh_message,
+                "tests": self.fresh_tests,
                 "log": self.build_log,  # the end of verify's output there when it failed
             }
             if self.fresh_code is not None
@@ -276,9 +278,20 @@ def read_report(result: FreshProof, out: Path) -> FreshProof:
         result,
         fresh_code=code,
         fresh_message=str(report.get("result", {}).get("message", "")),
+        fresh_tests=said_of_tests(report.get("tests")),
         fresh=fresh,
         build_log="" if code == 0 else _read_or_empty(out / "verify.log")[-6000:],
     )
+
+
+def said_of_tests(tests: object) -> str:
+    """What the tests did on the fresh system, from its report's ``tests`` object: a verdict
+    with no test run behind it is said as such, not left to look like a pass."""
+    if not isinstance(tests, dict) or not tests.get("found"):
+        return "no tests found there"
+    counts = tests.get("counts") or {}
+    said = [f"{n} {outcome}" for outcome, n in counts.items() if n]
+    return "tests there: " + (", ".join(said) or "none ran")
 
 
 def _read_or_empty(path: Path) -> str:
