@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -38,7 +39,7 @@ from bulletproof.proc import uv_bin
 from bulletproof.project import discover
 from tests.conftest import not_here, write_project
 from tests.fixtures.projects import example_copy, shared_project
-from tests.fresh.system import REPO
+from tests.fresh.system import CACHE, REPO, cache_lock
 
 BOOKWORM = OsInfo("debian", version_id="12", version_codename="bookworm")
 WHEEL_NAME = "bulletproof-0.1.0-py3-none-any.whl"
@@ -368,3 +369,42 @@ def test_a_step_passes_verified_or_usable_and_only_verified_when_asked(
     line = passes(f"sh -c 'exit {code}'").removeprefix("RUN ")
     done = subprocess.run(["sh", "-c", line], env={"ONLY_VERIFIED": only_verified}, check=False)
     assert (done.returncode == 0) is passed
+
+
+DEVCONTAINERS_CLI = "@devcontainers/cli@0.89.0"
+
+
+@pytest.mark.registry
+@pytest.mark.slow
+def test_the_devcontainer_cli_reads_the_configuration(tmp_path: Path) -> None:
+    """The Dev Containers reference tool (from the npm registry) reads devcontainer.json as
+    written, comments and marker line included, and finds the Containerfile's final stage.
+    It asks docker for running containers first: none runs here, so `true` answers for it."""
+    npm = shutil.which("npm")
+    if npm is None:
+        not_here("npm is needed to install the Dev Containers CLI")
+    tool = CACHE / "devcontainers-cli"
+    cli = tool / "node_modules" / ".bin" / "devcontainer"
+    with cache_lock("devcontainers-cli"):
+        if not cli.exists():
+            tool.mkdir(parents=True, exist_ok=True)
+            installed = subprocess.run(
+                [str(npm), "install", "--silent", "--prefix", str(tool), DEVCONTAINERS_CLI],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert installed.returncode == 0, installed.stderr
+    project = _example(tmp_path)
+    subprocess.run(["git", "init", "-q", str(project)], check=True)  # a workspace of its own
+    assert _generate(project) == 0
+    argv = [str(cli), "read-configuration", "--docker-path", shutil.which("true") or "true"]
+    done = subprocess.run(
+        [*argv, "--workspace-folder", str(project)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    read = json.loads(done.stdout)
+    config = read["configuration"]
+    assert config["build"] == {"dockerfile": "../Containerfile", "context": "..", "target": "final"}
+    assert config["postCreateCommand"] == "bulletproof verify /project"
+    assert read["workspace"]["workspaceFolder"] == "/workspaces/code-engine"
