@@ -95,6 +95,13 @@ KILL_POINTS: dict[str, Callable[[Path, Path | None], bool]] = {
 }
 
 
+def _process_state(pid: int) -> str:
+    """The state letter Linux gives the process (R, S, T for stopped, ...)."""
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    return ""
+
+
 def _current(project: Path) -> str:
     venv = project / ".venv"
     return venv.resolve().name if venv.is_symlink() else ""
@@ -109,10 +116,11 @@ _LAUNCHER = """
 import os, runpy, signal, sys
 
 EVENT = {event!r}
+NAMED = {named!r}
 
 def _stop_at_the_switch(event, args):
     if event == EVENT and os.path.basename(os.fspath(args[1 if event == "os.symlink" else 0])
-                                            ).startswith(".venv.tmp-"):
+                                            ).startswith(NAMED):
         os.kill(os.getpid(), signal.SIGSTOP)
 
 sys.addaudithook(_stop_at_the_switch)
@@ -122,10 +130,14 @@ runpy.run_module("bulletproof", run_name="__main__", alter_sys=True)
 
 
 def _stopping_launcher(folder: Path, point: str) -> Path:
-    """os.symlink makes the switch's link (after the marker); os.rename is Path.replace's."""
-    event = "os.rename" if point == "switching" else "os.symlink"
+    """os.symlink makes the switch's link (after the marker); os.rename is Path.replace's;
+    os.mkdir of gen-0002, the new generation's folder, comes before anything is built in it."""
+    event, named = {
+        "switching": ("os.rename", ".venv.tmp-"),
+        "building": ("os.mkdir", "gen-0002"),
+    }.get(point, ("os.symlink", ".venv.tmp-"))
     launcher = folder / "stop_at_the_switch.py"
-    launcher.write_text(_LAUNCHER.format(event=event))
+    launcher.write_text(_LAUNCHER.format(event=event, named=named))
     return launcher
 
 
@@ -178,12 +190,15 @@ def test_sigint_exits_130_and_keeps_the_env(tmp_path: Path, python312: Path) -> 
     project = write_project(tmp_path / "proj", _requirements("1.0"))
     _run(project, "--python", "3.12")
     (project / "requirements.txt").write_text(_requirements("2.0"))
-    child = _start(project)
-    generations = project / ".bulletproof" / "generations"
+    # stopped (SIGSTOP, by itself) as it makes the new generation's folder, so that the Ctrl-C
+    # lands while it builds however busy the machine is (a poll can miss a whole quick build)
+    child = _start(project, launcher=_stopping_launcher(tmp_path, "building"))
     deadline = time.monotonic() + 60
-    while not (generations / "gen-0002").exists() and time.monotonic() < deadline:
+    while _process_state(child.pid) != "T" and child.poll() is None:
+        assert time.monotonic() < deadline, "the run never reached its new generation"
         time.sleep(0.005)
     os.killpg(child.pid, signal.SIGINT)  # what Ctrl-C does to the foreground process group
+    os.killpg(child.pid, signal.SIGCONT)
     _, err = child.communicate(timeout=60)
     assert child.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
