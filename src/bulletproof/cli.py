@@ -33,6 +33,9 @@ Make a Python project's development environment work the first time, and prove i
                             stand the project up with bulletproof on a fresh Debian system of
                             that release (bookworm, trixie; a container build), run its tests
                             there, and show how that environment differs from DIR/.venv
+  bulletproof diff A B       what differs between two environments (each a --json report or a
+                            project folder's live .venv): interpreter, platform, libc, each
+                            distribution, system packages, variable names, verdicts
   bulletproof generate troubleshooting DIR
                             write DIR/TROUBLESHOOTING.md: the failures met on this project
                             and their fixes, then the general ones bulletproof knows
@@ -283,6 +286,18 @@ def _fresh(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _two_sides(p: argparse.ArgumentParser) -> None:
+    # A is kept as `directory`: the run's secrets are learned from it (a folder's .env)
+    p.add_argument(
+        "directory",
+        type=Path,
+        metavar="A",
+        help="a JSON report (setup/verify --json, or prove --fresh --json's fresh system) or "
+        "a project folder, whose .venv is fingerprinted now",
+    )
+    p.add_argument("other", type=Path, metavar="B", help="the other side, the same way")
+
+
 def _rollback_to(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--to",
@@ -367,6 +382,21 @@ COMMANDS = (
         "fresh environment verified and its tests passed, else that failure's exit code.",
         (_fresh, _json),
         summary="Prove the setup on a fresh Debian system and compare it with DIR/.venv.",
+    ),
+    Command(
+        "diff",
+        "Say what differs between two environments, each a JSON report (setup or verify "
+        "--json; prove --fresh --json: its fresh system) or a project folder (its .venv, "
+        "fingerprinted now, not verified): the interpreter, the platform and libc, each "
+        "distribution's version, wheel tags and content hash, the system packages it needs, "
+        "the names of the environment variables the code reads that are set on one side only "
+        "(never their values) and the verdicts, each with what explains it. Exit 0 when "
+        "nothing differs that another interpreter, platform or release does not explain, 1 "
+        "when something does, 2 when A or B is not a report of an environment or a folder "
+        "with one.",
+        (_two_sides, _json),
+        summary="Say what differs between two environments (reports or project folders).",
+        takes_dir=False,
     ),
     Command(
         "generate",

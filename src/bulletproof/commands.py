@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from bulletproof.errors import BulletproofError, ExitCode, InputError
 from bulletproof.flow.common import Options, TestsAsked
+from bulletproof.flow.diff import diff_environments
 from bulletproof.flow.doctor import doctor
 from bulletproof.flow.generate import GenerateOptions, generate
 from bulletproof.flow.provefresh import FreshOptions, FreshProof, prove_fresh
@@ -28,6 +29,7 @@ from bulletproof.model import Selection
 from bulletproof.prove.projecttests import to_dict as tests_dict
 from bulletproof.redaction import learn_run
 from bulletproof.report import jsonreport
+from bulletproof.report.difftable import print_env_diff
 from bulletproof.report.mitigation import print_attempts, summary
 from bulletproof.report.terminal import (
     Ui,
@@ -37,6 +39,7 @@ from bulletproof.report.terminal import (
     print_proof,
     print_verification,
 )
+from bulletproof.verify.envdiff import variable_states
 from bulletproof.verify.fingerprint import Fingerprint, fingerprint
 from bulletproof.verify.fingerprintdiff import difference_lines
 
@@ -51,6 +54,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
         "wheelhouse": _wheelhouse,
         "generate": _generate,
         "prove": _prove,
+        "diff": _diff,
     }
     # before anything is printed or written: every secret the run can see, learned by value
     learn_run(args.directory)
@@ -264,6 +268,22 @@ def _prove(args: argparse.Namespace, ui: Ui) -> ExitCode:
     return code
 
 
+def _diff(args: argparse.Namespace, ui: Ui) -> ExitCode:
+    result = diff_environments(args.directory, args.other, ui)
+    if result.error is not None:
+        return _error(args, ui, result.error)
+    assert result.left is not None and result.right is not None
+    print_env_diff(ui.out, result.left, result.right, result.rows)
+    code = result.exit_code
+    colour = "green" if code is ExitCode.OK else "yellow"
+    ui.out.print(f"[bold {colour}]{escape(result.message)}[/]")
+    if args.json is not None:
+        report = jsonreport.build(ui.record, exit_code=int(code), message=result.message)
+        report["diff"] = result.to_dict()
+        jsonreport.write(args.json, report)
+    return code
+
+
 def _print_differences(ui: Ui, result: FreshProof) -> None:
     if result.fresh is None:
         ui.out.print("[yellow]the fresh system's report has no fingerprint to compare[/]")
@@ -343,6 +363,8 @@ def _write_json(
     report["mitigation"] = [a.as_dict() for a in env.attempts] if env else []
     report["tests"] = tests_dict(env.proof) if env and env.proof else None
     report["out_of_date"] = list(env.stale) if env else []
+    # names only, never values: which variables the code reads are set where this ran
+    report["variables"] = [v.to_dict() for v in variable_states(args.directory)] if env else None
     report["stopped_short"] = (env.short or None) if env else None
     report["set_aside"] = [s.as_dict() for s in env.set_aside] if env else []
     report["incomplete"] = (
