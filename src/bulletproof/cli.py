@@ -48,6 +48,10 @@ Make a Python project's development environment work the first time, and prove i
   bulletproof generate script DIR
                             write DIR/scripts/dev-setup.sh: installs bulletproof, runs setup
                             and verify --tests, for the project's new developers
+  bulletproof generate ci DIR
+                            write DIR/.github/workflows/bulletproof.yml: setup --locked and
+                            verify --tests on each Python the project allows, reports
+                            uploaded and compared with bulletproof diff
 """
 
 
@@ -310,7 +314,7 @@ def _rollback_to(p: argparse.ArgumentParser) -> None:
 def _generated_file(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "what",
-        choices=["troubleshooting", "env", "script", "container"],
+        choices=["troubleshooting", "env", "script", "container", "ci"],
         help="which file to write",
     )
     p.add_argument(
@@ -337,7 +341,8 @@ def _generated_file(p: argparse.ArgumentParser) -> None:
         "--tool-source",
         metavar="SPEC",
         help="container, script: where the generated file installs bulletproof from: a wheel, "
-        "a source folder or a requirement (default: this same version from the package index)",
+        "a source folder or a requirement (default: this same version from the package index); "
+        "ci: a requirement only (a runner cannot reach this machine's files)",
     )
 
 
@@ -407,12 +412,15 @@ COMMANDS = (
         ".devcontainer/devcontainer.json and .containerignore: an image whose build runs setup "
         "and verify, then verifies again with only the run-time system packages) or script "
         "(scripts/dev-setup.sh: installs bulletproof in its own venv, runs setup and verify "
-        "--tests). A file bulletproof did not write, or one edited since, is never replaced "
+        "--tests) or ci (.github/workflows/bulletproof.yml: a GitHub Actions matrix of the "
+        "Python versions the project allows, each job running setup --locked and verify "
+        "--tests --json, the reports uploaded and compared by bulletproof diff in a last job). "
+        "A file bulletproof did not write, or one edited since, is never replaced "
         "without --force.",
         (_generated_file,),
         summary="Write a file for the team: troubleshooting (TROUBLESHOOTING.md), env "
         "(.env.template), container (Containerfile, devcontainer.json), script "
-        "(scripts/dev-setup.sh).",
+        "(scripts/dev-setup.sh), ci (.github/workflows/bulletproof.yml).",
         takes_dir=False,
     ),
 )

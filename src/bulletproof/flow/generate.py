@@ -11,9 +11,12 @@ from pathlib import Path
 from bulletproof.code.envvars import env_vars
 from bulletproof.errors import BulletproofError, InputError
 from bulletproof.flow.results import Done
+from bulletproof.generate.cimatrix import choose_matrix, read_metadata
+from bulletproof.generate.ciworkflow import Workflow, lock_files, write_workflow
+from bulletproof.generate.ciworkflow import render as render_workflow
 from bulletproof.generate.container import plan_container, render_container, write_container
 from bulletproof.generate.envtemplate import find_example, render, write_template
-from bulletproof.generate.script import write_script
+from bulletproof.generate.script import setup_options, write_script
 from bulletproof.generate.toolsource import resolve_tool_source
 from bulletproof.generate.troubleshooting import write as write_troubleshooting
 from bulletproof.project import discover
@@ -93,10 +96,55 @@ def _container(directory: Path, options: GenerateOptions) -> Done:
     return Done(message, said=said, project=project)
 
 
+def _ci(directory: Path, options: GenerateOptions) -> Done:
+    spec = options.tool_source
+    if spec and _on_this_machine(spec):
+        raise InputError(
+            f"--tool-source {spec}: a file or folder on this machine, which a CI runner cannot "
+            "reach",
+            hint="name a requirement pip takes there: bulletproof==VERSION from the index, or "
+            "'bulletproof @ git+https://...' (default: this same version from the index)",
+        )
+    project = discover(directory)
+    matrix = choose_matrix(read_metadata(project))
+    command = ["bulletproof generate ci", project.root.name]
+    if spec:
+        command += ["--tool-source", spec]
+    with tempfile.TemporaryDirectory(prefix="bulletproof-tool-") as scratch:
+        source = resolve_tool_source(spec, Path(scratch))  # a requirement: nothing is built
+    flow = Workflow(
+        project.name,
+        matrix,
+        source,
+        setup_options(project),
+        lock_files(project),
+        " ".join(command),
+    )
+    path = write_workflow(
+        project.root, render_workflow(flow), output=options.output, force=options.force
+    )
+    jobs = len(matrix.pythons) * len(matrix.systems)
+    said = tuple(f"left out: {line}" for line in matrix.left_out)
+    message = (
+        f"wrote {path}: {jobs} jobs (Python {', '.join(matrix.pythons)} on "
+        f"{', '.join(matrix.systems)}), then bulletproof diff of their reports"
+    )
+    return Done(message, said=said, project=project)
+
+
+def _on_this_machine(spec: str) -> bool:
+    """Whether --tool-source names a wheel or folder here; a requirement, a URL one included
+    (bulletproof @ https://...), is reachable from a CI runner."""
+    if "://" in spec or "@" in spec:
+        return False
+    return spec.endswith(".whl") or Path(spec).expanduser().exists()
+
+
 # the kinds `generate` writes, in the order --help lists them
 KINDS: dict[str, Callable[[Path, GenerateOptions], Done]] = {
     "troubleshooting": _troubleshooting,
     "env": _env,
     "script": _script,
     "container": _container,
+    "ci": _ci,
 }
