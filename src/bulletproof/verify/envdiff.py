@@ -133,11 +133,11 @@ def _state(v: VariableState | None) -> str:
 def _verdicts(a: Side, b: Side) -> list[Row]:
     rows = []
     for field, x, y in (("verification", a.verdict, b.verdict), ("tests", a.tests, b.tests)):
-        if x == y or not x or not y:
-            continue  # tests run on one side only say nothing about the other
-        # a live DIR was not verified by diff: a verdict against that is no difference
-        why = "not verified here" if NOT_VERIFIED_HERE in (x, y) else ""
-        rows.append(Row("verdict", "verdict", field, x, y, why))
+        # tests run on one side only say nothing about the other, and a live DIR was not
+        # verified by diff: its side's line says so, a row would only repeat it
+        if x == y or not x or not y or NOT_VERIFIED_HERE in (x, y):
+            continue
+        rows.append(Row("verdict", "verdict", field, x, y))
     return rows
 
 
