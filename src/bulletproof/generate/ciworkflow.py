@@ -1,6 +1,8 @@
 """`.github/workflows/bulletproof.yml`: a GitHub Actions workflow that sets the project up with
 bulletproof on every interpreter and system of its matrix (`cimatrix.py`), verifies it with its
-tests, uploads each JSON report, and compares them in a last job with `bulletproof diff`.
+tests, uploads each JSON report, and compares each with the first in a last job with
+`bulletproof diff`: that job fails on a difference nothing explains (diff's exit code 1; what
+another interpreter or system explains passes) or a report it cannot read (2).
 
 The YAML is written as text, each value the project gives quoted: the matrix as JSON flow
 sequences (which YAML reads as written, "3.10" staying a string). bulletproof itself runs on an
@@ -91,7 +93,8 @@ def _header(flow: Workflow) -> list[str]:
         "Each job of the matrix installs bulletproof, sets the project up from its lock",
         "(setup --locked --yes) and verifies it with its tests (verify --tests --json); the",
         "reports are uploaded as artefacts, and the last job compares each with the first",
-        "(`bulletproof diff`, which needs a bulletproof that has that command).",
+        "(`bulletproof diff`, which needs a bulletproof that has that command): it fails on a",
+        "difference nothing explains, not on what another interpreter or system explains.",
         *(f"Matrix: {line}" for line in flow.matrix.why),
         *(f"Left out: {line}" for line in flow.matrix.left_out),
         f"Installs {flow.tool.describe()}, on Python {TOOL_PYTHON} of its own.",
@@ -185,12 +188,18 @@ def _differences_job(flow: Workflow) -> list[str]:
         "            exit 0",
         "          fi",
         '          first="${reports[0]}"',
+        "          status=0",
         '          for other in "${reports[@]:1}"; do',
         '            echo "::group::$first and $other"',
-        '            bulletproof diff "$first" "$other" || echo "::warning::bulletproof diff '
-        '$first $other: exit $?"',
+        "            code=0",
+        '            bulletproof diff "$first" "$other" || code=$?',
         '            echo "::endgroup::"',
+        '            if [ "$code" != 0 ]; then',
+        "              status=1",
+        '              echo "::error::bulletproof diff $first $other: exit $code"',
+        "            fi",
         "          done",
+        '          exit "$status"',
     ]
 
 
