@@ -165,7 +165,11 @@ def _dotenv_names(root: Path) -> frozenset[str]:
         return frozenset()
     from dotenv import dotenv_values  # noqa: PLC0415  (only when the project has a .env)
 
-    return frozenset(k for k, v in dotenv_values(path).items() if v is not None)
+    try:
+        values = dotenv_values(path)
+    except (OSError, UnicodeDecodeError):  # unreadable: the tests' run would not see it either
+        return frozenset()
+    return frozenset(k for k, v in values.items() if v is not None)
 
 
 def side_from_report(data: object, label: str) -> Side:
