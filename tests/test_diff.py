@@ -14,7 +14,13 @@ from typing import Any
 import pytest
 
 from bulletproof.cli import main
-from bulletproof.verify.envdiff import NOT_VERIFIED_HERE, Side, VariableState, compare
+from bulletproof.verify.envdiff import (
+    NOT_VERIFIED_HERE,
+    Side,
+    VariableState,
+    compare,
+    side_from_report,
+)
 from bulletproof.verify.fingerprint import Fingerprint, Platform
 from tests.conftest import need_python, only_from, write_project
 from tests.fixtures.wheels import make_wheel
@@ -223,3 +229,26 @@ def test_a_live_side_s_verdict_and_an_older_report_s_variables_are_no_rows() -> 
         "usable",
         True,
     )
+
+
+def test_a_prove_report_s_side_is_the_fresh_system() -> None:
+    fresh = _side("verified", None).fingerprint
+    local = Fingerprint("cpython", "3.11.2", fresh.platform, (), ())
+    report = {
+        "schema_version": 1,
+        "command": "prove",
+        "fingerprint": None,
+        "verification": None,
+        "tests": None,
+        "result": {"exit_code": 4},
+        "prove": {
+            "fresh": {"exit_code": 4, "message": "usable"},
+            "local_fingerprint": local.to_dict(),
+            "fresh_fingerprint": fresh.to_dict(),
+        },
+    }
+    side = side_from_report(report, "prove.json")
+    assert (side.fingerprint, side.verdict, side.variables) == (fresh, "usable", None)
+    report["prove"] = None
+    with pytest.raises(ValueError, match="no fingerprint"):
+        side_from_report(report, "prove.json")
