@@ -410,7 +410,7 @@ COMMANDS = (
         "environment variable the code reads, required or with its default, where it is read; "
         "an .env.example is kept first, comments and all), container (Containerfile, "
         ".devcontainer/devcontainer.json and .containerignore: an image whose build runs setup "
-        "and verify, then verifies again with only the run-time system packages) or script "
+        "and verify, then verifies again with only the run-time system packages), script "
         "(scripts/dev-setup.sh: installs bulletproof in its own venv, runs setup and verify "
         "--tests) or ci (.github/workflows/bulletproof.yml: a GitHub Actions matrix of the "
         "Python versions the project allows, each job running setup --locked and verify "

@@ -79,7 +79,11 @@ def _requires_python(
     if project.requires_python:
         table = data.get("project", {})
         written = isinstance(table, dict) and table.get("requires-python")
-        where = "pyproject.toml [project] requires-python" if written else "Pipfile [requires]"
+        where = (
+            "pyproject.toml [project] requires-python"
+            if written
+            else "Pipfile [requires] python_version"
+        )
         return project.requires_python, where
     if setup_cfg is not None and setup_cfg.has_option("options", "python_requires"):
         return setup_cfg.get("options", "python_requires").strip(), "setup.cfg python_requires"
