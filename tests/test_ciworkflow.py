@@ -170,6 +170,28 @@ def test_a_file_the_user_wrote_is_kept_and_force_replaces_it(tmp_path: Path) -> 
     assert _generate(project) == 0  # ours: written again
 
 
+def _in_a_repository(tmp_path: Path) -> tuple[Path, Path]:
+    """The example as the folder code-engine of a git repository, its workflow written where
+    GitHub reads it (the repository's root)."""
+    repository = tmp_path / "repo"
+    repository.mkdir()
+    subprocess.run(["git", "init", "-q", str(repository)], check=True)
+    project = example_copy(repository)
+    workflow = repository / NAME
+    assert _generate(project, "--output", str(workflow)) == 0
+    return project, workflow
+
+
+def test_a_project_below_the_repository_root_runs_in_its_folder(tmp_path: Path) -> None:
+    project, workflow = _in_a_repository(tmp_path)
+    text = workflow.read_text(encoding="utf-8")
+    assert '        working-directory: "code-engine"' in text
+    assert "hashFiles('code-engine/pylock.toml')" in text
+    assert "path: code-engine/report-${{ matrix.os }}-py${{ matrix.python }}.json" in text
+    assert _generate(project) == 0  # in DIR it is written all the same, and said
+    assert (project / NAME).read_text(encoding="utf-8") == text
+
+
 def test_a_tool_source_on_this_machine_is_refused(tmp_path: Path) -> None:
     project = example_copy(tmp_path)
     wheel = tmp_path / "bulletproof-0.1.0-py3-none-any.whl"
@@ -219,6 +241,7 @@ def test_actionlint_passes_the_workflows_and_refuses_a_broken_one(tmp_path: Path
         project = _project(tmp_path, name)
         assert _generate(project) == 0
         written.append(project / NAME)
+    written.append(_in_a_repository(tmp_path)[1])
     assert _lint(modules, *written) == {str(w): [] for w in written}
     # the same workflow with the last job's dependency misspelt and an unknown runner
     text = written[0].read_text(encoding="utf-8")

@@ -12,7 +12,13 @@ from bulletproof.code.envvars import env_vars
 from bulletproof.errors import BulletproofError, InputError
 from bulletproof.flow.results import Done
 from bulletproof.generate.cimatrix import choose_matrix, read_metadata
-from bulletproof.generate.ciworkflow import Workflow, lock_files, write_workflow
+from bulletproof.generate.ciworkflow import (
+    NAME,
+    Workflow,
+    lock_files,
+    repository_folder,
+    write_workflow,
+)
 from bulletproof.generate.ciworkflow import render as render_workflow
 from bulletproof.generate.container import plan_container, render_container, write_container
 from bulletproof.generate.envtemplate import find_example, render, write_template
@@ -112,6 +118,7 @@ def _ci(directory: Path, options: GenerateOptions) -> Done:
         command += ["--tool-source", spec]
     with tempfile.TemporaryDirectory(prefix="bulletproof-tool-") as scratch:
         source = resolve_tool_source(spec, Path(scratch))  # a requirement: nothing is built
+    repository, folder = repository_folder(project.root)
     flow = Workflow(
         project.name,
         matrix,
@@ -119,12 +126,18 @@ def _ci(directory: Path, options: GenerateOptions) -> Done:
         setup_options(project),
         lock_files(project),
         " ".join(command),
+        folder,
     )
     path = write_workflow(
         project.root, render_workflow(flow), output=options.output, force=options.force
     )
     jobs = len(matrix.pythons) * len(matrix.systems)
     said = tuple(f"left out: {line}" for line in matrix.left_out)
+    if folder and options.output is None:  # GitHub reads no workflow below the root
+        said += (
+            f"{project.root} is the folder {folder} of the repository {repository}: GitHub "
+            f"reads workflows only from {repository / NAME}; --output names that path",
+        )
     message = (
         f"wrote {path}: {jobs} jobs (Python {', '.join(matrix.pythons)} on "
         f"{', '.join(matrix.systems)}), then bulletproof diff of their reports"

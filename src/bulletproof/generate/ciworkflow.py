@@ -53,6 +53,17 @@ class Workflow:
     setup_options: tuple[str, ...]  # beyond --locked --yes --python: the lock's extras, groups
     lock_files: tuple[str, ...]  # what the cache is keyed on, relative to DIR
     command: str  # how it was generated, for the header
+    folder: str = ""  # the project's folder in its repository ("" at the root): jobs run there
+
+
+def repository_folder(root: Path) -> tuple[Path, str]:
+    """The repository DIR is in (the nearest folder up with a ``.git``; DIR itself when there is
+    none) and DIR's place in it ("" at its root): GitHub reads workflows only at the root."""
+    for folder in (root, *root.parents):
+        if (folder / ".git").exists():
+            place = root.relative_to(folder).as_posix()
+            return folder, "" if place == "." else place
+    return root, ""
 
 
 def lock_files(project: Project) -> tuple[str, ...]:
@@ -99,6 +110,11 @@ def _header(flow: Workflow) -> list[str]:
         *(f"Left out: {line}" for line in flow.matrix.left_out),
         f"Installs {flow.tool.describe()}, on Python {TOOL_PYTHON} of its own.",
         f"Cached: uv's cache and bulletproof's, keyed on {', '.join(flow.lock_files)}.",
+        *(
+            [f"The project is the repository's folder {flow.folder}: the jobs run there."]
+            if flow.folder
+            else []
+        ),
     ]
     wrapped = [
         part for line in text for part in textwrap.wrap(line, 94, subsequent_indent="  ") or [""]
@@ -123,7 +139,9 @@ def _install_tool(flow: Workflow) -> list[str]:
 
 
 def _environment_job(flow: Workflow) -> list[str]:
-    hashed = ", ".join(f"'{name}'" for name in flow.lock_files)
+    place = f"{flow.folder}/" if flow.folder else ""
+    # a string in an expression is quoted as in SQL: '' for a quote
+    hashed = ", ".join("'" + f"{place}{name}".replace("'", "''") + "'" for name in flow.lock_files)
     key = "bulletproof-${{ runner.os }}-py${{ matrix.python }}"
     options = " ".join(shlex.quote(o) for o in (*flow.setup_options, "--python"))
     setup = f'bulletproof setup . --locked --yes {options} "${{{{ matrix.python }}}}"'
@@ -131,6 +149,7 @@ def _environment_job(flow: Workflow) -> list[str]:
         "  environment:",
         "    name: ${{ matrix.os }}, Python ${{ matrix.python }}",
         "    runs-on: ${{ matrix.os }}",
+        *_working_directory(flow.folder),
         "    strategy:",
         "      fail-fast: false",
         "      matrix:",
@@ -159,9 +178,17 @@ def _environment_job(flow: Workflow) -> list[str]:
         f"        uses: {UPLOAD}",
         "        with:",
         f"          name: {ARTIFACT}",
-        f"          path: {REPORT}",
+        f"          path: {place}{REPORT}",
         "          if-no-files-found: warn",
     ]
+
+
+def _working_directory(folder: str) -> list[str]:
+    """The project's folder for every run step when it is not the repository's root (uses:
+    steps are not affected; their paths say the folder themselves)."""
+    if not folder:
+        return []
+    return ["    defaults:", "      run:", f"        working-directory: {json.dumps(folder)}"]
 
 
 def _differences_job(flow: Workflow) -> list[str]:
