@@ -36,6 +36,10 @@ Make a Python project's development environment work the first time, and prove i
   bulletproof diff A B       what differs between two environments (each a --json report or a
                             project folder's live .venv): interpreter, platform, libc, each
                             distribution, system packages, variable names, verdicts
+  bulletproof report DIR --html FILE [--from REPORT.json] [--diff B]
+                            render the last setup/verify report of DIR (kept in
+                            DIR/.bulletproof/last-report.json) or REPORT.json as one
+                            self-contained HTML page; --diff B adds what differs from B
   bulletproof generate troubleshooting DIR
                             write DIR/TROUBLESHOOTING.md: the failures met on this project
                             and their fixes, then the general ones bulletproof knows
@@ -177,6 +181,44 @@ def _json(p: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="FILE",
         help="also write a JSON report (schema: docs/json-report.md)",
+    )
+
+
+def _html(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--html",
+        type=Path,
+        metavar="FILE",
+        help="also write the report as one self-contained HTML page (no script, nothing "
+        "fetched); the JSON report is kept in DIR/.bulletproof/last-report.json for "
+        "`bulletproof report`",
+    )
+
+
+def _page(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--html",
+        dest="page",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="the HTML page to write",
+    )
+    p.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        metavar="REPORT",
+        help="render this JSON report (setup or verify --json) instead of DIR's last one "
+        "(DIR/.bulletproof/last-report.json, kept by the last setup or verify with --json or "
+        "--html)",
+    )
+    p.add_argument(
+        "--diff",
+        type=Path,
+        metavar="B",
+        help="add a section of what differs from B (a JSON report or a project folder), as "
+        "`bulletproof diff` says it",
     )
 
 
@@ -350,7 +392,17 @@ COMMANDS = (
     Command(
         "setup",
         "Lock, build, verify and switch to the project's environment.",
-        (_python, _consent, _json, _proof, _verification, _selection_options, _strict, _offline),
+        (
+            _python,
+            _consent,
+            _json,
+            _html,
+            _proof,
+            _verification,
+            _selection_options,
+            _strict,
+            _offline,
+        ),
     ),
     Command(
         "doctor",
@@ -362,7 +414,7 @@ COMMANDS = (
     Command(
         "verify",
         "Verify the current DIR/.venv: imports, consistency, file integrity.",
-        (_json, _proof, _verification),
+        (_json, _html, _proof, _verification),
     ),
     Command(
         "rollback",
@@ -402,6 +454,18 @@ COMMANDS = (
         (_two_sides, _json),
         summary="Say what differs between two environments (reports or project folders).",
         takes_dir=False,
+    ),
+    Command(
+        "report",
+        "Render a JSON report as one self-contained HTML page (inline style, no script, nothing "
+        "fetched): the verdict first, then what failed and why, every fix tried and its "
+        "outcome, the seconds of each stage as a chart, the system packages, the tests with "
+        "their classes, services and app checks, and with --diff what differs from another "
+        "environment. The report is --from's, else DIR's last (DIR/.bulletproof/"
+        "last-report.json, kept by each setup or verify run with --json or --html). Exit 2 "
+        "when there is no report to render.",
+        (_page,),
+        summary="Render DIR's last (or a given) report as a self-contained HTML page.",
     ),
     Command(
         "generate",

@@ -28,8 +28,11 @@ from bulletproof.mitigate.consent import Unfixable
 from bulletproof.model import Selection
 from bulletproof.prove.projecttests import to_dict as tests_dict
 from bulletproof.redaction import learn_run
+from bulletproof.report import html as htmlreport
 from bulletproof.report import jsonreport
 from bulletproof.report.difftable import print_env_diff
+from bulletproof.report.lastreport import last_report_path, save_last
+from bulletproof.report.lastreport import load as load_report
 from bulletproof.report.mitigation import print_attempts, summary
 from bulletproof.report.terminal import (
     Ui,
@@ -55,10 +58,17 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
         "generate": _generate,
         "prove": _prove,
         "diff": _diff,
+        "report": _report,
     }
     # before anything is printed or written: every secret the run can see, learned by value
     learn_run(args.directory)
-    if problem := _unwritable_report(getattr(args, "json", None)):
+    # `report`'s page is kept apart from setup's and verify's --html (dest "page"): an error
+    # of `report` itself is said, never rendered as a page
+    for dest, option in (("json", "--json"), ("html", "--html"), ("page", "--html")):
+        problem = _unwritable_report(getattr(args, dest, None), option)
+        if problem:
+            break
+    if problem:
         # said before any work: a run that switched and then could not report is worse
         ui.errors.print(f"[bold red]error:[/] {escape(problem)}")
         return InputError.exit_code
@@ -93,23 +103,23 @@ def selection_of(args: argparse.Namespace) -> Selection:
     )
 
 
-def _unwritable_report(path: Path | None) -> str | None:
-    """Why the --json report could not be written there, found by writing a scratch file
-    beside it (permissions alone mislead: root, read-only mounts, full disks)."""
+def _unwritable_report(path: Path | None, option: str = "--json") -> str | None:
+    """Why the --json (or --html) report could not be written there, found by writing a
+    scratch file beside it (permissions alone mislead: root, read-only mounts, full disks)."""
     if path is None:
         return None
     if path.is_dir():
-        return f"--json {path}: is a folder; name a file"
+        return f"{option} {path}: is a folder; name a file"
     folder = path.parent
     if not folder.is_dir():
-        return f"--json {path}: the folder {folder} does not exist"
+        return f"{option} {path}: the folder {folder} does not exist"
     try:
         with tempfile.NamedTemporaryFile(dir=folder, prefix=f".{path.name}.", suffix=".check"):
             pass
     except OSError as exc:
-        return f"--json {path}: cannot write in {folder} ({exc.strerror or exc})"
+        return f"{option} {path}: cannot write in {folder} ({exc.strerror or exc})"
     if path.exists() and not os.access(path, os.W_OK):
-        return f"--json {path}: the file is not writable"
+        return f"{option} {path}: the file is not writable"
     return None
 
 
@@ -344,7 +354,8 @@ def _write_json(
     message: str,
 ) -> None:
     json_path: Path | None = getattr(args, "json", None)
-    if json_path is None:
+    html_path: Path | None = getattr(args, "html", None)
+    if json_path is None and html_path is None:
         return
     env = result if isinstance(result, EnvResult) else None
     host: Host = result.host if isinstance(result, DoctorResult) else probe_host()
@@ -372,7 +383,31 @@ def _write_json(
         if env and env.incomplete
         else None
     )
-    jsonreport.write(json_path, report)
+    if json_path is not None:
+        jsonreport.write(json_path, report)
+    if html_path is not None:
+        htmlreport.write(html_path, report)
+        ui.out.print(f"HTML report: {escape(str(html_path))}")
+    if env is not None:  # setup and verify: what `bulletproof report DIR` renders
+        save_last(args.directory, report)
+
+
+def _report(args: argparse.Namespace, ui: Ui) -> ExitCode:
+    """The HTML of a JSON report (--from, else DIR's last), with diff's rows against --diff."""
+    source: Path = args.source or last_report_path(args.directory)
+    try:
+        report = load_report(source, directory=None if args.source else args.directory)
+    except BulletproofError as exc:
+        return _error(args, ui, exc)
+    compared = None
+    if args.diff is not None:
+        result = diff_environments(source, args.diff, ui)
+        if result.error is not None:
+            return _error(args, ui, result.error)
+        compared = result.to_dict()
+    htmlreport.write(args.page, report, compared)
+    ui.out.print(f"[bold green]HTML report of {escape(str(source))}: {escape(str(args.page))}[/]")
+    return ExitCode.OK
 
 
 def _fingerprint(env: EnvResult | None) -> Fingerprint | None:

@@ -1,0 +1,356 @@
+"""The HTML report: one self-contained file rendered from the JSON report's dict
+(docs/json-report.md), for people to read. The verdict first, then what failed and why, every
+fix tried and its outcome, the seconds of each stage as bars, the system packages, the tests
+with their classes, services and app checks, the environment, and `diff`'s rows when given.
+
+No script, no stylesheet or image fetched: the page is read offline, in a mail or a CI
+artefact. Every string is redacted by the one redactor before it is escaped (a secret holding
+`&` is still found as written), and the page is redacted again as it is written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bulletproof.fsutil import write_text
+from bulletproof.redaction import redact_data
+from bulletproof.report.htmlparts import facts, page, pre, section, state, table, text, timing_chart
+
+_GOOD_VERDICTS = ("verified",)
+
+
+def render(report: dict[str, Any], diff: dict[str, Any] | None = None) -> str:
+    """The page for ``report`` (and ``diff``, `diff A B`'s `diff` object, when given)."""
+    report = redact_data(report)
+    diff = redact_data(diff) if diff is not None else None
+    sections = [
+        ("failed", "What failed and why", _failures(report)),
+        ("fixes", "Fixes tried", _fixes(report.get("mitigation") or [])),
+        ("timings", "Time per stage", timing_chart(report.get("steps") or [])),
+        ("system", "System packages", _system(report)),
+        ("tests", "Tests, services and the app", _tests(report.get("tests"))),
+        ("environment", "The environment", _environment(report)),
+    ]
+    if diff is not None:
+        sections.append(("diff", "What differs from another environment", _diff(diff)))
+    if report.get("messages"):
+        said = "".join(f"<li>{text(m)}</li>" for m in report["messages"])
+        sections.append(("messages", "Messages", f"<ul>{said}</ul>"))
+    command = report.get("command") or "run"
+    title = f"bulletproof {command}: {report.get('project_dir') or ''}"
+    nav = [("verdict", "Verdict"), *((a, h) for a, h, _ in sections)]
+    body = "".join(section(a, h, c) for a, h, c in sections)
+    return page(title, _verdict(report), nav, body)
+
+
+def write(path: Path, report: dict[str, Any], diff: dict[str, Any] | None = None) -> None:
+    write_text(path, render(report, diff))
+
+
+def _verdict(report: dict[str, Any]) -> str:
+    result = report.get("result") or {}
+    ok, code = bool(result.get("ok")), result.get("exit_code")
+    verdict = (report.get("verification") or {}).get("verdict")
+    tone = "good" if ok and verdict in (*_GOOD_VERDICTS, None) else "bad" if not ok else "warn"
+    word = {"good": "✓ Passed", "warn": "! Passed with reservations", "bad": "✗ Failed"}[tone]
+    lines = [f"<p><strong>{text(word)}</strong>: {text(result.get('message'))}</p>"]
+    detail = [f"exit code {text(code)}"]
+    if verdict:
+        detail.append(f"environment {text(verdict)}")
+    tests = report.get("tests")
+    if tests:
+        detail.append("tests " + ("passed" if tests.get("ok") else "did not pass"))
+    lines.append(f"<p>{'; '.join(detail)}</p>")
+    return (
+        f'<section id="verdict" aria-labelledby="verdict-h" class="verdict {tone}">'
+        f'<h2 id="verdict-h">Verdict</h2>{"".join(lines)}</section>'
+    )
+
+
+def _failures(report: dict[str, Any]) -> str:
+    parts: list[str] = []
+    result = report.get("result") or {}
+    if not result.get("ok"):
+        parts.append(f"<p>The run ended: {text(result.get('message'))}</p>")
+    verification = report.get("verification") or {}
+    judged = verification.get("judged") or []
+    parts.append(
+        table(
+            "Modules that failed to import, and what each failure means",
+            ("module", "distribution", "meaning", "why"),
+            [
+                (
+                    text(j.get("module")),
+                    text(j.get("distribution")),
+                    text(j.get("kind")),
+                    text(j.get("why")),
+                )
+                for j in judged
+            ],
+        )
+    )
+    consistency = verification.get("consistency") or {}
+    if consistency and not consistency.get("ok"):
+        parts.append("<h3>Consistency (uv pip check)</h3>" + pre(consistency.get("output")))
+    problems = (verification.get("integrity") or {}).get("problems") or []
+    parts.append(
+        table(
+            "Installed files that differ from their RECORD",
+            ("distribution", "file", "problem"),
+            [
+                (text(p.get("distribution")), text(p.get("path")), text(p.get("problem")))
+                for p in problems
+            ],
+        )
+    )
+    if stale := report.get("out_of_date"):
+        items = "".join(f"<li>{text(r)}</li>" for r in stale)
+        parts.append(f"<h3>Out of date</h3><ul>{items}</ul>")
+    parts.append(
+        table(
+            "Set aside so the rest could be delivered",
+            ("package", "stage", "cause"),
+            [
+                (text(s.get("package")), text(s.get("stage")), text(s.get("cause")))
+                for s in report.get("set_aside") or []
+            ],
+        )
+    )
+    if report.get("stopped_short"):
+        parts.append(f"<p>The repair stopped short: {text(report['stopped_short'])}</p>")
+    findings = [
+        f
+        for f in (report.get("diagnosis") or {}).get("findings") or []
+        if f.get("severity") == "blocker"
+    ]
+    parts.append(
+        table(
+            "Blocking findings",
+            ("package", "finding", "why", "fix"),
+            [
+                (
+                    text(f.get("package")),
+                    text(f.get("title")),
+                    text(f.get("why")),
+                    text(f.get("fix")),
+                )
+                for f in findings
+            ],
+        )
+    )
+    shown = "".join(parts)
+    return shown or "<p>✓ Nothing failed.</p>"
+
+
+def _fixes(attempts: list[dict[str, Any]]) -> str:
+    if not attempts:
+        return "<p>No fix was needed or tried.</p>"
+    rows = []
+    for a in attempts:
+        evidence = "".join(pre(line) for line in (a.get("evidence") or [])[:3])
+        fix = a.get("fix") or {}
+        rows.append(
+            (
+                f"{text(a.get('package') or '(resolver)')} ({text(a.get('stage'))})",
+                text(a.get("cause")) + evidence,
+                text(fix.get("what") or "none"),
+                _outcome(a.get("outcome")),
+            )
+        )
+    return table("Every fix tried, in order", ("package (stage)", "why", "fix", "outcome"), rows)
+
+
+def _outcome(outcome: object) -> str:
+    if outcome == "fixed":
+        return state(True, "fixed", "")
+    if outcome in ("pending", "set aside"):
+        return state(None, "", "", str(outcome))
+    return state(False, "", str(outcome))
+
+
+def _system(report: dict[str, Any]) -> str:
+    system = (report.get("diagnosis") or {}).get("system") or {}
+    parts = [
+        facts(
+            "Build needs from the system",
+            [
+                ("package manager", system.get("manager")),
+                ("needed", ", ".join(system.get("needed") or [])),
+                ("missing before the run", ", ".join(system.get("missing") or [])),
+            ],
+        )
+    ]
+    commands = [" ".join(c) for c in system.get("commands") or []]
+    if commands:
+        parts.append("<h3>Install commands</h3>" + "".join(pre(c) for c in commands))
+    installed = [
+        a for a in report.get("mitigation") or [] if (a.get("fix") or {}).get("kind") == "system"
+    ]
+    parts.append(
+        table(
+            "Installed by a fix",
+            ("package", "fix", "outcome"),
+            [
+                (text(a.get("package")), text(a["fix"].get("what")), _outcome(a.get("outcome")))
+                for a in installed
+            ],
+        )
+    )
+    runtime = (report.get("fingerprint") or {}).get("system_packages") or []
+    parts.append(
+        table(
+            "System packages the environment loads libraries from",
+            ("package", "version"),
+            [(text(p.get("name")), text(p.get("version"))) for p in runtime],
+        )
+    )
+    shown = "".join(parts)
+    return shown or "<p>No system package was needed or recorded in this run.</p>"
+
+
+def _tests(tests: dict[str, Any] | None) -> str:
+    if not tests:
+        return "<p>The tests were not run (no <code>--tests</code>, or nothing to prove).</p>"
+    counts = tests.get("counts") or {}
+    parts = [
+        f"<p>{state(bool(tests.get('ok')), 'the gate was met', 'the gate was not met')}</p>",
+        facts(
+            "The test run",
+            [
+                ("command", " ".join(tests.get("command") or [])),
+                ("found by", tests.get("found_by")),
+                (
+                    "passed / failed / error / skipped",
+                    " / ".join(
+                        str(counts.get(k, 0)) for k in ("passed", "failed", "error", "skipped")
+                    ),
+                ),
+                ("pass rate (threshold)", f"{tests.get('pass_rate')} ({tests.get('threshold')})"),
+                ("failures that are the environment's", tests.get("environment_failures")),
+                ("seconds", tests.get("seconds")),
+                ("problem", tests.get("problem")),
+                ("required variables unset", ", ".join(tests.get("missing_variables") or [])),
+            ],
+        ),
+    ]
+    cases = [c for c in tests.get("cases") or [] if c.get("outcome") not in ("passed",)]
+    parts.append(
+        table(
+            "Tests that did not pass, with their class",
+            ("test", "outcome", "class", "needs", "message"),
+            [
+                (
+                    text(c.get("id")),
+                    text(c.get("outcome")),
+                    text(c.get("class") or "-"),
+                    text(c.get("needs") or ""),
+                    text(c.get("message") or ""),
+                )
+                for c in cases
+            ],
+        )
+    )
+    parts.append(
+        table(
+            "Services",
+            ("setting", "where", "address", "answered", "cause"),
+            [
+                (
+                    text(s.get("setting")),
+                    text(s.get("source")),
+                    text(s.get("url")),
+                    state(bool(s.get("ok")), "yes", "no"),
+                    text(s.get("cause") or ""),
+                )
+                for s in tests.get("services") or []
+            ],
+        )
+    )
+    parts.append(_app(tests.get("app")))
+    return "".join(parts)
+
+
+def _app(app: dict[str, Any] | None) -> str:
+    if not app:
+        return "<p>The code defines no application to start.</p>"
+    answers = [
+        (text(a.get("path")), text(a.get("status") or "no answer"), text(a.get("seconds")))
+        for a in app.get("answers") or []
+    ]
+    return (
+        f"<h3>The app: {state(app.get('ok'), 'answered', 'did not answer', 'not started')}</h3>"
+        + facts(
+            "The app check",
+            [
+                ("target", app.get("target")),
+                ("server", app.get("server")),
+                ("problem", app.get("problem")),
+                ("metrics", app.get("metrics")),
+                ("ran in", app.get("ran_in")),
+            ],
+        )
+        + table("Its answers", ("route", "status", "seconds"), answers)
+    )
+
+
+def _environment(report: dict[str, Any]) -> str:
+    target, lock = report.get("target") or {}, report.get("lock") or {}
+    env, host = report.get("environment") or {}, report.get("host") or {}
+    verification = report.get("verification") or {}
+    modules = verification.get("modules") or []
+    return (
+        facts(
+            "What this run worked on",
+            [
+                ("system", ((host.get("os") or {}).get("pretty_name"))),
+                (
+                    "interpreter",
+                    f"{target.get('implementation', '')} {target.get('version', '')}".strip()
+                    if target
+                    else None,
+                ),
+                ("interpreter chosen because", target.get("reason")),
+                ("environment", env.get("path")),
+                ("generation", env.get("generation")),
+                ("locked packages", lock.get("packages")),
+                ("lock reused", lock.get("reused")),
+                ("distributions installed", verification.get("distributions")),
+                ("modules imported", len(modules) if modules else None),
+                ("verification seconds", verification.get("seconds")),
+                ("bulletproof", (report.get("tool") or {}).get("version")),
+            ],
+        )
+        or "<p>No environment was described by this run.</p>"
+    )
+
+
+def _diff(diff: dict[str, Any]) -> str:
+    left, right = diff.get("left") or {}, diff.get("right") or {}
+    sides = facts(
+        "The two sides",
+        [
+            ("A", f"{left.get('label')} ({left.get('kind')}): {left.get('verdict')}"),
+            ("B", f"{right.get('label')} ({right.get('kind')}): {right.get('verdict')}"),
+        ],
+    )
+    rows = diff.get("differences") or []
+    if not rows:
+        return sides + "<p>✓ The two environments are the same.</p>"
+    shown = [
+        (
+            text(r.get("section")),
+            text(f"{r.get('what')}: {r.get('subject')}"),
+            text(r.get("left") or "-"),
+            text(r.get("right") or "-"),
+            state(False, "", "nothing: look at it")
+            if r.get("unexplained")
+            else text(r.get("because") or "a cause of the others"),
+        )
+        for r in rows
+    ]
+    summary = f"<p>{text(diff.get('unexplained', 0))} of {len(rows)} difference(s) unexplained.</p>"
+    return (
+        sides
+        + summary
+        + table("What differs (A, then B)", ("section", "what", "A", "B", "explained by"), shown)
+    )

@@ -1,0 +1,213 @@
+"""The HTML report (`--html` on setup and verify, `bulletproof report DIR --html FILE`) of real
+runs: validated by html5lib's strict parser (the HTML5 parsing algorithm, which raises on any
+parse error), and rendered by a real browser engine, Debian's Chromium driven by Playwright,
+headless: the verdict is visible, every in-page link leads to an element, no request leaves
+the page. A secret the run has seen appears nowhere in it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bulletproof.cli import main
+from bulletproof.report.html import render
+from tests.conftest import write_project
+
+html5lib = pytest.importorskip("html5lib")
+
+CHROMIUM = Path("/usr/bin/chromium")
+SECRET = "tok-9d2f-never-in-a-page"
+TESTS = """import os
+import unittest
+
+
+class ZqTest(unittest.TestCase):
+    def test_passes(self):
+        self.assertTrue(True)
+
+    def test_fails_in_the_code(self):
+        token = os.environ["ZQ_API_TOKEN"]
+        self.assertEqual(token, "something else", token)
+"""
+
+
+def _parse(page: str) -> Any:
+    """The document, or html5lib's first parse error (strict: any error raises)."""
+    return html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(page)
+
+
+def _project(root: Path, requirements: str = "good==1.0\n") -> Path:
+    write_project(root, requirements)
+    (root / "tests").mkdir()
+    (root / "tests" / "test_zq.py").write_text(TESTS)
+    (root / ".env").write_text(f"ZQ_API_TOKEN={SECRET}\n")
+    return root
+
+
+@pytest.fixture
+def set_up(tmp_path: Path, local_index: Path) -> tuple[Path, Path, Path, int]:
+    """A project set up for real with --tests (one test fails in the code, its message the
+    secret), its JSON and HTML reports."""
+    root = _project(tmp_path / "proj")
+    report, page = tmp_path / "r.json", tmp_path / "page.html"
+    code = main(
+        ["setup", str(root), "--python", "3.12", "-q", "--tests", "--json", str(report),
+         "--html", str(page)]
+    )
+    return root, report, page, code
+
+
+def test_setup_writes_a_valid_page_with_the_verdict_first_and_no_secret(
+    set_up: tuple[Path, Path, Path, int],
+) -> None:
+    root, report_path, page_path, code = set_up
+    report = json.loads(report_path.read_text())
+    assert code == report["result"]["exit_code"] != 0  # the failing test fails the gate
+    page = page_path.read_text()
+    assert SECRET not in page and SECRET not in report_path.read_text()
+    doc = _parse(page)
+    assert doc.get("lang") == "en"
+    main_el = doc.find("body/main")
+    headings = [el.tag for el in main_el.iter() if el.tag in ("h1", "h2", "h3")]
+    assert headings[:2] == ["h1", "h2"]  # the title, then the verdict's heading
+    assert all(int(b[1]) - int(a[1]) <= 1 for a, b in zip(headings, headings[1:], strict=False))
+    verdict = main_el.find("section")
+    assert verdict.get("id") == "verdict"
+    said = "".join(verdict.itertext())
+    assert "Failed" in said and report["result"]["message"] in said
+    assert f"exit code {code}" in said
+    # the failing test with its class, the stages with their seconds
+    text = "".join(main_el.itertext())
+    assert "test_fails_in_the_code" in text and "code" in text
+    for step in report["steps"]:
+        assert step["name"] in text
+    assert not doc.findall(".//script") and not doc.findall(".//link")
+    for table in doc.iter("table"):
+        assert table.findall(".//th"), "every table has headers"
+        assert all(th.get("scope") in ("col", "row") for th in table.iter("th"))
+    # the state folder keeps the same report for `bulletproof report DIR`
+    kept = json.loads((root / ".bulletproof" / "last-report.json").read_text())
+    assert kept["result"] == report["result"]
+
+
+def test_report_renders_the_last_report_and_a_diff_against_another(
+    tmp_path: Path, set_up: tuple[Path, Path, Path, int]
+) -> None:
+    root, report_path, _page, _code = set_up
+    out = tmp_path / "again.html"
+    assert main(["report", str(root), "--html", str(out), "-q"]) == 0
+    page = out.read_text()
+    _parse(page)
+    assert 'id="diff"' not in page
+    # another environment: the pin moved
+    other = _project(tmp_path / "other", "good==2.0\n")
+    other_report = tmp_path / "other.json"
+    main(["setup", str(other), "--python", "3.12", "-q", "--json", str(other_report)])
+    compared = tmp_path / "compared.html"
+    code = main(
+        ["report", str(root), "--from", str(report_path), "--diff", str(other_report),
+         "--html", str(compared)]
+    )
+    assert code == 0
+    doc = _parse(compared.read_text())
+    diff = next(s for s in doc.iter("section") if s.get("id") == "diff")
+    cells = ["".join(td.itertext()) for td in diff.iter("td")]
+    assert "1.0" in cells and "2.0" in cells
+    assert SECRET not in compared.read_text()
+
+
+def test_report_without_a_report_says_how_to_make_one(tmp_path: Path) -> None:
+    out = tmp_path / "page.html"
+    assert main(["report", str(tmp_path), "--html", str(out), "-q"]) == 2
+    assert not out.exists()
+
+
+def test_every_string_is_escaped_and_redacted() -> None:
+    from bulletproof import redaction
+
+    redaction.learn(SECRET)
+    hostile = f"<script>alert(1)</script> & {SECRET}"
+    report = {
+        "schema_version": 1,
+        "command": "setup",
+        "project_dir": "<b>dir</b>",
+        "result": {"ok": False, "exit_code": 1, "message": hostile},
+        "steps": [{"name": hostile, "seconds": 1.5, "detail": "x"}],
+        "mitigation": [
+            {"package": "p", "stage": "build", "cause": hostile, "evidence": [hostile],
+             "fix": {"kind": "system", "value": "libfoo-dev", "what": "install libfoo-dev"},
+             "outcome": "did not help"}
+        ],
+        "messages": [hostile],
+    }
+    page = render(report)
+    doc = _parse(page)
+    assert not doc.findall(".//script") and not doc.findall(".//b")
+    assert SECRET not in page
+    assert "&lt;script&gt;" in page
+    assert "did not help" in "".join(doc.find("body").itertext())
+
+
+# -- a real browser engine ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists() and not shutil.which("chromium"):
+        pytest.skip("no Chromium here (Debian: apt-get install chromium)")
+    with sync_api.sync_playwright() as p:
+        launched = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield launched
+        launched.close()
+
+
+def test_the_page_renders_in_chromium_offline_with_its_links_resolved(
+    browser: Any, set_up: tuple[Path, Path, Path, int]
+) -> None:
+    _root, _report, page_path, _code = set_up
+    url = page_path.resolve().as_uri()
+    context = browser.new_context(java_script_enabled=False)  # readable without a script
+    requested: list[str] = []
+
+    def count(route: Any) -> None:
+        if route.request.url != url:
+            requested.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    context.route("**/*", count)
+    tab = context.new_page()
+    tab.goto(url)
+    verdict = tab.locator("#verdict")
+    assert verdict.is_visible()
+    box = verdict.bounding_box()
+    assert box is not None and box["width"] > 100 and box["height"] > 20
+    assert box["y"] < tab.locator("nav").bounding_box()["y"]  # the verdict comes first
+    assert "Failed" in verdict.inner_text()
+    anchors = tab.locator("a[href^='#']")
+    assert anchors.count() >= 6
+    for i in range(anchors.count()):
+        target = anchors.nth(i).get_attribute("href")[1:]
+        assert tab.locator(f"[id='{target}']").count() == 1, target
+    bars = tab.locator(".bar")
+    assert bars.count() >= 1 and bars.first.bounding_box() is not None
+    assert requested == []
+    context.close()
