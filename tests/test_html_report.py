@@ -6,6 +6,7 @@ the page. A secret the run has seen appears nowhere in it."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from collections.abc import Iterator
@@ -56,8 +57,18 @@ def set_up(tmp_path: Path, local_index: Path) -> tuple[Path, Path, Path, int]:
     root = _project(tmp_path / "proj")
     report, page = tmp_path / "r.json", tmp_path / "page.html"
     code = main(
-        ["setup", str(root), "--python", "3.12", "-q", "--tests", "--json", str(report),
-         "--html", str(page)]
+        [
+            "setup",
+            str(root),
+            "--python",
+            "3.12",
+            "-q",
+            "--tests",
+            "--json",
+            str(report),
+            "--html",
+            str(page),
+        ]
     )
     return root, report, page, code
 
@@ -75,7 +86,7 @@ def test_setup_writes_a_valid_page_with_the_verdict_first_and_no_secret(
     main_el = doc.find("body/main")
     headings = [el.tag for el in main_el.iter() if el.tag in ("h1", "h2", "h3")]
     assert headings[:2] == ["h1", "h2"]  # the title, then the verdict's heading
-    assert all(int(b[1]) - int(a[1]) <= 1 for a, b in zip(headings, headings[1:], strict=False))
+    assert all(int(b[1]) - int(a[1]) <= 1 for a, b in itertools.pairwise(headings))
     verdict = main_el.find("section")
     assert verdict.get("id") == "verdict"
     said = "".join(verdict.itertext())
@@ -83,7 +94,12 @@ def test_setup_writes_a_valid_page_with_the_verdict_first_and_no_secret(
     assert f"exit code {code}" in said
     # the failing test with its class, the stages with their seconds
     text = "".join(main_el.itertext())
-    assert "test_fails_in_the_code" in text and "code" in text
+    failed = next(s for s in main_el.iter("section") if s.get("id") == "failed")
+    assert "The tests did not pass: 1 failed" in "".join(failed.itertext())
+    row = next(
+        tr for tr in main_el.iter("tr") if "test_fails_in_the_code" in "".join(tr.itertext())
+    )
+    assert ["".join(c.itertext()) for c in row][1:3] == ["failed", "code"]  # outcome, class
     for step in report["steps"]:
         assert step["name"] in text
     assert not doc.findall(".//script") and not doc.findall(".//link")
@@ -110,8 +126,16 @@ def test_report_renders_the_last_report_and_a_diff_against_another(
     main(["setup", str(other), "--python", "3.12", "-q", "--json", str(other_report)])
     compared = tmp_path / "compared.html"
     code = main(
-        ["report", str(root), "--from", str(report_path), "--diff", str(other_report),
-         "--html", str(compared)]
+        [
+            "report",
+            str(root),
+            "--from",
+            str(report_path),
+            "--diff",
+            str(other_report),
+            "--html",
+            str(compared),
+        ]
     )
     assert code == 0
     doc = _parse(compared.read_text())
@@ -139,9 +163,14 @@ def test_every_string_is_escaped_and_redacted() -> None:
         "result": {"ok": False, "exit_code": 1, "message": hostile},
         "steps": [{"name": hostile, "seconds": 1.5, "detail": "x"}],
         "mitigation": [
-            {"package": "p", "stage": "build", "cause": hostile, "evidence": [hostile],
-             "fix": {"kind": "system", "value": "libfoo-dev", "what": "install libfoo-dev"},
-             "outcome": "did not help"}
+            {
+                "package": "p",
+                "stage": "build",
+                "cause": hostile,
+                "evidence": [hostile],
+                "fix": {"kind": "system", "value": "libfoo-dev", "what": "install libfoo-dev"},
+                "outcome": "did not help",
+            }
         ],
         "messages": [hostile],
     }

@@ -15,6 +15,7 @@ from typing import Any
 from bulletproof.fsutil import write_text
 from bulletproof.redaction import redact_data
 from bulletproof.report.htmlparts import facts, page, pre, section, state, table, text, timing_chart
+from bulletproof.report.htmlproof import tests_section
 
 _GOOD_VERDICTS = ("verified",)
 
@@ -28,7 +29,7 @@ def render(report: dict[str, Any], diff: dict[str, Any] | None = None) -> str:
         ("fixes", "Fixes tried", _fixes(report.get("mitigation") or [])),
         ("timings", "Time per stage", timing_chart(report.get("steps") or [])),
         ("system", "System packages", _system(report)),
-        ("tests", "Tests, services and the app", _tests(report.get("tests"))),
+        ("tests", "Tests, services and the app", tests_section(report.get("tests"))),
         ("environment", "The environment", _environment(report)),
     ]
     if diff is not None:
@@ -116,6 +117,13 @@ def _failures(report: dict[str, Any]) -> str:
             ],
         )
     )
+    tests = report.get("tests") or {}
+    if tests and not tests.get("ok"):
+        failed = [c for c in tests.get("cases") or [] if c.get("outcome") in ("failed", "error")]
+        parts.append(
+            f"<p>The tests did not pass: {len(failed)} failed or raised an error; each, with "
+            f'its class, is in <a href="#tests">Tests, services and the app</a>.</p>'
+        )
     if report.get("stopped_short"):
         parts.append(f"<p>The repair stopped short: {text(report['stopped_short'])}</p>")
     findings = [
@@ -208,91 +216,6 @@ def _system(report: dict[str, Any]) -> str:
     return shown or "<p>No system package was needed or recorded in this run.</p>"
 
 
-def _tests(tests: dict[str, Any] | None) -> str:
-    if not tests:
-        return "<p>The tests were not run (no <code>--tests</code>, or nothing to prove).</p>"
-    counts = tests.get("counts") or {}
-    parts = [
-        f"<p>{state(bool(tests.get('ok')), 'the gate was met', 'the gate was not met')}</p>",
-        facts(
-            "The test run",
-            [
-                ("command", " ".join(tests.get("command") or [])),
-                ("found by", tests.get("found_by")),
-                (
-                    "passed / failed / error / skipped",
-                    " / ".join(
-                        str(counts.get(k, 0)) for k in ("passed", "failed", "error", "skipped")
-                    ),
-                ),
-                ("pass rate (threshold)", f"{tests.get('pass_rate')} ({tests.get('threshold')})"),
-                ("failures that are the environment's", tests.get("environment_failures")),
-                ("seconds", tests.get("seconds")),
-                ("problem", tests.get("problem")),
-                ("required variables unset", ", ".join(tests.get("missing_variables") or [])),
-            ],
-        ),
-    ]
-    cases = [c for c in tests.get("cases") or [] if c.get("outcome") not in ("passed",)]
-    parts.append(
-        table(
-            "Tests that did not pass, with their class",
-            ("test", "outcome", "class", "needs", "message"),
-            [
-                (
-                    text(c.get("id")),
-                    text(c.get("outcome")),
-                    text(c.get("class") or "-"),
-                    text(c.get("needs") or ""),
-                    text(c.get("message") or ""),
-                )
-                for c in cases
-            ],
-        )
-    )
-    parts.append(
-        table(
-            "Services",
-            ("setting", "where", "address", "answered", "cause"),
-            [
-                (
-                    text(s.get("setting")),
-                    text(s.get("source")),
-                    text(s.get("url")),
-                    state(bool(s.get("ok")), "yes", "no"),
-                    text(s.get("cause") or ""),
-                )
-                for s in tests.get("services") or []
-            ],
-        )
-    )
-    parts.append(_app(tests.get("app")))
-    return "".join(parts)
-
-
-def _app(app: dict[str, Any] | None) -> str:
-    if not app:
-        return "<p>The code defines no application to start.</p>"
-    answers = [
-        (text(a.get("path")), text(a.get("status") or "no answer"), text(a.get("seconds")))
-        for a in app.get("answers") or []
-    ]
-    return (
-        f"<h3>The app: {state(app.get('ok'), 'answered', 'did not answer', 'not started')}</h3>"
-        + facts(
-            "The app check",
-            [
-                ("target", app.get("target")),
-                ("server", app.get("server")),
-                ("problem", app.get("problem")),
-                ("metrics", app.get("metrics")),
-                ("ran in", app.get("ran_in")),
-            ],
-        )
-        + table("Its answers", ("route", "status", "seconds"), answers)
-    )
-
-
 def _environment(report: dict[str, Any]) -> str:
     target, lock = report.get("target") or {}, report.get("lock") or {}
     env, host = report.get("environment") or {}, report.get("host") or {}
@@ -313,7 +236,7 @@ def _environment(report: dict[str, Any]) -> str:
                 ("environment", env.get("path")),
                 ("generation", env.get("generation")),
                 ("locked packages", lock.get("packages")),
-                ("lock reused", lock.get("reused")),
+                ("lock reused", _yes_no(lock.get("reused"))),
                 ("distributions installed", verification.get("distributions")),
                 ("modules imported", len(modules) if modules else None),
                 ("verification seconds", verification.get("seconds")),
@@ -322,6 +245,10 @@ def _environment(report: dict[str, Any]) -> str:
         )
         or "<p>No environment was described by this run.</p>"
     )
+
+
+def _yes_no(value: object) -> str | None:
+    return None if value is None else "yes" if value else "no"
 
 
 def _diff(diff: dict[str, Any]) -> str:
