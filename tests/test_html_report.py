@@ -240,3 +240,14 @@ def test_the_page_renders_in_chromium_offline_with_its_links_resolved(
     assert bars.count() >= 1 and bars.first.bounding_box() is not None
     assert requested == []
     context.close()
+
+
+def test_the_kept_report_is_one_of_the_state_folders_own_files(
+    set_up: tuple[Path, Path, Path, int],
+) -> None:
+    """A state folder without its marker is recognised by its names: the kept report is one."""
+    root = set_up[0]
+    (root / ".bulletproof" / "bulletproof-state").unlink()
+    assert (root / ".bulletproof" / "last-report.json").is_file()
+    assert main(["verify", str(root), "-q"]) == 0
+    assert (root / ".bulletproof" / "bulletproof-state").is_file()

@@ -19,9 +19,9 @@ OWNER_MARK = "bulletproof-state"
 _MARK_TEXT = "This folder is bulletproof's own state (environments, run lock); it may be deleted.\n"
 # every name bulletproof makes in the folder: generations/trash/run.lock (apply/generations.py),
 # lock-* (the resolver's scratch, lockfile/lock.py), attempts.json (generate/troubleshooting.py),
-# app-server.json (prove/applife.py), and the temporary file atomic_write leaves beside a file
-# when killed mid-write
-_FILES = (OWNER_MARK, "run.lock", "attempts.json", "app-server.json")
+# app-server.json (prove/applife.py), last-report.json (report/lastreport.py), and the
+# temporary file atomic_write leaves beside a file when killed mid-write
+_FILES = (OWNER_MARK, "run.lock", "attempts.json", "app-server.json", "last-report.json")
 _OURS = ("generations", "trash", "lock-*", *_FILES, *(f".{name}.*.tmp" for name in _FILES))
 
 

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bulletproof.apply.statedir import OWNER_MARK
 from bulletproof.errors import InputError
 from bulletproof.fsutil import write_json
 
@@ -22,10 +23,11 @@ def last_report_path(directory: Path) -> Path:
 
 
 def save_last(directory: Path, report: dict[str, Any]) -> bool:
-    """Keep ``report`` as DIR's last; only inside a state folder bulletproof made (a real
-    folder, not a link), which this never creates. Whether it was kept."""
+    """Keep ``report`` as DIR's last; only inside a state folder bulletproof made and marked
+    (a real folder, not a link: apply/statedir.py), which this never creates. Whether it was
+    kept."""
     state = directory / STATE
-    if state.is_symlink() or not state.is_dir():
+    if state.is_symlink() or not (state / OWNER_MARK).is_file():
         return False
     write_json(last_report_path(directory), report, indent=2)  # redacted as it is written
     return True
