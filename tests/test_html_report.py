@@ -251,3 +251,58 @@ def test_the_kept_report_is_one_of_the_state_folders_own_files(
     assert (root / ".bulletproof" / "last-report.json").is_file()
     assert main(["verify", str(root), "-q"]) == 0
     assert (root / ".bulletproof" / "bulletproof-state").is_file()
+
+
+# each element with text of its own: its colour and the first opaque background behind it
+_COLOURS = """() => {
+  const opaque = (el) => {
+    for (; el; el = el.parentElement) {
+      const bg = getComputedStyle(el).backgroundColor;
+      if (bg && bg !== 'rgba(0, 0, 0, 0)' && bg !== 'transparent') return bg;
+    }
+    return 'rgb(255, 255, 255)';
+  };
+  return [...document.querySelectorAll('body *')]
+    .filter((el) => [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim()))
+    .map((el) => [el.tagName + '.' + el.className, getComputedStyle(el).color, opaque(el)]);
+}"""
+
+
+def _luminance(css: str) -> float:
+    channels = [int(c) / 255 for c in css[css.index("(") + 1 : css.index(")")].split(",")[:3]]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_every_text_meets_the_contrast_of_wcag_aa(
+    browser: Any, set_up: tuple[Path, Path, Path, int]
+) -> None:
+    page_path = set_up[2]
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.goto(page_path.resolve().as_uri())
+    found = tab.evaluate(_COLOURS)
+    assert len(found) > 20
+    for what, colour, background in found:
+        lighter, darker = sorted((_luminance(colour), _luminance(background)), reverse=True)
+        ratio = (lighter + 0.05) / (darker + 0.05)
+        assert ratio >= 4.5, (what, colour, background, ratio)
+    context.close()
+
+
+def test_each_fix_tried_is_on_the_page_with_its_outcome(tmp_path: Path, local_index: Path) -> None:
+    """A removed standard-library API in a dependency: setup moves its pin (consented), and the
+    page says what failed, the evidence, the fix and that it fixed it."""
+    root = write_project(tmp_path / "proj", "oldapi==1.0\n")
+    page = tmp_path / "page.html"
+    assert main(["setup", str(root), "--python", "3.12", "--yes", "-q", "--html", str(page)]) == 0
+    doc = _parse(page.read_text())
+    fixes = next(s for s in doc.iter("section") if s.get("id") == "fixes")
+    rows = [["".join(c.itertext()) for c in tr] for tr in fixes.iter("tr")][1:]
+    assert len(rows) == 1
+    package, why, fix, outcome = rows[0]
+    assert package.startswith("oldapi")
+    assert "formatargspec" in why and "oldapi" in fix and "to 1.1" in fix
+    assert outcome == "✓ fixed"
+    verdict = next(s for s in doc.iter("section") if s.get("id") == "verdict")
+    assert "✓ Passed" in "".join(verdict.itertext())
