@@ -103,6 +103,10 @@ def test_setup_writes_a_valid_page_with_the_verdict_first_and_no_secret(
     for step in report["steps"]:
         assert step["name"] in text
     assert not doc.findall(".//script") and not doc.findall(".//link")
+    ids = [el.get("id") for el in doc.iter() if el.get("id")]
+    assert len(ids) == len(set(ids))  # what the parser allows and a validator does not
+    labelled = [el.get("aria-labelledby") for el in doc.iter() if el.get("aria-labelledby")]
+    assert labelled and set(labelled) <= set(ids)
     for table in doc.iter("table"):
         assert table.findall(".//th"), "every table has headers"
         assert all(th.get("scope") in ("col", "row") for th in table.iter("th"))
