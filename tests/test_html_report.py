@@ -310,3 +310,19 @@ def test_each_fix_tried_is_on_the_page_with_its_outcome(tmp_path: Path, local_in
     assert outcome == "✓ fixed"
     verdict = next(s for s in doc.iter("section") if s.get("id") == "verdict")
     assert "✓ Passed" in "".join(verdict.itertext())
+
+
+@pytest.mark.parametrize(
+    ("code", "word"),
+    [
+        (0, "✓ Passed"),
+        (4, "! Delivered with reservations"),
+        (6, "! Delivered with reservations"),
+        (1, "✗ Failed"),
+        (5, "✗ Failed"),
+    ],
+)
+def test_the_verdict_is_said_in_words_by_the_exit_code(code: int, word: str) -> None:
+    report = {"command": "verify", "result": {"ok": code == 0, "exit_code": code, "message": "m"}}
+    verdict = next(s for s in _parse(render(report)).iter("section") if s.get("id") == "verdict")
+    assert "".join(verdict.find("p").itertext()) == f"{word}: m"

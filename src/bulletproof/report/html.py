@@ -12,12 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bulletproof.errors import ExitCode
 from bulletproof.fsutil import write_text
 from bulletproof.redaction import redact_data
 from bulletproof.report.htmlparts import facts, page, pre, section, state, table, text, timing_chart
 from bulletproof.report.htmlproof import tests_section
 
-_GOOD_VERDICTS = ("verified",)
+# usable (exit 4) and incomplete (exit 6): delivered, not failed, and not a pass either
+_DELIVERED = (ExitCode.USABLE, ExitCode.INCOMPLETE)
 
 
 def render(report: dict[str, Any], diff: dict[str, Any] | None = None) -> str:
@@ -50,10 +52,16 @@ def write(path: Path, report: dict[str, Any], diff: dict[str, Any] | None = None
 
 def _verdict(report: dict[str, Any]) -> str:
     result = report.get("result") or {}
-    ok, code = bool(result.get("ok")), result.get("exit_code")
+    code = result.get("exit_code")
     verdict = (report.get("verification") or {}).get("verdict")
-    tone = "good" if ok and verdict in (*_GOOD_VERDICTS, None) else "bad" if not ok else "warn"
-    word = {"good": "✓ Passed", "warn": "! Passed with reservations", "bad": "✗ Failed"}[tone]
+    tone = (
+        "good"
+        if code == ExitCode.OK
+        else "warn"
+        if code in _DELIVERED  # an environment was switched to, with what it lacks said
+        else "bad"
+    )
+    word = {"good": "✓ Passed", "warn": "! Delivered with reservations", "bad": "✗ Failed"}[tone]
     lines = [f"<p><strong>{text(word)}</strong>: {text(result.get('message'))}</p>"]
     detail = [f"exit code {text(code)}"]
     if verdict:
