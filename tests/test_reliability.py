@@ -124,6 +124,9 @@ def _stop_at_the_switch(event, args):
         os.kill(os.getpid(), signal.SIGSTOP)
 
 sys.addaudithook(_stop_at_the_switch)
+# Ctrl-C as a terminal's foreground job gets it: a test run started in the background (CI's
+# lanes) passes SIGINT on ignored, and Python then installs no handler of its own
+signal.signal(signal.SIGINT, signal.default_int_handler)
 sys.argv[0] = "bulletproof"
 runpy.run_module("bulletproof", run_name="__main__", alter_sys=True)
 """

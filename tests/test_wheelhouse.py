@@ -317,6 +317,22 @@ def test_the_out_folder_of_someone_else_is_never_written(
     assert sorted(p.name for p in theirs.iterdir()) == ["notes.txt"]
 
 
+def test_an_earlier_wheelhouse_holding_a_file_it_did_not_make_is_left_as_it_is(
+    from_sdist: Proved, tmp_path: Path
+) -> None:
+    earlier = tmp_path / "earlier"
+    shutil.copytree(from_sdist.house, earlier)
+    (earlier / "notes.txt").write_text("mine\n")
+    before = sorted(p.name for p in earlier.iterdir())
+    done = bulletproof(
+        "wheelhouse", str(from_sdist.online), "--out", str(earlier), env=from_sdist.env
+    )
+    assert done.returncode == EXIT_INPUT, _said(done)
+    assert "what it did not make (notes.txt)" in " ".join(done.stderr.split()), _said(done)
+    assert sorted(p.name for p in earlier.iterdir()) == before
+    assert (earlier / "notes.txt").read_text() == "mine\n"
+
+
 def test_a_project_never_set_up_is_told_to_run_setup(tmp_path: Path) -> None:
     project = tmp_path / "project"
     project.mkdir()

@@ -83,13 +83,20 @@ def _mount(args: list[str]) -> None:
 
 
 def _seed(cache: Path, shared: Path) -> None:
-    """A worker's own cache starts as hard links to what the shared one already holds."""
-    if cache == shared or cache.exists() or not shared.is_dir():
-        return
-    with cache_lock(cache.name):
-        if not cache.exists():
-            shutil.copytree(shared, cache.with_name(cache.name + ".part"), copy_function=os.link)
-            cache.with_name(cache.name + ".part").rename(cache)
+    """A worker's own cache starts as hard links to what the shared one already holds, all but
+    apt's lock file: a lock shared by hard link is one lock, and a worker's apt-get would wait
+    for (and then fail on) another worker's."""
+    if cache != shared and not cache.exists() and shared.is_dir():
+        with cache_lock(cache.name):
+            if not cache.exists():
+                part = cache.with_name(cache.name + ".part")
+                shutil.copytree(
+                    shared, part, copy_function=os.link, ignore=shutil.ignore_patterns("lock")
+                )
+                part.rename(cache)
+    lock = cache / "lock"
+    if lock.is_file() and lock.stat().st_nlink > 1:  # seeded before the lock was left out
+        lock.unlink()
 
 
 @contextmanager

@@ -43,6 +43,7 @@ from bulletproof.wheelhouse.manifest import (
     HouseFile,
     HouseTarget,
     Manifest,
+    read_manifest,
 )
 
 CONSTRAINTS_NAME = "bulletproof-build-constraints.txt"  # apply/install.py keeps it there
@@ -115,6 +116,14 @@ def _check_destination(out: Path) -> bool:
     if not out.exists():
         return False
     if (out / MANIFEST_NAME).is_file():
+        # replaced whole: only while it holds nothing but what its manifest says it made
+        made = {f.file for f in read_manifest(out).files} | {MANIFEST_NAME, LOCK_COPY}
+        if others := sorted(p.name for p in out.iterdir() if p.name not in made):
+            raise InputError(
+                f"--out {out}: a wheelhouse of bulletproof's that also holds what it did not "
+                f"make ({', '.join(others[:5])}): it is left as it is",
+                hint="move those aside, or name a new or empty folder",
+            )
         return True
     if any(out.iterdir()):
         raise InputError(
