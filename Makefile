@@ -27,8 +27,9 @@ test-all: dev fresh-deps
 	FRESH_WORKERS=$(FRESH_WORKERS) scripts/test-lanes.sh "" $(PYTEST_ARGS)
 
 # The fresh-system tests build Debian systems with debootstrap and container images with buildah
-# and podman (as root); install what is missing.
-FRESH_TOOLS := debootstrap buildah podman
+# and podman (as root); the HTML report's test opens it in Chromium (Debian's: Playwright's own
+# download is not on a package registry). Install what is missing.
+FRESH_TOOLS := debootstrap buildah podman chromium
 fresh-deps:
 	@missing=""; for tool in $(FRESH_TOOLS); do \
 		command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
@@ -40,9 +41,10 @@ lint: dev
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
-# Installs the tool in its own venv and sets up the example project, printing the verification.
+# Installs the tool in its own venv and sets up the example project, printing the verification
+# and where its HTML report is.
 demo: dev
-	$(BIN)/bulletproof setup examples/code-engine
+	$(BIN)/bulletproof setup examples/code-engine --html $(DEV)/code-engine-report.html
 
 # The example taken anywhere (scripts/demo-anywhere.sh): its wheelhouse, a setup from it with the
 # network cut, and its container files (built with buildah when BASE=IMAGE names a local image)
