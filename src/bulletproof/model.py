@@ -45,6 +45,8 @@ class Config:
     selection: Selection = Selection()  # extras, groups, no-dev from the table
     tests: str | None = None  # the command that runs the project's tests
     tests_pass_rate: float | None = None  # the share of counted tests that must pass, 0..1
+    # functions of a compiled module with a fallback to time on both sides (verify/accelerated.py)
+    benchmark: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ CONFIG_KEYS = {
     "no-dev",
     "tests",
     "tests-pass-rate",
+    "benchmark",
 }
 EXTERNAL_KEYS = {"build-requires", "host-requires", "build-host-requires", "dependencies"}
 
@@ -98,12 +99,19 @@ def read_config(data: dict[str, Any]) -> Config:
             "pyproject.toml: [tool.bulletproof] tests-pass-rate must be a number from 0 to 1",
             hint="for example: tests-pass-rate = 0.9",
         )
+    benchmark = table.get("benchmark", [])
+    if not isinstance(benchmark, list) or not all(isinstance(b, str) and b for b in benchmark):
+        raise InputError(
+            "pyproject.toml: [tool.bulletproof] benchmark must be a list of function names",
+            hint='the functions a try/except import of a compiled module binds: benchmark = ["f"]',
+        )
     return Config(
         tuple(requirements) if requirements is not None else None,
         python,
         selection,
         tests,
         float(rate) if rate is not None else None,
+        benchmark=tuple(benchmark),
     )
 
 

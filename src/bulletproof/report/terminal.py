@@ -25,7 +25,8 @@ from bulletproof.prove.results import (
 )
 from bulletproof.redaction import redacting
 from bulletproof.reporter import ImportProgress, RunRecord, Step
-from bulletproof.verify.values import ImportStatus, Verification
+from bulletproof.verify.accelerated import benchmark_line, use_line
+from bulletproof.verify.values import CompiledState, ImportStatus, Verification
 
 _MARK = {
     Severity.BLOCKER: "[bold red]✗ blocker[/]",
@@ -172,6 +173,19 @@ def print_verification(console: Console, v: Verification) -> None:
         console.print(f"  [red]{escape(p.problem)}[/]: {escape(p.distribution)} {escape(p.path)}")
     if len(v.integrity_problems) > 20:
         console.print(f"  … and {len(v.integrity_problems) - 20} more (see --json)")
+    _print_accelerated(console, v)
+
+
+def _print_accelerated(console: Console, v: Verification) -> None:
+    """Each compiled module with a fallback: which side is in use (the fallback as a warning,
+    not a failure: it works), and the benchmarks the project asked for."""
+    for use in v.accelerated:
+        if use.state is CompiledState.IN_USE:
+            console.print(f"[green]✓[/] {escape(use_line(use))}", soft_wrap=True)
+        else:
+            console.print(f"[yellow]! {escape(use_line(use))}[/]", soft_wrap=True)
+        for bench in use.benchmarks:
+            console.print(f"  {escape(benchmark_line(bench))}", soft_wrap=True)
 
 
 def print_own_build_error(console: Console, error: str) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from bulletproof import __version__
 from bulletproof.fsutil import write_json
 from bulletproof.host.pkgmgr import SYSTEM_RECORDS
+from bulletproof.verify import accelerated
 from bulletproof.verify.distributions import Distribution
 from bulletproof.verify.values import (
     FailureKind,
@@ -92,6 +93,7 @@ def to_dict(v: Verification) -> dict[str, Any]:
             {"module": s.module, "path": s.path, "distribution": s.distribution, "why": s.why}
             for s in v.skipped
         ],
+        "accelerated": [accelerated.to_dict(a) for a in v.accelerated],
         "integrity": {
             "files_checked": v.files_checked,
             "problems": [
@@ -133,6 +135,7 @@ def from_dict(data: dict[str, Any]) -> Verification:
             Skipped(s["module"], s["path"], s["distribution"], s["why"])
             for s in data.get("skipped", [])
         ),
+        accelerated=tuple(accelerated.from_dict(a) for a in data.get("accelerated", [])),
     )
 
 

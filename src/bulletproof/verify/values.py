@@ -100,6 +100,59 @@ class Skipped:
     why: str
 
 
+class CompiledState(enum.Enum):
+    """What a project module's try/except import of a compiled module came to."""
+
+    IN_USE = "in use"  # the names the project module bound are the compiled module's
+    FALLBACK = "fallback in use"  # the compiled module did not import, or was not the one bound
+    NOT_COMPILED = "not compiled"  # it imports, but its file is no extension module
+    NOT_CHECKED = "not checked"  # the project module itself did not import
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """One function of a pair called on the same text on each side, timed (best of 3)."""
+
+    function: str
+    sample_bytes: int
+    compiled_seconds: float = 0.0  # per call; 0 when not measured
+    fallback_seconds: float = 0.0
+    problem: str = ""  # why there is no speed-up to show ("" when measured)
+
+    @property
+    def ratio(self) -> float:
+        """How many times faster the compiled side is (0 when not measured)."""
+        if self.problem or self.compiled_seconds <= 0:
+            return 0.0
+        return self.fallback_seconds / self.compiled_seconds
+
+
+@dataclass(frozen=True)
+class CompiledUse:
+    """A try/except import in the project's code of a compiled module with a fallback, and
+    which of the two the environment gives it."""
+
+    module: str  # the project module that does the try/except
+    where: str  # path:line of the try
+    names: tuple[str, ...]  # the names it binds
+    compiled: str  # the module tried first
+    fallback: str  # the module imported when it fails
+    state: CompiledState
+    file: str = ""  # the compiled module's file, when it imports
+    error: str = ""  # why the fallback is in use (its ImportError), or why it was not checked
+    benchmarks: tuple[Benchmark, ...] = ()
+
+    def same_state(self, other: CompiledUse) -> bool:
+        """The same pair found the same way (its benchmarks aside)."""
+        return (self.module, self.compiled, self.fallback, self.state, self.file) == (
+            other.module,
+            other.compiled,
+            other.fallback,
+            other.state,
+            other.file,
+        )
+
+
 @dataclass(frozen=True)
 class Verification:
     modules: tuple[ModuleCheck, ...]
@@ -112,6 +165,9 @@ class Verification:
     seconds: float = 0.0
     judged: tuple[Judged, ...] = ()  # what each failed import means
     skipped: tuple[Skipped, ...] = ()  # files with a module's name that are not modules
+    # each try/except import of a compiled module the project's code does, and which side is
+    # in use: said, never a failure (the fallback works)
+    accelerated: tuple[CompiledUse, ...] = ()
 
     @property
     def verdict(self) -> Verdict:
