@@ -16,6 +16,7 @@ import pytest
 
 from bulletproof.cli import main
 from bulletproof.project import discover
+from bulletproof.report.html import render
 from bulletproof.verify.acceleratedfind import find_pairs
 from tests.conftest import write_project
 
@@ -242,6 +243,7 @@ def test_the_compiled_module_is_in_use_timed_and_the_fallback_said_once_it_is_go
     out = capsys.readouterr().out
     assert f"compiled {PACKAGE}._native in use ({compiled})" in out
     assert "checksum: " in out and " on 256 KiB: " in out
+    _assert_html_section(report, compiled)
 
     # the extension gone from the environment (its link removed, the cache's file untouched)
     compiled.unlink()
@@ -256,6 +258,31 @@ def test_the_compiled_module_is_in_use_timed_and_the_fallback_said_once_it_is_go
     assert any(p["path"].endswith(compiled.name) for p in problems)
     out = capsys.readouterr().out
     assert f"fallback {PACKAGE}._fallback in use" in out and "No module named" in out
+
+
+def _assert_html_section(report: dict[str, Any], compiled: Path) -> None:
+    """The HTML report's "Compiled modules": a section of its own, linked from the page's
+    navigation, its tables captioned with headers that say their scope."""
+    html5lib = pytest.importorskip("html5lib")
+    doc = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(render(report))
+    section = next(s for s in doc.iter("section") if s.get("id") == "compiled")
+    assert section.find("h2").text == "Compiled modules"
+    assert any(a.get("href") == "#compiled" for a in doc.iter("a"))
+    said = "".join(section.itertext())
+    assert "✓ compiled in use" in said and str(compiled) in said
+    row = next(tr for tr in section.iter("tr") if "checksum" in "".join(tr.itertext()))
+    assert "".join(row[-1].itertext()) == f"{report_ratio(report, 'checksum')}x"
+    tables = list(section.iter("table"))
+    assert len(tables) == 2 and all(t.find("caption") is not None for t in tables)
+    assert all(th.get("scope") in ("col", "row") for t in tables for th in t.iter("th"))
+    ids = [el.get("id") for el in doc.iter() if el.get("id")]
+    assert len(ids) == len(set(ids))
+
+
+def report_ratio(report: dict[str, Any], function: str) -> float:
+    [pair] = report["verification"]["accelerated"]
+    ratio: float = next(b["ratio"] for b in pair["benchmarks"] if b["function"] == function)
+    return ratio
 
 
 def test_the_fallback_in_use_is_said_and_the_environment_still_verified(

@@ -17,6 +17,7 @@ from bulletproof.fsutil import write_text
 from bulletproof.redaction import redact_data
 from bulletproof.report.htmlparts import facts, page, pre, section, state, table, text, timing_chart
 from bulletproof.report.htmlproof import tests_section
+from bulletproof.verify.accelerated import duration
 
 # usable (exit 4) and incomplete (exit 6): delivered, not failed, and not a pass either
 _DELIVERED = (ExitCode.USABLE, ExitCode.INCOMPLETE)
@@ -34,6 +35,8 @@ def render(report: dict[str, Any], diff: dict[str, Any] | None = None) -> str:
         ("tests", "Tests, services and the app", tests_section(report.get("tests"))),
         ("environment", "The environment", _environment(report)),
     ]
+    if compiled := (report.get("verification") or {}).get("accelerated"):
+        sections.insert(-1, ("compiled", "Compiled modules", _compiled(compiled)))
     if diff is not None:
         sections.append(("diff", "What differs from another environment", _diff(diff)))
     if report.get("messages"):
@@ -252,6 +255,43 @@ def _environment(report: dict[str, Any]) -> str:
             ],
         )
         or "<p>No environment was described by this run.</p>"
+    )
+
+
+def _compiled(pairs: list[dict[str, Any]]) -> str:
+    """Each compiled module with a pure-Python fallback, which one is in use, and the timings
+    the project asked for."""
+    uses = [
+        (
+            text(p.get("module")),
+            text(p.get("compiled")),
+            text(p.get("fallback")),
+            state(None, "", "", str(p.get("state")))
+            if not p.get("in_use")
+            else state(True, "compiled in use", ""),
+            text(p.get("file") if p.get("in_use") else p.get("error") or p.get("file")),
+        )
+        for p in pairs
+    ]
+    timed = [
+        (
+            text(b.get("function")),
+            text(duration(b["compiled_seconds"]) if not b.get("problem") else "-"),
+            text(duration(b["fallback_seconds"]) if not b.get("problem") else "-"),
+            text(f"{b.get('sample_bytes')} bytes"),
+            text(f"{b['ratio']}x" if not b.get("problem") else b.get("problem")),
+        )
+        for p in pairs
+        for b in p.get("benchmarks") or []
+    ]
+    return table(
+        "Each compiled module with a fallback, and which one is in use",
+        ("project module", "compiled module", "fallback", "in use", "its file, or why not"),
+        uses,
+    ) + table(
+        "Each function timed on both sides (per call, best of 3)",
+        ("function", "compiled", "fallback", "argument", "compiled is faster by"),
+        timed,
     )
 
 

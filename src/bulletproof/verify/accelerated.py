@@ -227,12 +227,12 @@ def benchmark_line(bench: Benchmark) -> str:
         else f"{1 / ratio:.1f}x slower"
     )
     return (
-        f"{bench.function}: {_duration(bench.compiled_seconds)} compiled, "
-        f"{_duration(bench.fallback_seconds)} fallback on {sample}: {speed}"
+        f"{bench.function}: {duration(bench.compiled_seconds)} compiled, "
+        f"{duration(bench.fallback_seconds)} fallback on {sample}: {speed}"
     )
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
     for unit, scale, below in (("s", 1.0, 1.0), ("ms", 1e-3, 1e-4), ("µs", 1e-6, 1e-7)):
         if seconds >= below:
             value = seconds / scale
