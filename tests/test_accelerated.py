@@ -244,6 +244,10 @@ def test_the_compiled_module_is_in_use_timed_and_the_fallback_said_once_it_is_go
     assert f"compiled {PACKAGE}._native in use ({compiled})" in out
     assert "checksum: " in out and " on 256 KiB: " in out
     _assert_html_section(report, compiled)
+    # nothing changed: the cached verification carries what was found and timed
+    code, again = _run("verify", str(root), report=tmp_path / "r1.json")
+    assert code == 0 and again["verification"]["cached"] is True
+    assert again["verification"]["accelerated"] == report["verification"]["accelerated"]
 
     # the extension gone from the environment (its link removed, the cache's file untouched)
     compiled.unlink()

@@ -89,11 +89,16 @@ class CompiledCheck:
                 venv=self.python.parent.parent,
                 stdin=sample,
             )
+        except ToolError as exc:
+            return self._unchecked(exc.message)
+        try:
             answer = json.loads(done.stdout.strip().splitlines()[-1])
             states, timings = answer["pairs"], answer["benchmarks"]
-        except (ToolError, ValueError, IndexError, KeyError, TypeError) as exc:
-            why = exc.message if isinstance(exc, ToolError) else "its interpreter gave no answer"
-            return tuple(self._found(p, {"state": "not checked", "error": why}) for p in self.pairs)
+        except (ValueError, IndexError, KeyError, TypeError):
+            last = (done.stderr.strip().splitlines() or [""])[-1]
+            return self._unchecked(
+                f"the interpreter gave no answer (exit {done.returncode}: {last})"
+            )
         size = len(sample.encode())
         benchmarks: dict[int, list[Benchmark]] = {}
         for (index, name, _, _), t in zip(wanted, timings, strict=False):
@@ -120,6 +125,9 @@ class CompiledCheck:
         ):
             return known
         return self.run() if asked else now
+
+    def _unchecked(self, why: str) -> tuple[CompiledUse, ...]:
+        return tuple(self._found(p, {"state": "not checked", "error": why}) for p in self.pairs)
 
     @staticmethod
     def _found(pair: Pair, state: dict[str, str]) -> CompiledUse:
