@@ -70,6 +70,10 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("link", r"(?:cannot|unable to) find (?:library )?-l(?P<name>[\w.+-]+)"),
         ("link", r"library not found for -l(?P<name>[\w.+-]+)"),
         ("soname", r"(?P<name>lib[\w.+-]+\.so(?:\.\d+)*): cannot open shared object file"),
+        # Rust crates cargo could not get: its registry unreachable, or not in the one it reads
+        ("crate", r"failed to get `(?P<name>[\w-]+)` as a dependency of package"),
+        ("crate", r"no matching package named `(?P<name>[\w-]+)` found"),
+        ("crate", r"failed to load source for dependency `(?P<name>[\w-]+)`"),
     )
 )
 # a word next to "is required" that is a language, a version or a sentence, not a program
@@ -147,5 +151,10 @@ def path_query(name: str) -> Query | None:
 
 def describe(query: Query) -> str:
     """What was named, in words for a fix's reason: "the command zq-helper"."""
-    words = {"pkgconfig": "the pkg-config module", "link": "the library", "soname": "the library"}
+    words = {
+        "pkgconfig": "the pkg-config module",
+        "link": "the library",
+        "soname": "the library",
+        "crate": "the Rust crate",
+    }
     return f"{words.get(query.kind, 'the ' + query.kind)} {query.name}"

@@ -1,15 +1,18 @@
 """A question for a distro's file index: which package provides this header, pkg-config module,
 library to link, shared object, loosely named library, command, a file of an interpreter's
-standard library (``python3.11/lib-dynload/_tkinter.cpython-311-x86_64-linux-gnu.so``), or a file
-by its whole path (``/usr/share/zq/lattice.xml``: what a build opened and did not find)."""
+standard library (``python3.11/lib-dynload/_tkinter.cpython-311-x86_64-linux-gnu.so``), a file
+by its whole path (``/usr/share/zq/lattice.xml``: what a build opened and did not find), or a
+Rust crate in the system's cargo registry (``pyo3``: what a cargo build could not get)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-KINDS = ("header", "pkgconfig", "link", "soname", "library", "command", "stdlib", "file")
+KINDS = ("header", "pkgconfig", "link", "soname", "library", "command", "stdlib", "file", "crate")
 LIBDIR = r"(usr/)?lib(64)?/([\w-]+-linux-[\w]+/)?"
+# where Debian and Fedora install the crates they package, one folder per crate and version
+CRATE_REGISTRY = "usr/share/cargo/registry"
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class Query:
             "command": rf"(usr/)?s?bin/{name}",
             "stdlib": rf"usr/(local/)?lib(64)?/{name}",
             "file": re.escape(self.name.lstrip("/")),  # index paths have no leading slash
+            "crate": rf"{CRATE_REGISTRY}/{name}-\d[^/]*/Cargo\.toml",
         }
         flags = re.IGNORECASE if self.kind == "library" else 0
         return re.compile(patterns[self.kind] + r"$", flags)
@@ -52,4 +56,6 @@ class Query:
             return f"lib{self.name}."
         if self.kind == "file":
             return self.name.lstrip("/")
+        if self.kind == "crate":
+            return f"/{self.name}-"
         return self.name + (".pc" if self.kind == "pkgconfig" else "")

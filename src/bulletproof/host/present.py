@@ -14,7 +14,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from bulletproof.host.filequery import Query
+from bulletproof.host.filequery import CRATE_REGISTRY, Query
 
 _INCLUDE = ("usr/include", "usr/local/include")
 _LIB = ("lib", "lib64", "usr/lib", "usr/lib64", "usr/local/lib", "usr/local/lib64")
@@ -47,6 +47,8 @@ class System:
             return any((d / name).exists() for d in self.lib_dirs())
         if kind == "library":
             return any(any(d.glob(f"lib{query.stem}*.so*")) for d in self.lib_dirs())
+        if kind == "crate":
+            return any(self._under(CRATE_REGISTRY).glob(f"{name}-[0-9]*/Cargo.toml"))
         return self._under(name).exists()  # a file, a standard-library file: by its path
 
     def _command(self, name: str) -> bool:

@@ -10,7 +10,8 @@ Evidence -> made again with -> at most:
   that does not help ends that signature's
 - a build the resolver needs fails (LockBuildError) -> with the fixes chosen -> 6 rounds
 - a source not fetched, a name no index has -> without it (set aside) -> 8 set aside
-- the project's own metadata build names what this system lacks -> after installing it -> once
+- the project's own metadata build names what this system lacks -> after installing it (or
+  setting the variable that points a build at it) -> 4 rounds, each naming something new
 - a lock made again does not resolve, requirements were added -> without them -> once
 """
 

@@ -19,6 +19,7 @@ from bulletproof.analyze.sdist import Sources, read_sources
 from bulletproof.analyze.signatures import Match
 from bulletproof.analyze.sourceneeds import source_queries
 from bulletproof.analyze.sysdeps import COMPILER, PYTHON_HEADERS, probe
+from bulletproof.host.crates import REGISTRY, registry_home
 from bulletproof.host.filequery import Query
 from bulletproof.host.present import System, lacking
 from bulletproof.host.values import Interpreter
@@ -46,7 +47,27 @@ def named_fixes(
     fixes = _placed(lacks, ctx, ", which the build's output names")
     if not fixes:
         fixes = _from_sources(failure.package, ctx)
-    return [(answering(name, matches), fix) for name, fix in fixes]
+    found = [(answering(name, matches), fix) for name, fix in fixes]
+    return found + crate_registry(failure, [f for _, f in found], matches, ctx)
+
+
+def crate_registry(
+    failure: Failure, proposed: Sequence[Fix], matches: list[Match], ctx: Context
+) -> list[tuple[Match | None, Fix]]:
+    """A crate cargo could not get that the system's registry has, or will have once a system
+    package proposed with it is installed: cargo pointed at that registry (crates.io is not
+    reachable from here, or cargo would have got it). Judged by the crate its signature names."""
+    crates = [q.name for q in named(failure.text) if q.kind == "crate"]
+    have = [c for c in crates if ctx.facts.system.has(Query("crate", c))]
+    coming = any(f.kind is FixKind.SYSTEM for f in proposed)
+    if not crates or not (have or coming):
+        return []
+    fix = Fix(
+        FixKind.ENV,
+        f"CARGO_HOME={registry_home()}",
+        reason=f"cargo reads the crates the system packages ({REGISTRY}) instead of crates.io",
+    )
+    return [] if ctx.memory.is_tried(fix) else [(answering((have or crates)[0], matches), fix)]
 
 
 def lacking_in_text(failure: Failure, system: System) -> list[Query]:

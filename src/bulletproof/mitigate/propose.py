@@ -77,7 +77,7 @@ def _named_first(
     missing), else the file index's for each thing named, with the signatures' own."""
     known = _system_level(failure.package, matches, ctx, set())
     if known and failure.stage in (Stage.BUILD, Stage.LOCK):
-        return known
+        return known + evidence.crate_registry(failure, [f for _, f in known], matches, ctx)
     named = evidence.named_fixes(failure, matches, ctx)
     if not named:
         return []

@@ -60,6 +60,11 @@ class Locked:
     added: tuple[AddedRequirement, ...] = ()  # the added requirements still in the lock
 
 
+# rounds of repair for the project's own metadata build: each installs or sets what the last
+# one's output named (a Rust build: cargo, then the crates and the registry cargo reads them from)
+OWN_ROUNDS = 4
+
+
 @dataclass
 class _InForce:
     """The lock-stage fixes in force while repairing."""
@@ -131,6 +136,7 @@ class _Repairs:
     attempts: AttemptLog
     pending: list[Logged] = field(default_factory=list)  # judged by the next lock
     own: list[Logged] = field(default_factory=list)  # for the project's own metadata build
+    own_rounds: int = 0  # each names what the last left (cargo, then the crates it reads)
     hits: list[Match] = field(default_factory=list)  # the resolve-stage signatures matched
     trying: Logged | None = None  # the variable being tried
 
@@ -182,11 +188,18 @@ class _Repairs:
         for entry in self.own:
             helped = Outcome.DID_NOT_HELP if result.own_build_error else Outcome.FIXED
             self.attempts.settle(entry, helped)
-        if result.own_build_error and self.repair is not None and not self.own:
+        if result.own_build_error and self.repair is not None and self.own_rounds < OWN_ROUNDS:
+            self.own_rounds += 1
             self.own = _own_build(
                 self.project, result.own_build_error, self.ctx, self.repair, self.attempts
             )
+            for entry in self.own:  # a variable (cargo's registry) is in force from now on
+                fix = entry.attempt.fix
+                if fix is not None and fix.kind is FixKind.ENV:
+                    key, _, value = fix.value.partition("=")
+                    self.fixes.env[key] = value
             return bool(self.own)
+        self.own = []
         return False
 
     def exhausted(self) -> BaseException:
@@ -263,16 +276,18 @@ def _own_build(
     project: Project, text: str, ctx: Context, repair: Repair, attempts: AttemptLog
 ) -> list[Logged]:
     """The project's own metadata did not build: what its output names that this system lacks
-    (a program, a header, a library) is installed, once, and the lock made again; its packaging
-    is never moved. The attempts made, judged by that lock."""
+    (a program, a header, a library, a crate and the registry cargo reads it from) is
+    installed or set, and the lock made again; its packaging is never moved. The attempts made,
+    judged by that lock."""
     failure = build_failure(project.name, text)
     hits = match(failure.text, "build")
-    picked = [(h, f) for h, f in pick(failure, hits, ctx) if f.kind is FixKind.SYSTEM]
+    kinds = (FixKind.SYSTEM, FixKind.ENV)
+    picked = [(h, f) for h, f in pick(failure, hits, ctx) if f.kind in kinds]
     if not picked:
         return []
     chosen = [attempts.add(_attempt(failure, hit, fix)) for hit, fix in picked]
-    names = tuple(dict.fromkeys(f.value for _, f in picked))
-    if repair.mapping is not None:
+    names = tuple(dict.fromkeys(f.value for _, f in picked if f.kind is FixKind.SYSTEM))
+    if names and repair.mapping is not None:
         install_named(names, repair.mapping, repair.ui, assume_yes=repair.assume_yes)
     for _hit, fix in picked:
         ctx.memory.mark_tried(fix)
