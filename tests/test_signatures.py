@@ -39,6 +39,7 @@ EXPECTED = {
     "pkg-resources-gone": ("import", "pkg-resources-removed", {}),
     "rust-missing-maturin": ("build", "rust-missing", {}),
     "rust-missing-setuptools": ("build", "rust-missing", {}),
+    "rust-missing-cargo-path": ("build", "rust-missing", {}),
     "cargo-crate-unreachable": ("build", "cargo-crate-unreachable", {"crate": "pyo3-ffi"}),
     "tls-self-signed": ("resolve", "tls-untrusted", {}),
     "registry-unreachable": ("resolve", "registry-unreachable", {}),
