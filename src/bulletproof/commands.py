@@ -145,7 +145,7 @@ def _setup(args: argparse.Namespace, ui: Ui) -> ExitCode:
     if fixed := summary(list(result.attempts)):
         ui.out.print(escape(fixed))
     if result.own_build_error:
-        print_own_build_error(ui.out, result.own_build_error)
+        print_own_build_error(ui.out, result.own_build_error, result.own_build_faults)
     _print_tests(ui, result)
     if not result.tests_failed:
         _print_shortfall(ui, result)

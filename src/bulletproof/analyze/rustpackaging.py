@@ -267,7 +267,8 @@ def _toml(path: Path) -> dict[str, Any]:
     """The file as TOML ({} when it is not there); ValueError when it is not TOML."""
     if not path.is_file():
         return {}
-    return tomllib.loads(path.read_text(encoding="utf-8", errors="replace"))
+    data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8", errors="replace"))
+    return data
 
 
 def _table(data: dict[str, Any], *keys: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bulletproof.analyze.doctor import diagnose
+from bulletproof.analyze.rustpackaging import rust_packaging_faults
 from bulletproof.analyze.values import Finding, Severity
 from bulletproof.errors import BulletproofError
 from bulletproof.flow.common import Options, choose_target
@@ -53,12 +54,24 @@ def doctor(directory: Path, options: Options, ui: Reporter) -> DoctorResult:
 def _own_build_finding(project: Project, locked: LockResult) -> Finding:
     lines = [line.strip() for line in locked.own_build_error.splitlines() if line.strip()]
     evidence = [line for line in lines if "rror" in line or "failed" in line.lower()]
+    said = "; ".join((evidence or lines)[-3:])
+    # what in its files is wrong, when they say (whatever the build's words): the why and fix
+    if faults := rust_packaging_faults(project.root):
+        return Finding(
+            f"own-build:{project.name}",
+            Severity.BLOCKER,
+            project.name,
+            "the project's own package does not build",
+            ("; ".join(f.problem for f in faults) + f" (the build: {said})")[:600],
+            "; ".join(f.fix for f in faults)
+            + " (meanwhile setup installs its dependencies and puts its source on the path)",
+        )
     return Finding(
         f"own-build:{project.name}",
         Severity.BLOCKER,
         project.name,
         "the project's own package does not build",
-        "; ".join((evidence or lines)[-3:])[:600],
+        said[:600],
         "a fault in its packaging: setup installs its dependencies and puts its source on the "
         "path; the maintainers' fix is in the build configuration the error names",
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bulletproof.analyze.rustpackaging import PackagingFault
 from bulletproof.analyze.values import Diagnosis
 from bulletproof.apply.generations import Generation
 from bulletproof.errors import BulletproofError, ExitCode
@@ -42,6 +43,7 @@ class EnvResult:
     moved_aside: str = ""  # a foreign .venv moved aside, as said
     previous: str | None = None  # the generation switched away from
     own_build_error: str = ""  # the project's own package did not build (its source on the path)
+    own_build_faults: tuple[PackagingFault, ...] = ()  # what in its packaging is wrong, when known
     error: BulletproofError | None = None
 
     @property
@@ -72,6 +74,8 @@ class EnvResult:
             extra["left_for_rollback"] = self.left_for_rollback
         if self.own_build_error:
             extra["own_build_error"] = self.own_build_error
+        if self.own_build_faults:
+            extra["own_build_faults"] = [f.to_dict() for f in self.own_build_faults]
         return {
             "path": str(self.generation.path),
             "generation": self.generation.path.name,

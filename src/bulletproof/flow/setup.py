@@ -11,6 +11,7 @@ from packaging.utils import canonicalize_name
 
 from bulletproof import __version__
 from bulletproof.analyze.doctor import diagnose
+from bulletproof.analyze.rustpackaging import rust_packaging_faults
 from bulletproof.analyze.values import Diagnosis
 from bulletproof.apply.generations import Generation, Store
 from bulletproof.apply.install import OWN_BUILD_ERROR
@@ -64,6 +65,7 @@ def setup(directory: Path, options: Options, ui: Reporter) -> EnvResult:
         store = Store(result.project.root)
         with locked_run(store, ui, options.lock_timeout), offline_uv(options.offline, house) as at:
             result = _setup_locked(result, result.project, store, options, ui, offline=(house, at))
+            result = _with_packaging_faults(result)
             if isinstance(result.error, InputError):
                 # through the run lock, which removes a state folder this run made
                 raise result.error
@@ -255,6 +257,14 @@ def _switch(
         previous=current.path.name if current else None,
         own_build_error=_own_build_error(result.lock, gen),
     )
+
+
+def _with_packaging_faults(result: EnvResult) -> EnvResult:
+    """The project's own package did not build: what in its packaging is wrong, read from its
+    files (whatever the build said, which may stop before it gets there)."""
+    if not result.own_build_error or result.project is None:
+        return result
+    return replace(result, own_build_faults=rust_packaging_faults(result.project.root))
 
 
 def _own_build_error(locked: LockResult | None, generation: Generation) -> str:

@@ -137,6 +137,7 @@ def _failures(report: dict[str, Any]) -> str:
         )
     if report.get("stopped_short"):
         parts.append(f"<p>The repair stopped short: {text(report['stopped_short'])}</p>")
+    parts.append(_own_build(report.get("environment") or {}))
     findings = [
         f
         for f in (report.get("diagnosis") or {}).get("findings") or []
@@ -159,6 +160,28 @@ def _failures(report: dict[str, Any]) -> str:
     )
     shown = "".join(parts)
     return shown or "<p>✓ Nothing failed.</p>"
+
+
+def _own_build(env: dict[str, Any]) -> str:
+    """The project's own package did not build: what in its packaging is wrong (the file and
+    the fix) when its files say, and what the build said."""
+    error = env.get("own_build_error")
+    if not error:
+        return ""
+    faults = env.get("own_build_faults") or []
+    said = [line.strip() for line in str(error).splitlines() if line.strip()][-12:]
+    return (
+        "<h3>The project's own package does not build</h3>"
+        "<p>A fault in its packaging, not in the environment: its dependencies are installed "
+        "and its source is on the path.</p>"
+        + table(
+            "What in the project's packaging is wrong, and the fix",
+            ("file", "problem", "fix"),
+            [(text(f.get("file")), text(f.get("problem")), text(f.get("fix"))) for f in faults],
+        )
+        + "<p>What the build said (its last lines):</p>"
+        + pre("\n".join(said))
+    )
 
 
 def _fixes(attempts: list[dict[str, Any]]) -> str:

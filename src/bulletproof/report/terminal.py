@@ -6,7 +6,7 @@ import re
 import shlex
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from rich.console import Console
@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bulletproof.analyze.rustpackaging import PackagingFault
 from bulletproof.analyze.values import Diagnosis, Severity
 from bulletproof.host.values import Host
 from bulletproof.prove.results import (
@@ -188,14 +189,25 @@ def _print_accelerated(console: Console, v: Verification) -> None:
             console.print(f"  {escape(benchmark_line(bench))}", soft_wrap=True)
 
 
-def print_own_build_error(console: Console, error: str) -> None:
-    """The project's own package did not build: its packaging's fault, said with the evidence."""
+def print_own_build_error(
+    console: Console, error: str, faults: Sequence[PackagingFault] = ()
+) -> None:
+    """The project's own package did not build: its packaging's fault, said with the evidence,
+    and what in its files is wrong (the file, the fix) when that is known."""
     lines = [line for line in error.splitlines() if line.strip()]
     evidence = [line for line in lines if re.search(r"error|Error|failed|cannot|No such", line)]
     console.print(
         "[yellow]the project's own package does not build[/] (a fault in its packaging, not in "
         "the environment): its dependencies are installed and its source is on the path"
     )
+    for fault in faults:
+        console.print(
+            f"  the project's packaging: [bold]{escape(fault.problem)}[/]; "
+            f"[cyan]fix:[/] {escape(fault.fix)}",
+            soft_wrap=True,
+        )
+    if faults:
+        console.print("  what the build said:")
     for line in (evidence or lines)[-8:]:
         console.print(f"  {escape(line.strip()[:300])}", soft_wrap=True)
 
