@@ -203,9 +203,10 @@ def test_setup_delivers_the_rest_and_names_the_workspace_and_its_fix(
     tmp_path: Path, python312: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     project = _workspace_project(tmp_path / "proj")
-    report = tmp_path / "r.json"
+    report, page = tmp_path / "r.json", tmp_path / "page.html"
     # no --yes: nothing is installed on this system, whether it has cargo or not
-    code = main(["setup", str(project), "--python", "3.12", "--json", str(report)])
+    argv = ["setup", str(project), "--python", "3.12", "--json", str(report), "--html", str(page)]
+    code = main(argv)
     out = capsys.readouterr().out
     assert code == 4, out  # usable: the package itself is not installed
     done = subprocess.run(
@@ -230,6 +231,11 @@ def test_setup_delivers_the_rest_and_names_the_workspace_and_its_fix(
     said = " ".join(out.split())  # rich wraps at the terminal's width
     assert "the project's packaging: Cargo.toml is a Cargo workspace with no [package]" in said
     assert 'manifest-path = "crates/core/Cargo.toml"' in said
+    # the page, under what failed and why: the file as the row's header, the fix escaped
+    shown = page.read_text()
+    assert '<th scope="row">Cargo.toml</th>' in shown
+    assert "manifest-path = &quot;crates/core/Cargo.toml&quot;" in shown
+    assert shown.index("does not build") < shown.index('id="fixes"')
 
 
 @pytest.mark.registry
