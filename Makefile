@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # whole selection in one process instead.
 FRESH_WORKERS ?= 2
 
-.PHONY: dev test test-all lint demo demo-anywhere bench clean fresh-deps
+.PHONY: dev test test-all lint demo demo-anywhere bench clean test-deps
 
 $(BIN)/bulletproof: pyproject.toml
 	$(PYTHON) -m venv $(DEV)
@@ -19,21 +19,26 @@ $(BIN)/bulletproof: pyproject.toml
 dev: $(BIN)/bulletproof
 
 # CI's suite: every test, with one case of each kind from the fresh-system matrices
-test: dev fresh-deps
+test: dev test-deps
 	FRESH_WORKERS=$(FRESH_WORKERS) scripts/test-lanes.sh "not exhaustive" $(PYTEST_ARGS)
 
 # the whole matrix: every public case on both Debian releases, every shared project as a clone too
-test-all: dev fresh-deps
+test-all: dev test-deps
 	FRESH_WORKERS=$(FRESH_WORKERS) scripts/test-lanes.sh "" $(PYTEST_ARGS)
 
-# The fresh-system tests build Debian systems with debootstrap and container images with buildah
-# and podman (as root); the HTML report's test opens it in Chromium (Debian's: Playwright's own
-# download is not on a package registry). Install what is missing.
-FRESH_TOOLS := debootstrap buildah podman chromium
-fresh-deps:
-	@missing=""; for tool in $(FRESH_TOOLS); do \
+# What the tests need from the system (as root, on Debian; installed when missing): the
+# fresh-system tests build Debian systems with debootstrap and container images with buildah and
+# podman; the HTML report's test opens it in Chromium (Debian's: Playwright's own download is not
+# on a package registry); the example's Rust core builds with cargo against the crate Debian
+# packages (pyo3-ffi: crates.io is not needed, bulletproof points cargo at the system's crates).
+TEST_TOOLS := debootstrap buildah podman chromium cargo rustc
+TEST_PACKAGES := librust-pyo3-ffi-dev
+test-deps:
+	@missing=""; for tool in $(TEST_TOOLS); do \
 		command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
-	if [ "$$(id -u)" = 0 ] && [ -n "$$missing" ]; then \
+	for package in $(TEST_PACKAGES); do \
+		dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; done; \
+	if [ "$$(id -u)" = 0 ] && [ -n "$$missing" ] && command -v apt-get >/dev/null; then \
 		apt-get update -q && apt-get install -y -q $$missing; fi
 
 lint: dev
@@ -55,4 +60,5 @@ bench: dev
 	$(BIN)/python benchmarks/setup_vs_manual.py
 
 clean:
-	rm -rf $(DEV) examples/*/.venv examples/*/.bulletproof examples/*/pylock.toml
+	rm -rf $(DEV) examples/*/.venv examples/*/.bulletproof examples/*/pylock.toml \
+		examples/*/rust/target examples/*/rust/Cargo.lock examples/*/code_engine/*.so

@@ -281,5 +281,5 @@ def bulletproof_wheel(tool_wheel: Path) -> Path:
         if os.environ.get("CI") == "true":
             pytest.fail("fresh systems need root (chroot, mount), and CI runs as root")
         pytest.skip("fresh systems need root (chroot, mount)")
-    assert shutil.which("debootstrap"), "debootstrap is missing: `make fresh-deps` installs it"
+    assert shutil.which("debootstrap"), "debootstrap is missing: `make test-deps` installs it"
     return tool_wheel

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from bulletproof.cli import main
+from tests.fixtures.projects import BUILT
 from tests.fresh.images import base_image, build, buildah
 from tests.fresh.system import CACHE, REPO
 from tests.test_fresh_projects import PROJECTS, PROJECTS_DIR
@@ -60,7 +61,9 @@ def _in_image(image: str, tmp_path: Path) -> Path:
 
 def test_the_example_image_builds_verified_inside(tmp_path: Path, bulletproof_wheel: Path) -> None:
     project = tmp_path / "code-engine"
-    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".venv", ".bulletproof"))
+    shutil.copytree(
+        EXAMPLE, project, ignore=shutil.ignore_patterns(".venv", ".bulletproof", *BUILT)
+    )
     _generate(project, bulletproof_wheel)
     tag = "localhost/bulletproof-test-example"
     done = build(project, tag, volumes=_caches())

@@ -2,13 +2,15 @@
 python3 and python3-venv; the harness's own bulletproof removed first), the script that
 `generate script` wrote, with this repository's wheel beside it, installs bulletproof and leads
 to a verified environment whose tests pass: for the example project (its Python passed through,
-since it records 3.12) and for a shared real project of that release, which reuses the
-bulletproof the first run installed. A second run changes nothing and is quick.
+since it records 3.12; its Rust core built through setup, the toolchain and crate installed from
+the release's packages, and proved in use) and for a shared real project of that release, which
+reuses the bulletproof the first run installed. A second run changes nothing and is quick.
 
 Needs root, debootstrap and the package registries; `make test` runs it (CI runs as root)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import tarfile
 import time
@@ -17,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from bulletproof.cli import main
+from tests.fixtures.projects import BUILT
 from tests.fresh.system import REPO, FreshSystem, fresh_system
 
 pytestmark = [pytest.mark.fresh, pytest.mark.registry, pytest.mark.slow]
@@ -34,7 +37,7 @@ def _example(system: FreshSystem) -> str:
     shutil.copytree(
         EXAMPLE,
         system.path(inside),
-        ignore=shutil.ignore_patterns(".venv*", ".bulletproof", "*.db", "scripts"),
+        ignore=shutil.ignore_patterns(".venv*", ".bulletproof", "*.db", "scripts", *BUILT),
     )
     system.path(inside).joinpath(".env").write_text(f"JWT_SECRET={SIGNING_KEY}\n")
     return inside
@@ -75,6 +78,7 @@ def test_the_script_alone_leads_to_a_verified_environment(
         assert code == 0, said[-8000:]
         assert "(sha256 checked)" in said and "is verified and its tests pass" in said, said
         generation = system.path(example).joinpath(".venv").readlink()
+        _rust_core_built_and_in_use(system, example, said)
 
         code, said, again = _run_script(system, example, "--yes", "--python", python)
         assert code == 0, said[-8000:]
@@ -89,3 +93,23 @@ def test_the_script_alone_leads_to_a_verified_environment(
             f"{shared} with bulletproof there {other:.0f} s"
         )
         assert again < 60, f"a second run took {again:.0f} s"
+
+
+def _rust_core_built_and_in_use(system: FreshSystem, example: str, said: str) -> None:
+    """The example's Rust core went through setup on a system that had no Rust: the toolchain
+    and the crate it builds against installed from the release's packages (crates.io is out of
+    reach: cargo reads the system's crate registry), the compiled module the one in use, and
+    faster than its fallback as measured."""
+    for package in ("cargo", "rustc", "librust-pyo3-ffi-dev"):
+        assert system.run(["dpkg", "-s", package]).returncode == 0, f"{package} not installed"
+    assert "CARGO_HOME=" in said, said[-8000:]  # the fix, said as it was made
+    (tool,) = system.path("/root/.local/share/bulletproof").glob("*/bin/bulletproof")
+    inside = "/" + str(tool.relative_to(system.root))
+    done = system.run([inside, "verify", example, "--json", "/work/verify.json"])
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(system.path("/work/verify.json").read_text())
+    (core,) = report["verification"]["accelerated"]
+    assert (core["compiled"], core["state"]) == ("code_engine._native", "in use"), core
+    (timed,) = core["benchmarks"]
+    assert timed["ratio"] > 1 and not timed["problem"], timed
+    print(f"{system.suite}: count_tokens {timed['ratio']}x the fallback's speed")

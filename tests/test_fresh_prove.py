@@ -18,6 +18,7 @@ from bulletproof.cli import main
 from bulletproof.verify.fingerprint import Fingerprint
 from bulletproof.verify.fingerprintdiff import Difference, What
 from tests.conftest import snapshot
+from tests.fixtures.projects import BUILT
 from tests.fresh.images import STORE, base_image
 from tests.fresh.system import REPO
 from tests.test_fresh_projects import PROJECTS, PROJECTS_DIR
@@ -44,7 +45,7 @@ def test_prove_fresh_bookworm_verifies_and_names_only_explained_differences(
     shutil.copytree(
         REPO / "examples" / "code-engine",
         project,
-        ignore=shutil.ignore_patterns(".venv", ".bulletproof", "__pycache__"),
+        ignore=shutil.ignore_patterns(".venv", ".bulletproof", "__pycache__", *BUILT),
     )
     # the example's code requires a signing key; its .env goes into the copy prove builds from
     (project / ".env").write_text("JWT_SECRET=a-test-signing-key-of-32-bytes-or-more\n")

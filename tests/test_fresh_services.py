@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.projects import BUILT
 from tests.fresh.system import REPO, FreshSystem, fresh_system
 
 pytestmark = [pytest.mark.fresh, pytest.mark.registry, pytest.mark.slow]
@@ -76,7 +77,9 @@ def test_the_example_on_debians_postgresql(bulletproof_wheel: Path, tmp_path: Pa
             inside = "/work/code-engine"
             root = system.path(inside)
             shutil.copytree(
-                EXAMPLE, root, ignore=shutil.ignore_patterns(".venv*", ".bulletproof", "*.db")
+                EXAMPLE,
+                root,
+                ignore=shutil.ignore_patterns(".venv*", ".bulletproof", "*.db", *BUILT),
             )
             url = f"postgresql+psycopg://zquser:{PASSWORD}@127.0.0.1:{port}/zqdb"
             settings = f"DATABASE_URL={url}\nJWT_SECRET={SIGNING_KEY}\n"

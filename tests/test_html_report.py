@@ -194,8 +194,8 @@ def test_every_string_is_escaped_and_redacted() -> None:
 def browser() -> Iterator[Any]:
     sync_api = pytest.importorskip("playwright.sync_api")
     if not CHROMIUM.exists() and not shutil.which("chromium"):
-        if os.environ.get("CI"):  # `make test` installs it (fresh-deps): missing there is a fault
-            pytest.fail("no Chromium in CI: `make fresh-deps` installs it")
+        if os.environ.get("CI"):  # `make test` installs it (test-deps): missing there is a fault
+            pytest.fail("no Chromium in CI: `make test-deps` installs it")
         pytest.skip("no Chromium here (Debian: apt-get install chromium)")
     with sync_api.sync_playwright() as p:
         launched = p.chromium.launch(

@@ -82,7 +82,7 @@ def base_image(suite: str) -> str:
     """The suite's fresh system as a local image (imported the first time, and again when the
     tarball is rebuilt); its name for FROM."""
     assert shutil.which("buildah") and shutil.which("podman"), (
-        "buildah and podman are missing: `make fresh-deps` installs them"
+        "buildah and podman are missing: `make test-deps` installs them"
     )
     tarball = rootfs_tarball(suite)
     name = f"{BASE_NAME}:{suite}"

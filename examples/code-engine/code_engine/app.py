@@ -1,4 +1,4 @@
-"""The HTTP API: create and list deployments."""
+"""The HTTP API: create and list deployments, and analyse a piece of source code."""
 
 from __future__ import annotations
 
@@ -11,12 +11,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from code_engine.analysis import analyze
 from code_engine.auth import require_token
 from code_engine.db import Deployment, make_sessionmaker
 
 
 class DeploymentIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
+
+
+class SourceIn(BaseModel):
+    source: str = Field(max_length=10_000_000)
 
 
 class DeploymentOut(BaseModel):
@@ -55,5 +60,9 @@ def create_app(sessions: sessionmaker[Session] | None = None) -> FastAPI:
     @app.get("/deployments", response_model=list[DeploymentOut])
     def list_all(s: Session = Depends(session)) -> list[Deployment]:
         return list(s.scalars(select(Deployment).order_by(Deployment.id)))
+
+    @app.post("/analyze")
+    def analyze_source(body: SourceIn) -> dict[str, int | str]:
+        return analyze(body.source)
 
     return app

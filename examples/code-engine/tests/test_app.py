@@ -27,3 +27,13 @@ def test_writes_need_a_token_signed_with_our_key(client: TestClient) -> None:
 
 def test_metrics(client: TestClient) -> None:
     assert "# TYPE" in client.get("/metrics/").text
+
+
+def test_analyze_counts_tokens_and_sums_the_bytes(client: TestClient) -> None:
+    answer = client.post("/analyze", json={"source": "def f(x): return x  # é"}).json()
+    assert answer["tokens"] == 5
+    assert client.post("/analyze", json={"source": ""}).json() == {
+        "tokens": 0,
+        "checksum": "cbf29ce484222325",  # FNV-1a's offset basis: nothing hashed
+    }
+    assert client.post("/analyze", json={"source": "a"}).json()["checksum"] == "af63dc4c8601ec8c"

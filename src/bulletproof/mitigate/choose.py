@@ -148,8 +148,9 @@ class Chooser:
         picked = pick(failure, hits, w.ctx)
         if self._own(failure):
             # the project's own build: only what it names is the environment's to bring (a
-            # system package); its packaging is never moved
-            picked = [(h, f) for h, f in picked if f.kind is FixKind.SYSTEM]
+            # system package, a variable for its build: where cargo reads crates, which ABI a
+            # Rust extension builds for); its packaging is never moved
+            picked = [(h, f) for h, f in picked if f.kind in (FixKind.SYSTEM, FixKind.ENV)]
             if not picked:
                 # said, never a reason to end the run (its code imports from its source folder)
                 first = hits[0] if hits else None
