@@ -78,8 +78,13 @@ def test_offline_setup_from_a_wheelhouse_with_the_network_cut(
         assert manifest["target"]["os"] == {"id": "debian", "version": "12"}
         assert not list(system.path("/work/house").glob("*.tar.gz"))
 
+        # the environment as it stands, before the system loses libpq5 (for `diff` below)
+        before = system.run([BULLETPROOF, "verify", "/work/one", "--json", "/work/before.json"])
+        assert before.returncode == 0, _said(before)
+
         # the other end: no compiler, no libpq5, no network, the project as the team has it
         system.must(["apt-get", "remove", "-y", "-q", "gcc", "libpq5"])
+        _diff_names_the_missing_system_package(system)
         _project(system, "/work/two")
         first = _offline(system, [BULLETPROOF, "setup", "/work/two", "--wheelhouse", "/work/house"])
         said = " ".join((first.stdout + first.stderr).split())
@@ -107,3 +112,18 @@ def test_offline_setup_from_a_wheelhouse_with_the_network_cut(
         lock = system.path("/work/two/pylock.toml").read_text()
         assert lock == system.path("/work/one/pylock.toml").read_text()
         assert "/work/house" not in lock
+
+
+def _diff_names_the_missing_system_package(system: FreshSystem) -> None:
+    """`diff` between the same environment before and after the system lost libpq5, both real:
+    the system package is a row with nothing to explain it, and so is the broken verdict."""
+    after = system.run([BULLETPROOF, "verify", "/work/one", "--json", "/work/after.json"])
+    assert after.returncode != 0, _said(after)  # psycopg2 cannot load libpq.so.5 now
+    argv = ["diff", "/work/before.json", "/work/after.json", "--json", "/work/diff.json"]
+    done = system.run([BULLETPROOF, *argv])
+    assert done.returncode == 1, _said(done)  # something differs that nothing explains
+    rows = json.loads(system.path("/work/diff.json").read_text())["diff"]["differences"]
+    gone = [r for r in rows if r["section"] == "system package" and r["subject"] == "libpq5"]
+    assert gone and gone[0]["unexplained"] and gone[0]["right"] == "", rows
+    assert any(r["section"] == "verdict" for r in rows), rows
+    assert "libpq5" in done.stdout, _said(done)

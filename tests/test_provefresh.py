@@ -87,10 +87,28 @@ def test_the_build_context_is_a_copy_without_what_was_made_here(tmp_path: Path) 
     (project / "env" / "pyvenv.cfg").write_text("home = /usr/bin\n")
     (project / ".git").mkdir()
     (project / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    # build output made for this machine: cargo's target (it names this machine's rustc), a
+    # tagged cache folder; a folder merely called target is the project's
+    (project / "core" / "target").mkdir(parents=True)
+    (project / "core" / "target" / ".rustc_info.json").write_text("{}")
+    (project / "cache").mkdir()
+    (project / "cache" / "CACHEDIR.TAG").write_text("Signature: 8a477f597d28d172789f06886806bc55")
+    (project / "pkg" / "target").mkdir()
+    (project / "pkg" / "target" / "data.txt").write_text("x")
     context = tmp_path / "context"
     copy_project(project, context)
     copied = {str(p.relative_to(context)) for p in context.rglob("*")}
-    assert copied == {"requirements.txt", "pkg", "pkg/__init__.py", "link", ".git", ".git/HEAD"}
+    assert copied == {
+        "requirements.txt",
+        "pkg",
+        "pkg/__init__.py",
+        "pkg/target",
+        "pkg/target/data.txt",
+        "link",
+        ".git",
+        ".git/HEAD",
+        "core",
+    }
     assert (context / "link").is_symlink()
     assert [p.name for p in (project / ".venv").iterdir()] == ["bin"]  # the user's, as it was
 
