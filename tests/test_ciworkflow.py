@@ -7,6 +7,7 @@ registry), which must also refuse a broken one; ownership, and the tool source a
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -28,6 +29,7 @@ from bulletproof.generate.cimatrix import (
 )
 from bulletproof.generate.ciworkflow import NAME
 from bulletproof.generate.owned import is_ours
+from bulletproof.host.crates import registry_home
 from bulletproof.proc import uv_bin
 from tests.conftest import not_here
 from tests.fixtures.projects import example_copy, shared_project
@@ -61,12 +63,15 @@ def _matrix(workflow: Path) -> tuple[list[str], list[str]]:
 
 
 def _built_metadata(project: Path, scratch: Path) -> core.Metadata:
-    """The project's core metadata as its build backend writes it into an sdist."""
+    """The project's core metadata as its build backend writes it into an sdist (a Rust
+    crate's dependencies read from the system's crate registry, where setup points cargo when
+    crates.io is out of reach, as it is here)."""
     done = subprocess.run(
         [uv_bin(), "build", "--sdist", "--out-dir", str(scratch), str(project)],
         capture_output=True,
         text=True,
         check=False,
+        env={**os.environ, "CARGO_HOME": str(registry_home())},
     )
     assert done.returncode == 0, done.stderr[-2000:]
     (sdist,) = scratch.glob("*.tar.gz")

@@ -78,15 +78,16 @@ def setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     return found
 
 
-def _context(root: Path) -> Context:
+def _context(root: Path, *, allow_system: bool = True, cwd: Path | None = None) -> Context:
     interpreter = query(Path(sys.executable), "given")
     assert interpreter is not None
     facts = Facts(
         load_mapping("debian-12", extra_dirs=[]),
         interpreter,
-        root,
+        cwd or root,
         {},
         system=System(root=root, path=str(root / "bin")),
+        allow_system=allow_system,
     )
     return Context(facts, Asks(nearest=lambda *_, **__: None, build_tools=lambda *_: []))
 
@@ -115,14 +116,17 @@ def test_a_crate_the_index_places_gets_its_package_and_cargo_the_systems_registr
     assert all(m is not None for m, _ in picked)  # judged by the crate the signature names
 
 
+@pytest.mark.parametrize("allow_system", [True, False])
 def test_a_crate_the_system_has_needs_only_the_registry(
-    tmp_path: Path, setting: list[Path]
+    tmp_path: Path, setting: list[Path], allow_system: bool
 ) -> None:
+    """Also where no system package may be installed (--no-system): none is needed."""
     crate = _crate()
     system = tmp_path / "system"
     (system / "usr/share/cargo/registry" / f"{crate}-0.9.0").mkdir(parents=True)
     (system / "usr/share/cargo/registry" / f"{crate}-0.9.0" / "Cargo.toml").write_text("")
-    picked = pick(_failure(crate), match(_cargo_said(crate), "build"), _context(system))
+    context = _context(system, allow_system=allow_system)
+    picked = pick(_failure(crate), match(_cargo_said(crate), "build"), context)
     assert [f.kind for _, f in picked] == [FixKind.ENV], picked
     assert picked[0][1].value.startswith("CARGO_HOME=")
 
@@ -137,3 +141,44 @@ def test_a_crate_nothing_packages_leaves_cargo_as_it_is(
     picked = pick(_failure(crate), match(_cargo_said(crate), "build"), _context(system))
     assert all(f.kind is not FixKind.ENV for _, f in picked), picked
     assert not (tmp_path / "cache" / "bulletproof" / "cargo-system-registry").exists()
+
+
+def test_a_lock_in_place_names_no_crate_and_the_manifests_say_which(
+    tmp_path: Path, setting: list[Path]
+) -> None:
+    """With a Cargo.lock, cargo that cannot reach crates.io names no crate (a real log): the
+    crates the project's manifests name from a registry are placed and installed; a path
+    dependency and cargo's own build output are not read."""
+    crate, renamed, local = _crate(), _crate(), _crate()
+    project = tmp_path / "project"
+    (project / "core").mkdir(parents=True)
+    (project / "core" / "Cargo.toml").write_text(
+        '[package]\nname = "core"\nversion = "0.1.0"\n\n[dependencies]\n'
+        f'{crate} = {{ version = "1", features = ["x"] }}\n'
+        f'alias = {{ package = "{renamed}", version = "2" }}\n'
+        f'{local} = {{ path = "../{local}" }}\n'
+    )
+    (project / "core" / "target" / "package").mkdir(parents=True)
+    (project / "core" / "target" / "package" / "Cargo.toml").write_text(
+        "[dependencies]\nzz = '1'\n"
+    )
+    setting.append(
+        _index(
+            tmp_path,
+            f"usr/share/cargo/registry/{crate}-1.0.3/Cargo.toml   rust/librust-a-dev",
+            f"usr/share/cargo/registry/{renamed}-2.1.0/Cargo.toml   rust/librust-b-dev",
+        )
+    )
+    system = tmp_path / "system"
+    system.mkdir()
+    text = (Path(__file__).parent / "fixtures/logs/cargo-registry-unreachable.log").read_text()
+    assert [q for q in named(text) if q.kind == "crate"] == []  # it names none
+    failure = Failure("core", Stage.BUILD, text)
+    picked = pick(failure, match(text, "build"), _context(system, cwd=project))
+    fixes = [(f.kind, f.value.split("=")[0]) for _, f in picked]
+    assert fixes == [
+        (FixKind.SYSTEM, "librust-a-dev"),
+        (FixKind.SYSTEM, "librust-b-dev"),
+        (FixKind.ENV, "CARGO_HOME"),
+    ], fixes
+    assert all(m is not None for m, _ in picked)

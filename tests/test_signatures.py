@@ -41,6 +41,7 @@ EXPECTED = {
     "rust-missing-setuptools": ("build", "rust-missing", {}),
     "rust-missing-cargo-path": ("build", "rust-missing", {}),
     "cargo-crate-unreachable": ("build", "cargo-crate-unreachable", {"crate": "pyo3-ffi"}),
+    "cargo-registry-unreachable": ("build", "cargo-registry-unreachable", {}),
     "tls-self-signed": ("resolve", "tls-untrusted", {}),
     "registry-unreachable": ("resolve", "registry-unreachable", {}),
 }

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from packaging.utils import canonicalize_name
 
+from bulletproof.analyze.cratedeps import manifest_crates
 from bulletproof.analyze.named import named
 from bulletproof.analyze.sdist import Sources, read_sources
 from bulletproof.analyze.signatures import Match
@@ -28,6 +29,10 @@ from bulletproof.mitigate.sysfix import look_up, system_by_id, system_for_file
 from bulletproof.mitigate.values import Fix
 from bulletproof.model import Failure, FixKind, Stage
 
+# cargo's words when it cannot reach crates.io, whichever index protocol it speaks
+_CRATES_IO_UNREACHABLE = re.compile(
+    r"Unable to update registry `crates-io`|failed to download from `https://index\.crates\.io"
+)
 # a source tree names many headers; the system lacks few of them when the build is otherwise
 # possible, and each is a file-index question: past this many, the rest are not asked
 MAX_SOURCE_QUERIES = 12
@@ -56,18 +61,33 @@ def crate_registry(
 ) -> list[tuple[Match | None, Fix]]:
     """A crate cargo could not get that the system's registry has, or will have once a system
     package proposed with it is installed: cargo pointed at that registry (crates.io is not
-    reachable from here, or cargo would have got it). Judged by the crate its signature names."""
-    crates = [q.name for q in named(failure.text) if q.kind == "crate"]
-    have = [c for c in crates if ctx.facts.system.has(Query("crate", c))]
-    coming = any(f.kind is FixKind.SYSTEM for f in proposed)
-    if not crates or not (have or coming):
+    reachable from here, or cargo would have got it). When the output names no crate (a
+    Cargo.lock in place: "Unable to update registry `crates-io`"), the crates the project's
+    manifests name, each placed by the file index when the system lacks it."""
+    if failure.stage not in (Stage.BUILD, Stage.LOCK):
         return []
+    crates = [q.name for q in named(failure.text) if q.kind == "crate"]
+    found: list[tuple[Match | None, Fix]] = []
+    if not crates and _CRATES_IO_UNREACHABLE.search(failure.text):
+        crates = manifest_crates(ctx.facts.cwd)
+        if ctx.facts.mapping is not None and ctx.facts.allow_system:
+            lacks = lacking([Query("crate", c) for c in crates], ctx.facts.system)
+            placed = _placed(lacks, ctx, ", which the project's Cargo.toml names")
+            first = matches[0] if matches else None  # cargo's words: crates.io out of reach
+            found = [(answering(name, matches) or first, fix) for name, fix in placed]
+    have = [c for c in crates if ctx.facts.system.has(Query("crate", c))]
+    coming = bool(found) or any(f.kind is FixKind.SYSTEM for f in proposed)
+    if not crates or not (have or coming):
+        return found
     fix = Fix(
         FixKind.ENV,
         f"CARGO_HOME={registry_home()}",
         reason=f"cargo reads the crates the system packages ({REGISTRY}) instead of crates.io",
     )
-    return [] if ctx.memory.is_tried(fix) else [(answering((have or crates)[0], matches), fix)]
+    if ctx.memory.is_tried(fix):
+        return found
+    judged_by = answering((have or crates)[0], matches) or (matches[0] if matches else None)
+    return [*found, (judged_by, fix)]
 
 
 def lacking_in_text(failure: Failure, system: System) -> list[Query]:

@@ -79,8 +79,8 @@ def _named_first(
     if known and failure.stage in (Stage.BUILD, Stage.LOCK):
         return known + evidence.crate_registry(failure, [f for _, f in known], matches, ctx)
     named = evidence.named_fixes(failure, matches, ctx)
-    if not named:
-        return []
+    if not named:  # a crate this system has needs no package (nor consent): where cargo reads
+        return evidence.crate_registry(failure, [], matches, ctx)
     return named + _system_level(failure.package, matches, ctx, {f.value for _, f in named})
 
 
