@@ -136,6 +136,21 @@ def test_the_example_gets_the_stages_and_a_devcontainer_that_parses(tmp_path: Pa
     assert (project / DEVCONTAINER).read_text().splitlines()[-1].startswith("// bulletproof-")
 
 
+def test_build_output_made_here_stays_out_of_the_context(tmp_path: Path) -> None:
+    """cargo's target (its .rustc_info.json) and a tagged cache folder are left out by path; a
+    folder merely called target is the project's."""
+    project = _example(tmp_path)
+    (project / "rust" / "target" / "release").mkdir(parents=True)
+    (project / "rust" / "target" / ".rustc_info.json").write_text("{}")
+    (project / "cache").mkdir()
+    (project / "cache" / "CACHEDIR.TAG").write_text("Signature: 8a477f597d28d172789f06886806bc55")
+    (project / "code_engine" / "target").mkdir()
+    assert _generate(project) == 0
+    ignored = (project / CONTAINERIGNORE).read_text().splitlines()
+    assert "cache" in ignored and "rust/target" in ignored, ignored
+    assert "code_engine/target" not in ignored
+
+
 def test_the_program_the_build_stage_runs_for_the_runtime_packages_runs(tmp_path: Path) -> None:
     """The one-line program in the Containerfile, run here against a real venv."""
     project = _example(tmp_path)

@@ -39,6 +39,26 @@ def _left_out(path: Path) -> bool:
     return name in NOT_PROJECT_FILES or name.startswith(".venv") or (path / "pyvenv.cfg").is_file()
 
 
+def is_build_output(path: Path) -> bool:
+    """A folder a build made for this machine: a cache folder by the Cache Directory Tagging
+    spec, or cargo's target (its .rustc_info.json names this machine's rustc)."""
+    return (path / "CACHEDIR.TAG").is_file() or (path / ".rustc_info.json").is_file()
+
+
+def build_outputs(root: Path) -> list[Path]:
+    """The build output folders in the project's tree (each not looked into), relative."""
+    found: list[Path] = []
+    seen = 0
+    for folder, dirs, files in walk_project(root):
+        seen += len(files)
+        if seen > MAX_PROJECT_FILES:
+            break
+        made = [d for d in dirs if is_build_output(folder / d)]
+        found += [(folder / d).relative_to(root) for d in made]
+        dirs[:] = [d for d in dirs if d not in made]
+    return found
+
+
 def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:

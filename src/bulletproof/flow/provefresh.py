@@ -20,7 +20,7 @@ from typing import Any
 
 from bulletproof import proc
 from bulletproof.errors import BulletproofError, EnvironmentFault, ExitCode, InputError, ToolError
-from bulletproof.fsutil import NOT_PROJECT_FILES
+from bulletproof.fsutil import NOT_PROJECT_FILES, is_build_output
 from bulletproof.generate.container import (
     CONTAINERFILE,
     CONTAINERIGNORE,
@@ -203,16 +203,10 @@ def copy_project(root: Path, context: Path) -> None:
             if (name in NOT_PROJECT_FILES and name not in _KEPT_STATE)
             or name.startswith(".venv")
             or (Path(folder, name) / "pyvenv.cfg").is_file()
-            or _build_output(Path(folder, name))
+            or is_build_output(Path(folder, name))
         }
 
     shutil.copytree(root, context, symlinks=True, ignore=left_out)
-
-
-def _build_output(path: Path) -> bool:
-    """A folder a build made for this machine: a cache folder by the Cache Directory Tagging
-    spec, or cargo's target (its .rustc_info.json names this machine's rustc)."""
-    return (path / "CACHEDIR.TAG").is_file() or (path / ".rustc_info.json").is_file()
 
 
 def _for_prove(name: str, text: str, *, settings: bool) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 from bulletproof import __version__
 from bulletproof.apply.statedir import open_state, remove
 from bulletproof.errors import InputError
+from bulletproof.fsutil import build_outputs
 from bulletproof.generate.containerplan import BaseImage, ContainerFiles, ContainerPlan
 from bulletproof.generate.containertext import containerfile, containerignore, devcontainer
 from bulletproof.generate.owned import check_replaceable, write_generated
@@ -88,6 +89,7 @@ def plan_container(
         tool=tool,
         selection=setup_options(project),
         dockerignore=ignore.read_text(errors="replace") if ignore.is_file() else "",
+        build_output=tuple(p.as_posix() for p in build_outputs(project.root)),
     )
 
 

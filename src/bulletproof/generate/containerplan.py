@@ -30,6 +30,8 @@ class ContainerPlan:
     tool: ToolSource  # where bulletproof is installed from inside the build
     selection: tuple[str, ...] = ()  # setup's options for the extras and groups the lock records
     dockerignore: str = ""  # the project's own .dockerignore, kept in .containerignore
+    # build output found in the tree when generated (cargo's target): made for this machine
+    build_output: tuple[str, ...] = ()
 
     @property
     def setup_python(self) -> str:

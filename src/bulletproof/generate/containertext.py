@@ -245,6 +245,8 @@ def containerignore(plan: ContainerPlan, version: str, state: str, context: str)
         ".tox",
         ".nox",
     ]
+    if plan.build_output:  # cargo's target: built for this machine, and large
+        lines += ["# build output made on the machine that generated this", *plan.build_output]
     if plan.dockerignore.strip():
         lines += ["# the project's .dockerignore, as it was when this was generated"]
         lines += plan.dockerignore.strip("\n").splitlines()
