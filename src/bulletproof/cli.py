@@ -33,7 +33,7 @@ Make a Python project's development environment work the first time, and prove i
                             stand the project up with bulletproof on a fresh Debian system of
                             that release (bookworm, trixie; a container build), run its tests
                             there, and show how that environment differs from DIR/.venv
-  bulletproof diff A B       what differs between two environments (each a --json report or a
+  bulletproof diff A B      what differs between two environments (each a --json report or a
                             project folder's live .venv): interpreter, platform, libc, each
                             distribution, system packages, variable names, verdicts
   bulletproof report DIR --html FILE [--from REPORT.json] [--diff B]
