@@ -13,24 +13,34 @@ from typing import Any
 from bulletproof.fsutil import MAX_PROJECT_FILES, walk_project
 from bulletproof.tomlcompat import tomllib
 
+CARGO = "Cargo.toml"
 # folders no manifest of the project's own is in: cargo's build output, npm's
 _NOT_CRATES = frozenset({"target", "node_modules"})
 _TABLES = ("dependencies", "build-dependencies")
 
 
-def manifest_crates(root: Path) -> list[str]:
-    """The crates from a registry that the Cargo.toml files under ``root`` depend on (a path or
-    git dependency is the project's own or fetched elsewhere: left out), each once, in order."""
-    found: dict[str, None] = {}
+def cargo_manifests(root: Path) -> list[Path]:
+    """Every Cargo.toml in the project's tree (hidden folders and build output left out), in
+    the walk's stable order."""
+    found: list[Path] = []
     seen = 0
     for folder, dirs, files in walk_project(root):
         dirs[:] = [d for d in dirs if d not in _NOT_CRATES and not d.startswith(".")]
         seen += len(files)
         if seen > MAX_PROJECT_FILES:
             break
-        if "Cargo.toml" in files:
-            for name in _crates(folder / "Cargo.toml"):
-                found.setdefault(name)
+        if CARGO in files:
+            found.append(folder / CARGO)
+    return found
+
+
+def manifest_crates(root: Path) -> list[str]:
+    """The crates from a registry that the Cargo.toml files under ``root`` depend on (a path or
+    git dependency is the project's own or fetched elsewhere: left out), each once, in order."""
+    found: dict[str, None] = {}
+    for manifest in cargo_manifests(root):
+        for name in _crates(manifest):
+            found.setdefault(name)
     return list(found)
 
 

@@ -15,12 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bulletproof.fsutil import MAX_PROJECT_FILES, walk_project
+from bulletproof.analyze.cratedeps import CARGO, cargo_manifests
 from bulletproof.tomlcompat import tomllib
 
-CARGO = "Cargo.toml"
-# folders no crate of the project's own lives in: cargo's build output, hidden folders, npm's
-_NOT_CRATES = frozenset({"target", "node_modules"})
 _EXTENSION_DEPENDENCIES = ("pyo3", "pyo3-ffi")
 _LINE = re.compile(r"at line (\d+)")
 # setup.py: RustExtension("pkg._lib", path="rust/Cargo.toml"), the simple form only
@@ -227,16 +224,7 @@ def _members(root: Path, manifest: Path, cargo: dict[str, Any]) -> tuple[str, ..
 
 def _crates(root: Path) -> tuple[str, ...]:
     """Every Cargo.toml in the project's tree that is a package, the likely extension first."""
-    found: list[Path] = []
-    seen = 0
-    for folder, dirs, files in walk_project(root):
-        dirs[:] = [d for d in dirs if d not in _NOT_CRATES and not d.startswith(".")]
-        seen += len(files)
-        if seen > MAX_PROJECT_FILES:
-            break
-        if CARGO in files:
-            found.append(folder / CARGO)
-    return _ranked(root, found)
+    return _ranked(root, cargo_manifests(root))
 
 
 def _ranked(root: Path, manifests: list[Path]) -> tuple[str, ...]:
