@@ -15,7 +15,17 @@ from typing import Any
 from bulletproof.errors import ExitCode
 from bulletproof.fsutil import write_text
 from bulletproof.redaction import redact_data
-from bulletproof.report.htmlparts import facts, page, pre, section, state, table, text, timing_chart
+from bulletproof.report.htmlparts import (
+    facts,
+    fields,
+    page,
+    pre,
+    section,
+    state,
+    table,
+    text,
+    timing_chart,
+)
 from bulletproof.report.htmlproof import tests_section
 from bulletproof.verify.accelerated import duration
 
@@ -90,15 +100,7 @@ def _failures(report: dict[str, Any]) -> str:
         table(
             "Modules that failed to import, and what each failure means",
             ("module", "distribution", "meaning", "why"),
-            [
-                (
-                    text(j.get("module")),
-                    text(j.get("distribution")),
-                    text(j.get("kind")),
-                    text(j.get("why")),
-                )
-                for j in judged
-            ],
+            fields(judged, "module", "distribution", "kind", "why"),
         )
     )
     consistency = verification.get("consistency") or {}
@@ -109,10 +111,7 @@ def _failures(report: dict[str, Any]) -> str:
         table(
             "Installed files that differ from their RECORD",
             ("distribution", "file", "problem"),
-            [
-                (text(p.get("distribution")), text(p.get("path")), text(p.get("problem")))
-                for p in problems
-            ],
+            fields(problems, "distribution", "path", "problem"),
         )
     )
     if stale := report.get("out_of_date"):
@@ -122,10 +121,7 @@ def _failures(report: dict[str, Any]) -> str:
         table(
             "Set aside so the rest could be delivered",
             ("package", "stage", "cause"),
-            [
-                (text(s.get("package")), text(s.get("stage")), text(s.get("cause")))
-                for s in report.get("set_aside") or []
-            ],
+            fields(report.get("set_aside") or [], "package", "stage", "cause"),
         )
     )
     tests = report.get("tests") or {}
@@ -147,15 +143,7 @@ def _failures(report: dict[str, Any]) -> str:
         table(
             "Blocking findings",
             ("package", "finding", "why", "fix"),
-            [
-                (
-                    text(f.get("package")),
-                    text(f.get("title")),
-                    text(f.get("why")),
-                    text(f.get("fix")),
-                )
-                for f in findings
-            ],
+            fields(findings, "package", "title", "why", "fix"),
         )
     )
     shown = "".join(parts)
@@ -177,7 +165,7 @@ def _own_build(env: dict[str, Any]) -> str:
         + table(
             "What in the project's packaging is wrong, and the fix",
             ("file", "problem", "fix"),
-            [(text(f.get("file")), text(f.get("problem")), text(f.get("fix"))) for f in faults],
+            fields(faults, "file", "problem", "fix"),
         )
         + "<p>What the build said (its last lines):</p>"
         + pre("\n".join(said))
@@ -243,7 +231,7 @@ def _system(report: dict[str, Any]) -> str:
         table(
             "System packages the environment loads libraries from",
             ("package", "version"),
-            [(text(p.get("name")), text(p.get("version"))) for p in runtime],
+            fields(runtime, "name", "version"),
         )
     )
     shown = "".join(parts)

@@ -42,6 +42,11 @@ def text(value: object) -> str:
     return "-" if value is None else html.escape(str(value), quote=True)
 
 
+def fields(items: Sequence[dict[str, Any]], *keys: str) -> list[tuple[str, ...]]:
+    """A table's rows: each item's values under ``keys``, in that order, as page text."""
+    return [tuple(text(item.get(key)) for key in keys) for item in items]
+
+
 def pre(value: object) -> str:
     return f"<pre>{text(value)}</pre>" if value else ""
 
