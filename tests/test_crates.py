@@ -12,7 +12,6 @@ import pytest
 
 from bulletproof.analyze.named import named
 from bulletproof.analyze.signatures import match
-from bulletproof.host import contents, fileindex, pkgmgr
 from bulletproof.host.crates import CONFIG, REGISTRY
 from bulletproof.host.filequery import Query
 from bulletproof.host.present import System
@@ -21,7 +20,7 @@ from bulletproof.knowledge.mappings import load_mapping
 from bulletproof.mitigate.context import Asks, Facts
 from bulletproof.mitigate.propose import Context, pick
 from bulletproof.model import Failure, FixKind, Stage
-from tests.test_evidence_first import _index
+from tests.test_evidence_first import _index, contents_only
 
 
 def _crate() -> str:
@@ -69,13 +68,7 @@ def setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The cache (where the cargo home is written) in tmp_path; the file index is the list of
     Contents files the test fills; the package manager says nothing is installed."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    found: list[Path] = []
-    monkeypatch.setattr(fileindex, "_apt_file_ready", lambda: False)
-    monkeypatch.setattr(contents, "indexes", lambda: list(found))
-    monkeypatch.setattr(contents, "unverified_indexes", list)
-    monkeypatch.setattr(pkgmgr, "installed", lambda manager, names: frozenset())
-    monkeypatch.setattr(pkgmgr, "unavailable", lambda manager, names: None)
-    return found
+    return contents_only(monkeypatch)
 
 
 def _context(root: Path, *, allow_system: bool = True, cwd: Path | None = None) -> Context:

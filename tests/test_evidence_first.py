@@ -144,6 +144,10 @@ def _index(tmp_path: Path, *lines: str) -> Path:
 
 @pytest.fixture
 def local_index(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    return contents_only(monkeypatch)
+
+
+def contents_only(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The file index is this list of verified Contents files (filled by the test); the
     package manager says nothing is installed and cannot tell what this release lacks."""
     found: list[Path] = []
